@@ -1,0 +1,416 @@
+//! Errors and warnings, with QEMU's message texts.
+
+use alloc::string::String;
+use core::fmt;
+
+use crate::span::Span;
+
+/// What a parameter's value was expected to be; the tail of QEMU's
+/// `Parameter '{key}' expects {expected}` message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Expected {
+    /// `a uint64 value` (options visitor, scalar member).
+    Uint64,
+    /// `a uint64 value or range` (options visitor, list element).
+    Uint64OrRange,
+    /// `uint8_t` (width check after a successful uint64 parse).
+    Uint8,
+    /// `uint16_t`.
+    Uint16,
+    /// `uint32_t`.
+    Uint32,
+    /// `an int64 value` (options visitor, signed member).
+    Int64,
+    /// `a size value` (options visitor, size member).
+    Size,
+    /// `'on' or 'off'` (any boolean).
+    Bool,
+    /// `an identifier` (`id=`).
+    Identifier,
+    /// `a non-negative number below 2^64` (`-m` size, QemuOpts size).
+    NonNegativeNumber,
+    /// `a number` (`-m slots=`, QemuOpts number).
+    Number,
+    /// `integer` (keyval: `-smp`, `-machine smp.*`).
+    Integer,
+}
+
+impl Expected {
+    /// The text QEMU prints.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Expected::Uint64 => "a uint64 value",
+            Expected::Uint64OrRange => "a uint64 value or range",
+            Expected::Uint8 => "uint8_t",
+            Expected::Uint16 => "uint16_t",
+            Expected::Uint32 => "uint32_t",
+            Expected::Int64 => "an int64 value",
+            Expected::Size => "a size value",
+            Expected::Bool => "'on' or 'off'",
+            Expected::Identifier => "an identifier",
+            Expected::NonNegativeNumber => "a non-negative number below 2^64",
+            Expected::Number => "a number",
+            Expected::Integer => "integer",
+        }
+    }
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything that can be wrong with an option, with QEMU 7.2's message
+/// text as the `Display` form.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A mandatory member (or the union tag) is absent.
+    #[error("Parameter '{key}' is missing")]
+    MissingParameter {
+        /// The missing key.
+        key: String,
+    },
+    /// A key that the option (or the selected variant) does not have.
+    #[error("Invalid parameter '{key}'")]
+    InvalidParameter {
+        /// The key as written.
+        key: String,
+    },
+    /// A value of the wrong type or out of range for its member.
+    #[error("Parameter '{key}' expects {expected}")]
+    InvalidValue {
+        /// The key (literally `null` for a list element's width check,
+        /// as QEMU prints it).
+        key: String,
+        /// What was expected.
+        expected: Expected,
+    },
+    /// An enum member (or the union tag) with an unknown value.
+    #[error("Parameter '{key}' does not accept value '{value}'")]
+    InvalidEnumValue {
+        /// The key.
+        key: String,
+        /// The value as written.
+        value: String,
+    },
+    /// Two options of one group with the same `id=`.
+    #[error("Duplicate ID '{id}' for {group}")]
+    DuplicateId {
+        /// The id.
+        id: String,
+        /// The option group (`numa`, `object`).
+        group: String,
+    },
+    /// keyval syntax (`-smp`, `-machine`): an item without `=`.
+    #[error("Expected '=' after parameter '{key}'")]
+    ExpectedEquals {
+        /// The key as written.
+        key: String,
+    },
+    /// keyval syntax: a key that is not a valid name.
+    #[error("Invalid parameter '{key}'")]
+    InvalidKey {
+        /// The key as written.
+        key: String,
+    },
+    /// keyval syntax: a key used both as a scalar and as a group
+    /// (`smp=4,smp.cpus=2`).
+    #[error("Parameters '{key}.*' used inconsistently")]
+    InconsistentKey {
+        /// The group key.
+        key: String,
+    },
+    /// A member of `-smp` / `-machine smp.*` that does not exist.
+    #[error("Parameter '{key}' is unexpected")]
+    UnexpectedParameter {
+        /// The full dotted key (`smp.foo`).
+        key: String,
+    },
+    /// A `-machine` property the machine does not have.
+    #[error("Property '{machine}-machine.{key}' not found")]
+    UnknownMachineProperty {
+        /// The machine type name.
+        machine: String,
+        /// The property.
+        key: String,
+    },
+    /// A command-line option vnuma does not know.
+    #[error("invalid option")]
+    InvalidOption {
+        /// The option as written (`-frobnicate`).
+        option: String,
+    },
+    /// An option that takes an argument came last.
+    #[error("requires an argument")]
+    MissingArgument {
+        /// The option as written.
+        option: String,
+    },
+    /// A memory backend's `-object` type that vnuma does not model.
+    #[error("invalid object type: {qom_type}")]
+    InvalidObjectType {
+        /// The `qom-type` value.
+        qom_type: String,
+    },
+    /// A QOM property value a backend refuses (`size=0`,
+    /// `prealloc-threads=0`, ...).
+    #[error("property '{property}' of {qom_type} doesn't take value '{value}'")]
+    PropertyValue {
+        /// The backend type (`memory-backend-ram`).
+        qom_type: String,
+        /// The property.
+        property: String,
+        /// The refused value.
+        value: String,
+    },
+    /// `Property 'memory-backend-memfd.hugetlbsize' doesn't take value '0'`.
+    #[error("Property '{qom_type}.{property}' doesn't take value '{value}'")]
+    ClassPropertyValue {
+        /// The backend type.
+        qom_type: String,
+        /// The property.
+        property: String,
+        /// The refused value.
+        value: String,
+    },
+    /// A `host-nodes` element of 128 or more.
+    #[error("Invalid host-nodes value: {value}")]
+    HostNodesValue {
+        /// The element.
+        value: u64,
+    },
+    /// A JSON (`-object '{...}'`, QMP) document that does not parse.
+    #[error("{message}")]
+    Json {
+        /// The JSON parser's message.
+        message: String,
+    },
+    /// Input larger than vnuma accepts for one option (a bound against
+    /// hostile input; QEMU has no such limit).
+    #[error("option text of {len} bytes exceeds the limit of {max} bytes")]
+    TooLong {
+        /// The length given.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Where on the command line an error or warning arose: the option and its
+/// argument as written, so it can be printed the way QEMU does
+/// (`-numa node,nodeid=200`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// The option name as written, with its dash(es): `-numa`, `--numa`.
+    pub option: String,
+    /// The option's argument, if it takes one.
+    pub arg: Option<String>,
+    /// Index of the option in the argv slice given to the parser.
+    pub index: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.arg {
+            Some(arg) => write!(f, "{} {}", self.option, arg),
+            None => f.write_str(&self.option),
+        }
+    }
+}
+
+/// An option error: what is wrong ([`ErrorKind`], whose `Display` is
+/// QEMU's text), the byte span of the offending text inside the option's
+/// argument and, for command lines, the option it came from.
+///
+/// `Display` prints only the message, as QEMU's QMP `desc` would; use
+/// [`Error::location`] (or [`Error::display_qemu`]) for the
+/// `-numa node,nodeid=200: Max number ...` form.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}")]
+pub struct Error {
+    kind: ErrorKind,
+    span: Span,
+    location: Option<Location>,
+}
+
+impl Error {
+    /// An error of `kind` at `span`.
+    pub fn new(kind: ErrorKind, span: Span) -> Self {
+        Error {
+            kind,
+            span,
+            location: None,
+        }
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The offending bytes of the option argument (of
+    /// [`Location::arg`] when there is a location).
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// The command-line option the error belongs to, if it came from a
+    /// command line.
+    pub fn location(&self) -> Option<&Location> {
+        self.location.as_ref()
+    }
+
+    /// Attach (or replace) the command-line location.
+    pub fn with_location(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// A second line QEMU prints after the message, if any (not part of
+    /// the QMP error).
+    pub fn hint(&self) -> Option<&'static str> {
+        match &self.kind {
+            ErrorKind::InvalidValue {
+                expected: Expected::Identifier,
+                ..
+            } => Some("Identifiers consist of letters, digits, '-', '.', '_', starting with a letter."),
+            ErrorKind::InvalidValue {
+                expected: Expected::NonNegativeNumber,
+                ..
+            } => Some(
+                "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.",
+            ),
+            _ => None,
+        }
+    }
+
+    /// The error as QEMU prints it after the program name:
+    /// `{location}: {message}` or just `{message}`.
+    pub fn display_qemu(&self) -> impl fmt::Display + '_ {
+        QemuLine {
+            location: self.location.as_ref(),
+            warning: false,
+            message: &self.kind,
+        }
+    }
+}
+
+struct QemuLine<'a, M: fmt::Display> {
+    location: Option<&'a Location>,
+    warning: bool,
+    message: &'a M,
+}
+
+impl<M: fmt::Display> fmt::Display for QemuLine<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(loc) = self.location {
+            write!(f, "{loc}: ")?;
+        }
+        if self.warning {
+            f.write_str("warning: ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// Something QEMU accepts but warns about.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// A flag item (`foo` / `nofoo`) in QemuOpts syntax.
+    ShortFormBoolean {
+        /// The item as written (`nofoo`).
+        item: String,
+        /// The key it stands for (`foo`).
+        key: String,
+        /// `on` or `off`.
+        value: &'static str,
+    },
+    /// A size in hexadecimal with a suffix (`0x8M`).
+    HexSizeSuffix {
+        /// The size text as written.
+        text: String,
+    },
+}
+
+impl fmt::Display for WarningKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WarningKind::ShortFormBoolean { item, .. } => {
+                write!(f, "short-form boolean option '{item}' deprecated")
+            }
+            WarningKind::HexSizeSuffix { text } => write!(
+                f,
+                "Using a multiplier suffix on hex numbers is deprecated: {text}"
+            ),
+        }
+    }
+}
+
+/// A warning: what, where in the argument, and on which option.
+/// `Display` is QEMU's text without the `warning:` prefix.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Warning {
+    kind: WarningKind,
+    span: Span,
+    location: Option<Location>,
+}
+
+impl Warning {
+    pub(crate) fn new(kind: WarningKind, span: Span) -> Self {
+        Warning {
+            kind,
+            span,
+            location: None,
+        }
+    }
+
+    /// What the warning is about.
+    pub fn kind(&self) -> &WarningKind {
+        &self.kind
+    }
+
+    /// The offending bytes of the option argument.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// The command-line option it belongs to, if any.
+    pub fn location(&self) -> Option<&Location> {
+        self.location.as_ref()
+    }
+
+    pub(crate) fn with_location(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// The line QEMU prints after the warning, if any.
+    pub fn hint(&self) -> Option<String> {
+        match &self.kind {
+            WarningKind::ShortFormBoolean { key, value, .. } => {
+                Some(alloc::format!("Please use {key}={value} instead"))
+            }
+            WarningKind::HexSizeSuffix { .. } => None,
+        }
+    }
+
+    /// The warning as QEMU prints it after the program name:
+    /// `{location}: warning: {message}`.
+    pub fn display_qemu(&self) -> impl fmt::Display + '_ {
+        QemuLine {
+            location: self.location.as_ref(),
+            warning: true,
+            message: &self.kind,
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.kind, f)
+    }
+}

@@ -1,0 +1,452 @@
+//! The two option grammars QEMU uses on its command line.
+//!
+//! * **QemuOpts** (`-numa`, `-object`, `-m`): items separated by `,`; an
+//!   item is `key=value`, a flag (`foo` = `foo=on`, `nofoo` = `foo=off`)
+//!   or, first only, the value of an implied key (`node` in
+//!   `-numa node,nodeid=0`). Inside a value `,,` is a literal comma.
+//! * **keyval** (`-smp`, `-machine`): the same, but keys may be dotted
+//!   paths (`smp.cpus`), must be names, flags are an error
+//!   (`Expected '=' after parameter 'foo'`), and an implied value ends at
+//!   the first comma or `=` (no `,,` escape there).
+//!
+//! Both produce [`Item`]s in order, each with byte spans into the text,
+//! so a later error can point at the bytes it is about.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::{Error, ErrorKind, Warning, WarningKind};
+use crate::span::Span;
+
+/// How an item was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ItemForm {
+    /// `key=value`.
+    KeyValue,
+    /// The first item without `=`: the value of the implied key.
+    Implied,
+    /// A later item without `=` (`foo` or `nofoo`).
+    Flag,
+}
+
+/// One `key=value` item of an option argument.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Item {
+    /// The key (for a flag, without the `no` prefix; for an implied item,
+    /// the implied key).
+    pub key: String,
+    /// The value with `,,` unescaped (`on`/`off` for flags).
+    pub value: String,
+    /// How it was written.
+    pub form: ItemForm,
+    /// The key as written (empty at the item's start for an implied item).
+    pub key_span: Span,
+    /// The value as written (the whole item for flags).
+    pub value_span: Span,
+}
+
+impl Item {
+    /// The whole item as written.
+    pub fn span(&self) -> Span {
+        self.key_span.join(self.value_span)
+    }
+}
+
+/// The result of QemuOpts parsing: the items in order (without `id`), the
+/// first `id=` value, and the warnings QEMU prints while parsing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Opts {
+    /// Items in the order written, `id` items removed.
+    pub items: Vec<Item>,
+    /// The first `id=` item, which QemuOpts takes as the option's id.
+    pub id: Option<Item>,
+    /// Short-form boolean warnings.
+    pub warnings: Vec<Warning>,
+}
+
+/// Read a value starting at `p` up to the next single `,`; returns the
+/// unescaped value and the index of the terminating `,` (or the end).
+fn read_value(text: &str, mut p: usize) -> (String, usize) {
+    let b = text.as_bytes();
+    let mut out = String::new();
+    let mut run_start = p;
+    while p < b.len() {
+        if b[p] == b',' {
+            if b.get(p + 1) != Some(&b',') {
+                break;
+            }
+            // Keep the first comma of the pair, drop the second.
+            out.push_str(&text[run_start..=p]);
+            p += 2;
+            run_start = p;
+            continue;
+        }
+        p += 1;
+    }
+    out.push_str(&text[run_start..p]);
+    (out, p)
+}
+
+/// Position of the first `=` or `,` at or after `p` (or the end).
+fn key_end(b: &[u8], p: usize) -> usize {
+    b[p..]
+        .iter()
+        .position(|&c| c == b'=' || c == b',')
+        .map_or(b.len(), |n| p + n)
+}
+
+/// Tokenize in QemuOpts style without interpreting `id`; `implied` applies
+/// to the first item only.
+fn qemu_opts_items(
+    text: &str,
+    implied: Option<&str>,
+    warnings: Option<&mut Vec<Warning>>,
+) -> Vec<Item> {
+    let b = text.as_bytes();
+    let mut items = Vec::new();
+    let mut warnings = warnings;
+    let mut implied = implied;
+    let mut p = 0;
+    while p < b.len() {
+        let len_end = key_end(b, p);
+        let item;
+        let next;
+        if b.get(len_end) != Some(&b'=') {
+            if let Some(key) = implied {
+                let (value, end) = read_value(text, p);
+                item = Item {
+                    key: key.into(),
+                    value,
+                    form: ItemForm::Implied,
+                    key_span: Span::empty(p),
+                    value_span: Span::new(p, end),
+                };
+                next = end;
+            } else {
+                let written = &text[p..len_end];
+                let (key, value) = match written.strip_prefix("no") {
+                    Some(rest) => (rest, "off"),
+                    None => (written, "on"),
+                };
+                if let Some(w) = warnings.as_deref_mut() {
+                    w.push(Warning::new(
+                        WarningKind::ShortFormBoolean {
+                            item: written.into(),
+                            key: key.into(),
+                            value,
+                        },
+                        Span::new(p, len_end),
+                    ));
+                }
+                item = Item {
+                    key: key.into(),
+                    value: value.into(),
+                    form: ItemForm::Flag,
+                    key_span: Span::new(p, len_end),
+                    value_span: Span::new(p, len_end),
+                };
+                next = len_end;
+            }
+        } else {
+            let (value, end) = read_value(text, len_end + 1);
+            item = Item {
+                key: text[p..len_end].into(),
+                value,
+                form: ItemForm::KeyValue,
+                key_span: Span::new(p, len_end),
+                value_span: Span::new(len_end + 1, end),
+            };
+            next = end;
+        }
+        items.push(item);
+        implied = None;
+        p = if next < b.len() { next + 1 } else { next };
+    }
+    items
+}
+
+/// Parse `text` with QemuOpts rules. `implied` is the key of a first item
+/// written without `=` (`type` for `-numa`, `qom-type` for `-object`,
+/// `size` for `-m`).
+///
+/// Fails only on a malformed `id=` (`Parameter 'id' expects an
+/// identifier`), which QemuOpts checks before anything else; every other
+/// check belongs to the option's schema.
+///
+/// ```
+/// use vnuma_options::grammar::{parse_opts, ItemForm};
+/// let opts = parse_opts("node,memdev=a,,b,nodeid=1", Some("type")).unwrap();
+/// assert_eq!(opts.items[0].form, ItemForm::Implied);
+/// assert_eq!(opts.items[1].value, "a,b");
+/// assert_eq!(opts.items[2].key, "nodeid");
+/// ```
+pub fn parse_opts(text: &str, implied: Option<&str>) -> Result<Opts, Error> {
+    // QemuOpts looks for the id in a first pass that treats the first
+    // item as a flag (no implied key), so `node,,id=x` has id `x`.
+    let id = qemu_opts_items(text, None, None)
+        .into_iter()
+        .find(|item| item.key == "id" && item.form == ItemForm::KeyValue);
+    if let Some(id) = &id {
+        if !crate::value::is_identifier(&id.value) {
+            return Err(Error::new(
+                ErrorKind::InvalidValue {
+                    key: "id".into(),
+                    expected: crate::error::Expected::Identifier,
+                },
+                id.value_span,
+            ));
+        }
+    }
+    let mut warnings = Vec::new();
+    let items = qemu_opts_items(text, implied, Some(&mut warnings))
+        .into_iter()
+        .filter(|item| item.key != "id" || item.form == ItemForm::Implied)
+        .collect();
+    Ok(Opts {
+        items,
+        id,
+        warnings,
+    })
+}
+
+/// Length of a QAPI name at the start of `s` (`parse_qapi_name` with
+/// `complete = false`): a letter, then letters, digits, `-`, `_`; with an
+/// optional downstream `__RFQDN_` prefix. 0 if there is none.
+fn qapi_name_len(s: &[u8]) -> usize {
+    let mut p = 0;
+    if s.first() == Some(&b'_') {
+        if s.get(1) != Some(&b'_') {
+            return 0;
+        }
+        p = 2;
+        while p < s.len() && (s[p].is_ascii_alphanumeric() || s[p] == b'-' || s[p] == b'.') {
+            p += 1;
+        }
+        if s.get(p) != Some(&b'_') {
+            return 0;
+        }
+        p += 1;
+    }
+    if !s.get(p).is_some_and(u8::is_ascii_alphabetic) {
+        return 0;
+    }
+    p += 1;
+    while p < s.len() && (s[p].is_ascii_alphanumeric() || s[p] == b'-' || s[p] == b'_') {
+        p += 1;
+    }
+    p
+}
+
+/// Whether `key` is a valid keyval key: dot-separated fragments, each a
+/// QAPI name (later fragments may also be list indexes).
+fn valid_keyval_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    let mut p = 0;
+    let mut first = true;
+    loop {
+        let rest = &b[p..];
+        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        let len = if !first && digits > 0 && !(digits > 1 && rest[0] == b'0') {
+            digits
+        } else {
+            qapi_name_len(rest)
+        };
+        if len == 0 || (len < rest.len() && rest[len] != b'.') {
+            return false;
+        }
+        p += len;
+        if p >= b.len() {
+            return true;
+        }
+        p += 1; // the '.'
+        if p >= b.len() {
+            return false;
+        }
+        first = false;
+    }
+}
+
+/// Parse `text` with keyval rules (`-smp`, `-machine`). Keys may be dotted
+/// (`smp.cpus`). Errors: `Invalid parameter '{key}'` for a malformed key,
+/// `Expected '=' after parameter '{key}'` for a flag.
+///
+/// ```
+/// use vnuma_options::grammar::parse_keyval;
+/// let items = parse_keyval("q35,smp.cpus=4", Some("type")).unwrap();
+/// assert_eq!(items[0].key, "type");
+/// assert_eq!(items[1].key, "smp.cpus");
+/// assert!(parse_keyval("pc,hmat", Some("type")).is_err());
+/// ```
+pub fn parse_keyval(text: &str, implied: Option<&str>) -> Result<Vec<Item>, Error> {
+    let b = text.as_bytes();
+    let mut items = Vec::new();
+    let mut implied = implied;
+    let mut p = 0;
+    while p < b.len() {
+        let len_end = key_end(b, p);
+        if len_end > p && b.get(len_end) != Some(&b'=') {
+            if let Some(key) = implied.take() {
+                items.push(Item {
+                    key: key.into(),
+                    value: text[p..len_end].into(),
+                    form: ItemForm::Implied,
+                    key_span: Span::empty(p),
+                    value_span: Span::new(p, len_end),
+                });
+                p = if len_end < b.len() {
+                    len_end + 1
+                } else {
+                    len_end
+                };
+                continue;
+            }
+        }
+        implied = None;
+        let key = &text[p..len_end];
+        if !valid_keyval_key(key) {
+            return Err(Error::new(
+                ErrorKind::InvalidKey { key: key.into() },
+                Span::new(p, len_end),
+            ));
+        }
+        if b.get(len_end) != Some(&b'=') {
+            return Err(Error::new(
+                ErrorKind::ExpectedEquals { key: key.into() },
+                Span::new(p, len_end),
+            ));
+        }
+        let (value, end) = read_value(text, len_end + 1);
+        items.push(Item {
+            key: key.into(),
+            value,
+            form: ItemForm::KeyValue,
+            key_span: Span::new(p, len_end),
+            value_span: Span::new(len_end + 1, end),
+        });
+        p = if end < b.len() { end + 1 } else { end };
+    }
+    Ok(items)
+}
+
+/// Escape a value for QemuOpts / keyval output: every `,` doubled.
+pub fn escape(value: &str) -> String {
+    value.replace(',', ",,")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(opts: &Opts) -> Vec<(&str, &str, ItemForm)> {
+        opts.items
+            .iter()
+            .map(|i| (i.key.as_str(), i.value.as_str(), i.form))
+            .collect()
+    }
+
+    #[test]
+    fn implied_and_escapes() {
+        let o = parse_opts("node,memdev=a,,b,cpus=0-1", Some("type")).unwrap();
+        assert_eq!(
+            kv(&o),
+            [
+                ("type", "node", ItemForm::Implied),
+                ("memdev", "a,b", ItemForm::KeyValue),
+                ("cpus", "0-1", ItemForm::KeyValue),
+            ]
+        );
+        assert_eq!(o.items[1].value_span, Span::new(12, 16));
+        // An implied value takes ,, escapes too.
+        let o = parse_opts("node,,nodeid=1", Some("type")).unwrap();
+        assert_eq!(kv(&o), [("type", "node,nodeid=1", ItemForm::Implied)]);
+    }
+
+    #[test]
+    fn implied_only_first() {
+        let o = parse_opts("type=node,dist", Some("type")).unwrap();
+        assert_eq!(o.items[1].form, ItemForm::Flag);
+        assert_eq!(o.items[1].key, "dist");
+    }
+
+    #[test]
+    fn flags_and_warnings() {
+        let o = parse_opts("node,foo,nobar", Some("type")).unwrap();
+        assert_eq!(
+            kv(&o)[1..],
+            [
+                ("foo", "on", ItemForm::Flag),
+                ("bar", "off", ItemForm::Flag)
+            ]
+        );
+        assert_eq!(o.warnings.len(), 2);
+        assert_eq!(
+            o.warnings[1].to_string(),
+            "short-form boolean option 'nobar' deprecated"
+        );
+        assert_eq!(o.warnings[1].hint().unwrap(), "Please use bar=off instead");
+    }
+
+    #[test]
+    fn empty_and_trailing() {
+        assert!(parse_opts("", Some("type")).unwrap().items.is_empty());
+        let o = parse_opts("node,", Some("type")).unwrap();
+        assert_eq!(o.items.len(), 1);
+        let o = parse_opts(",node", Some("type")).unwrap();
+        assert_eq!(kv(&o)[0], ("type", "", ItemForm::Implied));
+        // QEMU reads a flag starting with "no" as negated: `node` is `de=off`.
+        assert_eq!(kv(&o)[1], ("de", "off", ItemForm::Flag));
+        // An empty key=value.
+        let o = parse_opts("node,memdev=", Some("type")).unwrap();
+        assert_eq!(kv(&o)[1], ("memdev", "", ItemForm::KeyValue));
+    }
+
+    #[test]
+    fn id_is_taken_out_and_checked() {
+        let o = parse_opts("node,id=x,id=y", Some("type")).unwrap();
+        assert_eq!(o.id.unwrap().value, "x");
+        assert_eq!(o.items.len(), 1);
+        let e = parse_opts("node,id=1x", Some("type")).unwrap_err();
+        assert_eq!(e.to_string(), "Parameter 'id' expects an identifier");
+        assert_eq!(e.span(), Span::new(8, 10));
+        assert!(e.hint().unwrap().starts_with("Identifiers consist"));
+        // Only the first id is checked.
+        assert!(parse_opts("node,id=x,id=1x", Some("type")).is_ok());
+        // The id pass has no implied key.
+        let o = parse_opts("node,,id=x", Some("type")).unwrap();
+        assert_eq!(o.id.as_ref().unwrap().value, "x");
+        assert_eq!(kv(&o), [("type", "node,id=x", ItemForm::Implied)]);
+    }
+
+    #[test]
+    fn keyval_rules() {
+        let items = parse_keyval("4,sockets=2,,", Some("cpus")).unwrap();
+        assert_eq!(items[0].value, "4");
+        assert_eq!(items[1].value, "2,");
+        let e = parse_keyval("4,foo", Some("cpus")).unwrap_err();
+        assert_eq!(e.to_string(), "Expected '=' after parameter 'foo'");
+        let e = parse_keyval("4,,sockets=2", Some("cpus")).unwrap_err();
+        assert_eq!(e.to_string(), "Invalid parameter ''");
+        let e = parse_keyval("a b=1", None).unwrap_err();
+        assert_eq!(e.to_string(), "Invalid parameter 'a b'");
+        assert!(parse_keyval("smp.cpus=1,x.0=1,__org.qemu_a=1", None).is_ok());
+        assert!(parse_keyval("smp..cpus=1", None).is_err());
+        assert!(parse_keyval("smp.=1", None).is_err());
+        assert!(parse_keyval("1a=1", None).is_err());
+        // An implied value has no ,, escape and ends at '='? No: '=' makes
+        // it a key.
+        let items = parse_keyval("pc", Some("type")).unwrap();
+        assert_eq!(items[0].value, "pc");
+    }
+
+    #[test]
+    fn hostile_commas_are_linear() {
+        let text = ",".repeat(1 << 20);
+        let o = parse_opts(&text, Some("type")).unwrap();
+        // Pairs of commas are one escaped comma in the implied value.
+        assert_eq!(o.items.len(), 1);
+        assert_eq!(o.items[0].value.len(), 1 << 19);
+        let text = "a,".repeat(1 << 19);
+        let o = parse_opts(&text, Some("type")).unwrap();
+        assert_eq!(o.items.len(), 1 << 19);
+    }
+}

@@ -1,0 +1,228 @@
+//! The options visitor: typed members out of QemuOpts items, with QEMU's
+//! order of checks and messages (`qapi/opts-visitor.c`).
+//!
+//! Members are visited in schema order; a scalar takes the last of its
+//! occurrences, a list all of them in order; keys nobody visited are
+//! reported at the end as `Invalid parameter '{key}'`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::{Error, ErrorKind, Expected, Warning, WarningKind};
+use crate::grammar::Item;
+use crate::span::Span;
+use crate::value::{self, DefaultUnit, NumError};
+use crate::IdRange;
+
+/// Elements one `A-B` range may produce (QEMU's `OPTS_VISITOR_RANGE_MAX`).
+pub const RANGE_MAX: u64 = 65536;
+
+pub(crate) struct Visitor<'a> {
+    items: &'a [Item],
+    processed: Vec<bool>,
+    /// A well-formed `id=` the option group passes on as a member; the
+    /// `-numa` schema has none, so it ends up invalid.
+    id: Option<&'a Item>,
+    id_processed: bool,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+fn invalid(key: &str, expected: Expected, span: Span) -> Error {
+    Error::new(
+        ErrorKind::InvalidValue {
+            key: key.into(),
+            expected,
+        },
+        span,
+    )
+}
+
+impl<'a> Visitor<'a> {
+    pub(crate) fn new(items: &'a [Item], id: Option<&'a Item>) -> Self {
+        Visitor {
+            items,
+            processed: alloc::vec![false; items.len()],
+            id,
+            id_processed: false,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The last occurrence of `key`, marking every occurrence processed.
+    pub(crate) fn scalar(&mut self, key: &str) -> Option<&'a Item> {
+        let mut found = None;
+        for (i, item) in self.items.iter().enumerate() {
+            if item.key == key {
+                self.processed[i] = true;
+                found = Some(item);
+            }
+        }
+        found
+    }
+
+    /// The `id` pseudo-member.
+    pub(crate) fn id(&mut self) -> Option<&'a Item> {
+        self.id_processed = true;
+        self.id
+    }
+
+    /// Every occurrence of `key`, in order, marked processed.
+    pub(crate) fn list(&mut self, key: &str) -> Vec<&'a Item> {
+        let mut out = Vec::new();
+        for (i, item) in self.items.iter().enumerate() {
+            if item.key == key {
+                self.processed[i] = true;
+                out.push(item);
+            }
+        }
+        out
+    }
+
+    pub(crate) fn required(&mut self, key: &str, whole: Span) -> Result<&'a Item, Error> {
+        self.scalar(key)
+            .ok_or_else(|| Error::new(ErrorKind::MissingParameter { key: key.into() }, whole))
+    }
+
+    /// Report the first key no member took.
+    pub(crate) fn finish(self) -> Result<Vec<Warning>, Error> {
+        if let Some(id) = self.id.filter(|_| !self.id_processed) {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter { key: "id".into() },
+                id.span(),
+            ));
+        }
+        if let Some(i) = self.processed.iter().position(|p| !p) {
+            let item = &self.items[i];
+            return Err(Error::new(
+                ErrorKind::InvalidParameter {
+                    key: item.key.clone(),
+                },
+                item.key_span,
+            ));
+        }
+        Ok(self.warnings)
+    }
+
+    pub(crate) fn size(&mut self, item: &Item) -> Result<u64, Error> {
+        match value::parse_size(&item.value, DefaultUnit::Bytes) {
+            Ok(size) => {
+                if size.hex_with_suffix {
+                    self.warnings.push(Warning::new(
+                        WarningKind::HexSizeSuffix {
+                            text: item.value.clone(),
+                        },
+                        item.value_span,
+                    ));
+                }
+                Ok(size.bytes)
+            }
+            Err(_) => Err(invalid(&item.key, Expected::Size, item.value_span)),
+        }
+    }
+}
+
+/// A scalar unsigned member: `uint64` parse then the width check.
+pub(crate) fn uint(item: &Item, max: u64, width: Expected) -> Result<u64, Error> {
+    match value::parse_uint(&item.value) {
+        Some((v, end)) if end == item.value.len() => {
+            if v > max {
+                Err(invalid(&item.key, width, item.value_span))
+            } else {
+                Ok(v)
+            }
+        }
+        _ => Err(invalid(&item.key, Expected::Uint64, item.value_span)),
+    }
+}
+
+pub(crate) fn u8_member(item: &Item) -> Result<u8, Error> {
+    uint(item, u8::MAX.into(), Expected::Uint8).map(|v| v as u8)
+}
+
+pub(crate) fn u16_member(item: &Item) -> Result<u16, Error> {
+    uint(item, u16::MAX.into(), Expected::Uint16).map(|v| v as u16)
+}
+
+pub(crate) fn u32_member(item: &Item) -> Result<u32, Error> {
+    uint(item, u32::MAX.into(), Expected::Uint32).map(|v| v as u32)
+}
+
+pub(crate) fn u64_member(item: &Item) -> Result<u64, Error> {
+    uint(item, u64::MAX, Expected::Uint64)
+}
+
+/// A signed member (`strtoll`, base 0).
+pub(crate) fn i64_member(item: &Item) -> Result<i64, Error> {
+    value::parse_int64(&item.value)
+        .ok_or_else(|| invalid(&item.key, Expected::Int64, item.value_span))
+}
+
+pub(crate) fn bool_member(item: &Item) -> Result<bool, Error> {
+    value::parse_bool(&item.value)
+        .ok_or_else(|| invalid(&item.key, Expected::Bool, item.value_span))
+}
+
+/// The elements of a `uint16` list member, kept as the ranges written:
+/// `A` or `A-B` with `A ≤ B` and `B − A < 65536`; each element is
+/// width-checked with QEMU's `null` key.
+pub(crate) fn u16_list(items: &[&Item]) -> Result<Vec<IdRange>, Error> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let bad = || invalid(&item.key, Expected::Uint64OrRange, item.value_span);
+        let width = || invalid("null", Expected::Uint16, item.value_span);
+        let (first, end) = value::parse_uint(&item.value).ok_or_else(bad)?;
+        let last = if end == item.value.len() {
+            first
+        } else if item.value.as_bytes()[end] == b'-' {
+            match value::parse_uint_full(&item.value[end + 1..]) {
+                Some(last) if first <= last && last - first < RANGE_MAX => last,
+                _ => return Err(bad()),
+            }
+        } else {
+            return Err(bad());
+        };
+        // Elements are produced and checked one by one, so the first one
+        // above 65535 fails.
+        if first > u64::from(u16::MAX) || last > u64::from(u16::MAX) {
+            return Err(width());
+        }
+        out.push(IdRange::new(first as u16, last as u16));
+    }
+    Ok(out)
+}
+
+/// An enum member: the value must be one of `names` (index returned).
+pub(crate) fn enum_member(item: &Item, names: &[&str]) -> Result<usize, Error> {
+    names.iter().position(|n| *n == item.value).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidEnumValue {
+                key: item.key.clone(),
+                value: item.value.clone(),
+            },
+            item.value_span,
+        )
+    })
+}
+
+/// The legacy CLI re-parse of `-numa node,mem=` in MiB. QEMU ignores a
+/// failure of this second parse and keeps the byte value of the first.
+pub(crate) fn legacy_mem(item: &Item, bytes: u64, warnings: &mut Vec<Warning>) -> u64 {
+    match value::parse_size(&item.value, DefaultUnit::MiB) {
+        Ok(size) => {
+            if size.hex_with_suffix {
+                warnings.push(Warning::new(
+                    WarningKind::HexSizeSuffix {
+                        text: item.value.clone(),
+                    },
+                    item.value_span,
+                ));
+            }
+            size.bytes
+        }
+        Err(NumError::Invalid | NumError::Range) => bytes,
+    }
+}
+
+pub(crate) fn string_member(item: &Item) -> String {
+    item.value.clone()
+}
