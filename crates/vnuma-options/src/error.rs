@@ -34,6 +34,8 @@ pub enum Expected {
     Number,
     /// `integer` (keyval: `-smp`, `-machine smp.*`).
     Integer,
+    /// `size` (keyval: `-machine max-ram-below-4g=`, `memory.size`).
+    KeyvalSize,
 }
 
 impl Expected {
@@ -52,6 +54,7 @@ impl Expected {
             Expected::NonNegativeNumber => "a non-negative number below 2^64",
             Expected::Number => "a number",
             Expected::Integer => "integer",
+            Expected::KeyvalSize => "size",
         }
     }
 }
@@ -123,6 +126,36 @@ pub enum ErrorKind {
         /// The group key.
         key: String,
     },
+    /// keyval: a key used both as a value and as a group across options
+    /// (`-machine smp=4 -smp 2`, `-machine memory=1G`).
+    #[error("Parameter '{key}' used inconsistently")]
+    InconsistentMerge {
+        /// The key.
+        key: String,
+    },
+    /// keyval: a value where a group of members was expected
+    /// (`-machine smp=4`).
+    #[error("Invalid parameter type for '{key}', expected: object")]
+    ExpectedObject {
+        /// The key.
+        key: String,
+    },
+    /// QemuOpts number too large (`-m slots=`).
+    #[error("Value '{value}' is too large for parameter '{key}'")]
+    ValueTooLarge {
+        /// The key.
+        key: String,
+        /// The value as written.
+        value: String,
+    },
+    /// QemuOpts size too large (`-m 16E`).
+    #[error("Value '{value}' is out of range for parameter '{key}'")]
+    ValueOutOfRange {
+        /// The key.
+        key: String,
+        /// The value as written.
+        value: String,
+    },
     /// A member of `-smp` / `-machine smp.*` that does not exist.
     #[error("Parameter '{key}' is unexpected")]
     UnexpectedParameter {
@@ -188,15 +221,6 @@ pub enum ErrorKind {
         /// The JSON parser's message.
         message: String,
     },
-    /// Input larger than vnuma accepts for one option (a bound against
-    /// hostile input; QEMU has no such limit).
-    #[error("option text of {len} bytes exceeds the limit of {max} bytes")]
-    TooLong {
-        /// The length given.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
 }
 
 /// Where on the command line an error or warning arose: the option and its
@@ -229,8 +253,11 @@ impl fmt::Display for Location {
 /// [`Error::location`] (or [`Error::display_qemu`]) for the
 /// `-numa node,nodeid=200: Max number ...` form.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{kind}")]
-pub struct Error {
+#[error("{}", .0.kind)]
+pub struct Error(alloc::boxed::Box<ErrorInner>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ErrorInner {
     kind: ErrorKind,
     span: Span,
     location: Option<Location>,
@@ -239,40 +266,40 @@ pub struct Error {
 impl Error {
     /// An error of `kind` at `span`.
     pub fn new(kind: ErrorKind, span: Span) -> Self {
-        Error {
+        Error(alloc::boxed::Box::new(ErrorInner {
             kind,
             span,
             location: None,
-        }
+        }))
     }
 
     /// What is wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The offending bytes of the option argument (of
     /// [`Location::arg`] when there is a location).
     pub fn span(&self) -> Span {
-        self.span
+        self.0.span
     }
 
     /// The command-line option the error belongs to, if it came from a
     /// command line.
     pub fn location(&self) -> Option<&Location> {
-        self.location.as_ref()
+        self.0.location.as_ref()
     }
 
     /// Attach (or replace) the command-line location.
     pub fn with_location(mut self, location: Location) -> Self {
-        self.location = Some(location);
+        self.0.location = Some(location);
         self
     }
 
     /// A second line QEMU prints after the message, if any (not part of
     /// the QMP error).
     pub fn hint(&self) -> Option<&'static str> {
-        match &self.kind {
+        match &self.0.kind {
             ErrorKind::InvalidValue {
                 expected: Expected::Identifier,
                 ..
@@ -291,9 +318,9 @@ impl Error {
     /// `{location}: {message}` or just `{message}`.
     pub fn display_qemu(&self) -> impl fmt::Display + '_ {
         QemuLine {
-            location: self.location.as_ref(),
+            location: self.0.location.as_ref(),
             warning: false,
-            message: &self.kind,
+            message: &self.0.kind,
         }
     }
 }

@@ -98,3 +98,14 @@ impl fmt::Display for IdRange {
         }
     }
 }
+
+pub mod object;
+pub use object::{
+    BackendKind, FileBackendOptions, HostMemPolicy, MemfdBackendOptions, MemoryBackendOptions,
+    ObjectOptions,
+};
+
+pub mod cmdline;
+pub mod machine;
+pub use cmdline::{CommandLine, NumaArg, ObjectArg};
+pub use machine::{MachineArgs, MachineOptions, MemoryOptions, SmpOptions};

@@ -300,8 +300,20 @@ impl NumaOptions {
     ///
     /// A `mem=` without suffix is in MiB, as on QEMU's command line.
     pub fn parse(text: &str) -> Result<Parsed<NumaOptions>, Error> {
-        let whole = Span::new(0, text.len());
         let opts = grammar::parse_opts(text, Some("type"))?;
+        let mut parsed = Self::from_opts(text, &opts)?;
+        let mut warnings = opts.warnings;
+        warnings.append(&mut parsed.warnings);
+        parsed.warnings = warnings;
+        Ok(parsed)
+    }
+
+    /// Type already tokenized items (the typing warnings only).
+    pub(crate) fn from_opts(
+        text: &str,
+        opts: &grammar::Opts,
+    ) -> Result<Parsed<NumaOptions>, Error> {
+        let whole = Span::new(0, text.len());
         let mut v = Visitor::new(&opts.items, opts.id.as_ref());
         let ty = v.required("type", whole)?;
         let mut mem_item = None;
@@ -385,8 +397,7 @@ impl NumaOptions {
                 })
             }
         };
-        let mut warnings = opts.warnings;
-        warnings.extend(v.finish()?);
+        let mut warnings = v.finish()?;
         // Only after the whole visit succeeded does QEMU re-read `mem=`
         // with MiB as the default unit.
         let mut value = value;

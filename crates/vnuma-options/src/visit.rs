@@ -15,7 +15,7 @@ use crate::value::{self, DefaultUnit, NumError};
 use crate::IdRange;
 
 /// Elements one `A-B` range may produce (QEMU's `OPTS_VISITOR_RANGE_MAX`).
-pub const RANGE_MAX: u64 = 65536;
+pub(crate) const RANGE_MAX: u64 = 65536;
 
 pub(crate) struct Visitor<'a> {
     items: &'a [Item],

@@ -1,0 +1,464 @@
+//! A QEMU-style command line: the options vnuma understands, in order,
+//! each with its original text.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::{Error, ErrorKind, Location, Warning};
+use crate::grammar;
+use crate::machine::{self, MachineArgs, MachineOptions};
+use crate::numa::NumaOptions;
+use crate::object::{MemoryBackendOptions, ObjectOptions};
+use crate::span::Span;
+use crate::Parsed;
+
+/// QEMU options that do not affect NUMA or memory and take an argument:
+/// accepted and skipped with their argument.
+pub const IGNORED_WITH_ARGUMENT: &[&str] = &[
+    "accel",
+    "action",
+    "add-fd",
+    "append",
+    "audio",
+    "audiodev",
+    "bios",
+    "blockdev",
+    "boot",
+    "cdrom",
+    "chardev",
+    "chroot",
+    "compat",
+    "cpu",
+    "D",
+    "d",
+    "debugcon",
+    "device",
+    "display",
+    "drive",
+    "dtb",
+    "echr",
+    "fda",
+    "fdb",
+    "fsdev",
+    "fw_cfg",
+    "gdb",
+    "global",
+    "hda",
+    "hdb",
+    "hdc",
+    "hdd",
+    "icount",
+    "incoming",
+    "initrd",
+    "iscsi",
+    "k",
+    "kernel",
+    "L",
+    "loadvm",
+    "mon",
+    "monitor",
+    "msg",
+    "mtdblock",
+    "name",
+    "net",
+    "netdev",
+    "nic",
+    "option-rom",
+    "overcommit",
+    "parallel",
+    "pflash",
+    "pidfile",
+    "plugin",
+    "qmp",
+    "qmp-pretty",
+    "readconfig",
+    "rtc",
+    "runas",
+    "sandbox",
+    "sd",
+    "semihosting-config",
+    "serial",
+    "set",
+    "smbios",
+    "spice",
+    "tpmdev",
+    "trace",
+    "usbdevice",
+    "uuid",
+    "vga",
+    "virtfs",
+    "vnc",
+    "watchdog",
+    "watchdog-action",
+    "writeconfig",
+    "xen-domid",
+];
+
+/// QEMU options that do not affect NUMA or memory and take no argument.
+pub const IGNORED_FLAGS: &[&str] = &[
+    "S",
+    "s",
+    "daemonize",
+    "enable-kvm",
+    "full-screen",
+    "no-acpi",
+    "no-fd-bootchk",
+    "no-hpet",
+    "no-quit",
+    "no-reboot",
+    "no-shutdown",
+    "no-user-config",
+    "nodefaults",
+    "nographic",
+    "only-migratable",
+    "preconfig",
+    "snapshot",
+    "win2k-hack",
+    "async-teardown",
+    "enable-sync-profile",
+];
+
+/// One `-numa` option: where it was and what it parses to. QEMU types a
+/// `-numa` option only when it applies it, after the machine and the
+/// earlier `-numa` options, so its typing error is kept here until then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NumaArg {
+    /// The option as written.
+    pub location: Location,
+    /// The typed value (and warnings) or the error, both located.
+    pub result: Result<Parsed<NumaOptions>, Error>,
+}
+
+/// One `-object` option.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectArg {
+    /// The option as written.
+    pub location: Location,
+    /// The object.
+    pub object: ObjectOptions,
+}
+
+/// A parsed command line.
+///
+/// [`CommandLine::parse`] does what QEMU does while it reads argv: it
+/// rejects unknown options, missing arguments, malformed option syntax,
+/// bad `id=`s, and types `-object` and `-m` (QEMU checks those while
+/// reading). `-machine`/`-smp` values and `-numa` options are typed too,
+/// but QEMU reports their errors later (after choosing the machine type,
+/// and when each `-numa` is applied), so those errors are returned by
+/// [`CommandLine::machine`] and kept in each [`NumaArg`]; a resolver that
+/// wants QEMU's exact first error takes them in that order, and
+/// [`CommandLine::check`] reports the first of them for a caller that
+/// only wants a valid command line.
+///
+/// ```
+/// use vnuma_options::{CommandLine, NumaOptions};
+/// let cl = CommandLine::parse([
+///     "-m", "4G", "-smp", "4,sockets=2",
+///     "-object", "memory-backend-ram,id=m0,size=2G",
+///     "-object", "memory-backend-ram,id=m1,size=2G",
+///     "-numa", "node,nodeid=0,memdev=m0",
+///     "-numa", "node,nodeid=1,memdev=m1",
+///     "-numa", "dist,src=0,dst=1,val=21",
+///     "-nodefaults", "-display", "none",
+/// ])
+/// .unwrap();
+/// cl.check().unwrap();
+/// assert_eq!(cl.memory_backends().count(), 2);
+/// let numa: Vec<NumaOptions> = cl.numa_options().collect::<Result<_, _>>().unwrap();
+/// assert_eq!(numa.len(), 3);
+///
+/// let err = CommandLine::parse(["-numa", "node,nodeid=x"]).unwrap().check().unwrap_err();
+/// assert_eq!(err.display_qemu().to_string(), "-numa node,nodeid=x: Parameter 'nodeid' expects a uint64 value");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommandLine {
+    machine: MachineArgs,
+    objects: Vec<ObjectArg>,
+    numa: Vec<NumaArg>,
+    mem_path: Option<String>,
+    mem_prealloc: bool,
+    warnings: Vec<Warning>,
+}
+
+enum Opt {
+    Numa,
+    Object,
+    M,
+    Smp,
+    Machine,
+    MemPath,
+    MemPrealloc,
+    IgnoredWithArg,
+    IgnoredFlag,
+}
+
+fn lookup(name: &str) -> Option<Opt> {
+    Some(match name {
+        "numa" => Opt::Numa,
+        "object" => Opt::Object,
+        "m" => Opt::M,
+        "smp" => Opt::Smp,
+        "machine" | "M" => Opt::Machine,
+        "mem-path" => Opt::MemPath,
+        "mem-prealloc" => Opt::MemPrealloc,
+        n if IGNORED_WITH_ARGUMENT.contains(&n) => Opt::IgnoredWithArg,
+        n if IGNORED_FLAGS.contains(&n) => Opt::IgnoredFlag,
+        _ => return None,
+    })
+}
+
+fn located(e: Error, location: &Location) -> Error {
+    e.with_location(location.clone())
+}
+
+fn check_duplicate_id(
+    ids: &mut Vec<String>,
+    id: Option<&grammar::Item>,
+    group: &str,
+    location: &Location,
+) -> Result<(), Error> {
+    if let Some(id) = id {
+        if ids.contains(&id.value) {
+            return Err(Error::new(
+                ErrorKind::DuplicateId {
+                    id: id.value.clone(),
+                    group: group.into(),
+                },
+                id.value_span,
+            )
+            .with_location(location.clone()));
+        }
+        ids.push(id.value.clone());
+    }
+    Ok(())
+}
+
+impl CommandLine {
+    /// Read QEMU-style arguments (without the program name) in order.
+    /// Arguments that are not options (disk images) are ignored, as are the
+    /// QEMU options listed in [`IGNORED_WITH_ARGUMENT`] and
+    /// [`IGNORED_FLAGS`]; any other option is an `invalid option` error
+    /// naming it.
+    pub fn parse<I, S>(args: I) -> Result<CommandLine, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let args: Vec<S> = args.into_iter().collect();
+        let mut cl = CommandLine::default();
+        let mut numa_ids = Vec::new();
+        let mut object_ids = Vec::new();
+        let mut i = 0;
+        while i < args.len() {
+            let written = args[i].as_ref();
+            let index = i;
+            i += 1;
+            let Some(name) = written.strip_prefix('-').filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            let name = name.strip_prefix('-').unwrap_or(name);
+            let bare = Location {
+                option: written.into(),
+                arg: None,
+                index,
+            };
+            let Some(opt) = lookup(name) else {
+                return Err(Error::new(
+                    ErrorKind::InvalidOption {
+                        option: written.into(),
+                    },
+                    Span::default(),
+                )
+                .with_location(bare));
+            };
+            let takes_arg = !matches!(opt, Opt::MemPrealloc | Opt::IgnoredFlag);
+            let arg = if takes_arg {
+                let Some(arg) = args.get(i) else {
+                    return Err(Error::new(
+                        ErrorKind::MissingArgument {
+                            option: written.into(),
+                        },
+                        Span::default(),
+                    )
+                    .with_location(bare));
+                };
+                i += 1;
+                arg.as_ref()
+            } else {
+                ""
+            };
+            let location = Location {
+                option: written.into(),
+                arg: takes_arg.then(|| arg.into()),
+                index,
+            };
+            match opt {
+                Opt::Numa => {
+                    let opts = grammar::parse_opts(arg, Some("type"))
+                        .map_err(|e| located(e, &location))?;
+                    check_duplicate_id(&mut numa_ids, opts.id.as_ref(), "numa", &location)?;
+                    cl.warnings.extend(
+                        opts.warnings
+                            .iter()
+                            .cloned()
+                            .map(|w| w.with_location(location.clone())),
+                    );
+                    let result = NumaOptions::from_opts(arg, &opts)
+                        .map(|p| Parsed {
+                            value: p.value,
+                            warnings: p
+                                .warnings
+                                .into_iter()
+                                .map(|w| w.with_location(location.clone()))
+                                .collect(),
+                        })
+                        .map_err(|e| located(e, &location));
+                    cl.numa.push(NumaArg { location, result });
+                }
+                Opt::Object => {
+                    let parsed = if arg.starts_with('{') {
+                        ObjectOptions::parse_json(arg)
+                    } else {
+                        let opts = grammar::parse_opts(arg, Some("qom-type"))
+                            .map_err(|e| located(e, &location))?;
+                        check_duplicate_id(&mut object_ids, opts.id.as_ref(), "object", &location)?;
+                        cl.warnings.extend(
+                            opts.warnings
+                                .iter()
+                                .cloned()
+                                .map(|w| w.with_location(location.clone())),
+                        );
+                        ObjectOptions::from_opts(arg, &opts)
+                    }
+                    .map_err(|e| located(e, &location))?;
+                    cl.warnings.extend(
+                        parsed
+                            .warnings
+                            .into_iter()
+                            .map(|w| w.with_location(location.clone())),
+                    );
+                    cl.objects.push(ObjectArg {
+                        location,
+                        object: parsed.value,
+                    });
+                }
+                Opt::M => {
+                    machine::parse_m(arg, &mut cl.machine.memory, &location, &mut cl.warnings)
+                        .map_err(|e| located(e, &location))?
+                }
+                Opt::Smp => cl.machine.add_smp(arg, &location)?,
+                Opt::Machine => cl.machine.add_machine(arg, &location)?,
+                Opt::MemPath => cl.mem_path = Some(arg.into()),
+                Opt::MemPrealloc => cl.mem_prealloc = true,
+                Opt::IgnoredWithArg | Opt::IgnoredFlag => {}
+            }
+        }
+        Ok(cl)
+    }
+
+    /// The machine options (`-machine`, `-smp`, `-m`), typed the way QEMU
+    /// types them when it creates the machine; errors carry no location,
+    /// as in QEMU.
+    pub fn machine(&self) -> Result<MachineOptions, Error> {
+        self.machine.resolve().map(|(m, _)| m)
+    }
+
+    /// [`CommandLine::machine`] with the warnings typing prints (a
+    /// hexadecimal `-m` with the implied MiB suffix).
+    pub fn machine_parsed(&self) -> Result<Parsed<MachineOptions>, Error> {
+        self.machine
+            .resolve()
+            .map(|(value, warnings)| Parsed { value, warnings })
+    }
+
+    /// The machine type as written, before typing (aliases unresolved).
+    pub fn machine_type(&self) -> Option<&str> {
+        self.machine.machine_type()
+    }
+
+    /// Every `-object`, in order.
+    pub fn objects(&self) -> &[ObjectArg] {
+        &self.objects
+    }
+
+    /// The memory backends among the objects, in order.
+    pub fn memory_backends(&self) -> impl Iterator<Item = &MemoryBackendOptions> {
+        self.objects.iter().filter_map(|o| match &o.object {
+            ObjectOptions::MemoryBackend(b) => Some(b),
+            ObjectOptions::Other { .. } => None,
+        })
+    }
+
+    /// Every `-numa`, in order, typed or with its error.
+    pub fn numa(&self) -> &[NumaArg] {
+        &self.numa
+    }
+
+    /// The `-numa` values in order; the first bad one yields its error.
+    pub fn numa_options(&self) -> impl Iterator<Item = Result<NumaOptions, Error>> + '_ {
+        self.numa.iter().map(|a| {
+            a.result
+                .as_ref()
+                .map(|p| p.value.clone())
+                .map_err(Clone::clone)
+        })
+    }
+
+    /// `-mem-path` (last wins).
+    pub fn mem_path(&self) -> Option<&str> {
+        self.mem_path.as_deref()
+    }
+
+    /// Whether `-mem-prealloc` was given.
+    pub fn mem_prealloc(&self) -> bool {
+        self.mem_prealloc
+    }
+
+    /// Warnings QEMU prints while reading argv, in order.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// The first error QEMU would report for the options themselves,
+    /// after reading argv: machine typing, then each `-numa` in order.
+    /// Semantic checks (topology, memory sizes, ...) are not made here.
+    pub fn check(&self) -> Result<(), Error> {
+        self.machine()?;
+        for arg in &self.numa {
+            if let Err(e) = &arg.result {
+                return Err(e.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Canonical QEMU arguments for everything vnuma models (ignored
+    /// options are dropped). Parsing them gives back the same typed values.
+    /// Fails if the machine options or a `-numa` do not type.
+    pub fn to_args(&self) -> Result<Vec<String>, Error> {
+        let mut out = Vec::new();
+        let machine = self.machine()?;
+        let text = alloc::string::ToString::to_string(&machine);
+        if !text.is_empty() {
+            out.push("-machine".into());
+            out.push(text);
+        }
+        for o in &self.objects {
+            out.push("-object".into());
+            out.push(alloc::string::ToString::to_string(&o.object));
+        }
+        for n in self.numa_options() {
+            out.push("-numa".into());
+            out.push(alloc::string::ToString::to_string(&n?));
+        }
+        if let Some(p) = &self.mem_path {
+            out.push("-mem-path".into());
+            out.push(p.clone());
+        }
+        if self.mem_prealloc {
+            out.push("-mem-prealloc".into());
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,630 @@
+//! `-machine`/`-M`, `-smp` and `-m`.
+//!
+//! In QEMU 7.2 `-machine` and `-smp` use the keyval grammar and are merged
+//! into one dictionary of machine properties (`-smp 4,sockets=2` is
+//! `smp.cpus=4,smp.sockets=2`); `-m` uses QemuOpts and is merged last as
+//! `memory.*`. The values are typed only when the machine is created, after
+//! the whole command line was read, which is why [`MachineOptions`] is
+//! built from a [`MachineArgs`] in a second step.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::error::{Error, ErrorKind, Expected, Location, Warning, WarningKind};
+use crate::grammar::{self, Item, ItemForm};
+use crate::span::Span;
+use crate::value::{self, format_size, DefaultUnit, NumError};
+
+/// The machine type QEMU 7.2 uses on x86 without `-machine type=`.
+pub const DEFAULT_MACHINE_TYPE: &str = "pc-i440fx-7.2";
+
+/// QEMU 7.2's x86 machine aliases and the types they stand for.
+pub const MACHINE_ALIASES: &[(&str, &str)] = &[("pc", "pc-i440fx-7.2"), ("q35", "pc-q35-7.2")];
+
+/// The machine type name a `-machine type=` value stands for (aliases
+/// resolved, the default when absent).
+pub fn canonical_machine_type(written: Option<&str>) -> &str {
+    match written {
+        None => DEFAULT_MACHINE_TYPE,
+        Some(t) => MACHINE_ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == t)
+            .map_or(t, |(_, full)| full),
+    }
+}
+
+/// `-machine` properties of QEMU 7.2's x86 machines that do not affect
+/// NUMA or memory: accepted and kept as written, not interpreted.
+pub const IGNORED_MACHINE_PROPERTIES: &[&str] = &[
+    "accel",
+    "acpi",
+    "append",
+    "boot",
+    "bus-lock-ratelimit",
+    "confidential-guest-support",
+    "default-bus-bypass-iommu",
+    "dt-compatible",
+    "dtb",
+    "dumpdtb",
+    "firmware",
+    "graphics",
+    "hpet",
+    "i8042",
+    "igd-passthru",
+    "initrd",
+    "kernel",
+    "kernel-irqchip",
+    "kvm-shadow-mem",
+    "max-fw-size",
+    "memory-encryption",
+    "nvdimm",
+    "nvdimm-persistence",
+    "pflash0",
+    "pflash1",
+    "phandle-start",
+    "pic",
+    "pit",
+    "sata",
+    "sgx-epc",
+    "smbus",
+    "smm",
+    "suppress-vmdesc",
+    "usb",
+    "vmport",
+    "x-oem-id",
+    "x-oem-table-id",
+];
+
+/// `-smp` (machine property `smp`): all members optional, signed as in
+/// QEMU's schema; their meaning and checks belong to the topology.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct SmpOptions {
+    /// Boot CPUs.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub cpus: Option<i64>,
+    /// Sockets.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub sockets: Option<i64>,
+    /// Dies per socket.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub dies: Option<i64>,
+    /// Clusters per die.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub clusters: Option<i64>,
+    /// Cores per cluster.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub cores: Option<i64>,
+    /// Threads per core.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub threads: Option<i64>,
+    /// Possible CPUs (boot plus hot-pluggable).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub maxcpus: Option<i64>,
+}
+
+const SMP_MEMBERS: [&str; 7] = [
+    "cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus",
+];
+
+impl SmpOptions {
+    fn slot(&mut self, member: &str) -> Option<&mut Option<i64>> {
+        Some(match member {
+            "cpus" => &mut self.cpus,
+            "sockets" => &mut self.sockets,
+            "dies" => &mut self.dies,
+            "clusters" => &mut self.clusters,
+            "cores" => &mut self.cores,
+            "threads" => &mut self.threads,
+            "maxcpus" => &mut self.maxcpus,
+            _ => return None,
+        })
+    }
+
+    fn get(&self, member: &str) -> Option<i64> {
+        match member {
+            "cpus" => self.cpus,
+            "sockets" => self.sockets,
+            "dies" => self.dies,
+            "clusters" => self.clusters,
+            "cores" => self.cores,
+            "threads" => self.threads,
+            "maxcpus" => self.maxcpus,
+            _ => None,
+        }
+    }
+
+    /// Whether no member is set.
+    pub fn is_empty(&self) -> bool {
+        *self == SmpOptions::default()
+    }
+}
+
+impl fmt::Display for SmpOptions {
+    /// `-smp` syntax (`cpus=4,sockets=2`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for member in SMP_MEMBERS {
+            if let Some(v) = self.get(member) {
+                if !first {
+                    f.write_str(",")?;
+                }
+                write!(f, "{member}={v}")?;
+                first = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `-m [size=]S[,slots=N][,maxmem=M]` (machine property `memory`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(deny_unknown_fields, rename_all = "kebab-case")
+)]
+pub struct MemoryOptions {
+    /// Boot RAM in bytes (`-m` without suffix is MiB); `None`: the
+    /// machine's default.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub size: Option<u64>,
+    /// DIMM slots for memory hotplug.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub slots: Option<u64>,
+    /// Maximum RAM including hot-plugged memory (`maxmem=`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub max_size: Option<u64>,
+}
+
+impl fmt::Display for MemoryOptions {
+    /// `-m` syntax (`size=1G,slots=2,maxmem=4G`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(size) = self.size {
+            parts.push(alloc::format!("size={}", mem_text(size)));
+        }
+        if let Some(slots) = self.slots {
+            parts.push(alloc::format!("slots={slots}"));
+        }
+        if let Some(max) = self.max_size {
+            parts.push(alloc::format!("maxmem={}", format_size(max)));
+        }
+        f.write_str(&parts.join(","))
+    }
+}
+
+/// A `-m` size that reads back to `bytes` through the suffix-less-is-MiB
+/// fix-up: a suffix is always written.
+fn mem_text(bytes: u64) -> String {
+    let text = format_size(bytes);
+    if text.ends_with(|c: char| c.is_ascii_digit()) {
+        alloc::format!("{text}B")
+    } else {
+        text
+    }
+}
+
+/// The raw `-m` values after the argv pass: QemuOpts has checked their
+/// types; the MiB fix-up of `size` is applied when the machine is built.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RawMemory {
+    /// `size` text (last wins) with its location, if non-zero.
+    size: Option<(String, Location, Span)>,
+    slots: Option<u64>,
+    maxmem: Option<u64>,
+}
+
+/// Parse one `-m` argument (QemuOpts with typed members, checked while
+/// the command line is read).
+pub(crate) fn parse_m(
+    text: &str,
+    into: &mut RawMemory,
+    location: &Location,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), Error> {
+    let opts = grammar::parse_opts(text, Some("size"))?;
+    warnings.extend(
+        opts.warnings
+            .iter()
+            .cloned()
+            .map(|w| w.with_location(location.clone())),
+    );
+    if let Some(id) = &opts.id {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter { key: "id".into() },
+            id.span(),
+        ));
+    }
+    for item in &opts.items {
+        match item.key.as_str() {
+            "size" => {
+                let bytes = qemu_opts_size(item)?;
+                into.size =
+                    (bytes != 0).then(|| (item.value.clone(), location.clone(), item.value_span));
+            }
+            "maxmem" => into.maxmem = Some(qemu_opts_size(item)?),
+            "slots" => {
+                into.slots = Some(match value::qemu_strtou64(&item.value) {
+                    Ok(v) => v,
+                    Err(NumError::Range) => {
+                        return Err(Error::new(
+                            ErrorKind::ValueTooLarge {
+                                key: item.key.clone(),
+                                value: item.value.clone(),
+                            },
+                            item.value_span,
+                        ))
+                    }
+                    Err(NumError::Invalid) => {
+                        return Err(Error::new(
+                            ErrorKind::InvalidValue {
+                                key: item.key.clone(),
+                                expected: Expected::Number,
+                            },
+                            item.value_span,
+                        ))
+                    }
+                })
+            }
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidParameter {
+                        key: item.key.clone(),
+                    },
+                    item.key_span,
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A QemuOpts size member (`-m size=`, `maxmem=`).
+fn qemu_opts_size(item: &Item) -> Result<u64, Error> {
+    match value::parse_size(&item.value, DefaultUnit::Bytes) {
+        Ok(size) => Ok(size.bytes),
+        Err(NumError::Range) => Err(Error::new(
+            ErrorKind::ValueOutOfRange {
+                key: item.key.clone(),
+                value: item.value.clone(),
+            },
+            item.value_span,
+        )),
+        Err(NumError::Invalid) => Err(Error::new(
+            ErrorKind::InvalidValue {
+                key: item.key.clone(),
+                expected: Expected::NonNegativeNumber,
+            },
+            item.value_span,
+        )),
+    }
+}
+
+/// One merged machine property: its dotted key, value and where it came
+/// from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Prop {
+    key: String,
+    value: String,
+    location: Location,
+    span: Span,
+}
+
+/// `-machine`, `-smp` and `-m` as read from the command line, merged in
+/// QEMU's way but not yet typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MachineArgs {
+    props: Vec<Prop>,
+    pub(crate) memory: RawMemory,
+}
+
+fn loc_err(kind: ErrorKind, span: Span, location: &Location) -> Error {
+    Error::new(kind, span).with_location(location.clone())
+}
+
+impl MachineArgs {
+    /// Merge keyval items into the dictionary; `prefix` is `smp.` for
+    /// `-smp`. A key used both as a value and as a group is an error.
+    fn merge(
+        &mut self,
+        items: Vec<Item>,
+        prefix: &str,
+        location: &Location,
+        within_option: bool,
+    ) -> Result<(), Error> {
+        for item in items {
+            let key = alloc::format!("{prefix}{}", item.key);
+            let group_of = |a: &str, b: &str| {
+                b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'.'
+            };
+            if let Some(conflict) = self
+                .props
+                .iter()
+                .find(|p| group_of(&p.key, &key) || group_of(&key, &p.key))
+            {
+                let shorter = if conflict.key.len() < key.len() {
+                    &conflict.key
+                } else {
+                    &key
+                };
+                let kind = if within_option {
+                    ErrorKind::InconsistentKey {
+                        key: shorter.clone(),
+                    }
+                } else {
+                    ErrorKind::InconsistentMerge {
+                        key: shorter.clone(),
+                    }
+                };
+                return Err(loc_err(kind, item.span(), location));
+            }
+            self.props.retain(|p| p.key != key);
+            let span = if item.form == ItemForm::Implied {
+                item.value_span
+            } else {
+                item.span()
+            };
+            self.props.push(Prop {
+                key,
+                value: item.value,
+                location: location.clone(),
+                span,
+            });
+        }
+        Ok(())
+    }
+
+    /// Add one `-machine` argument.
+    pub(crate) fn add_machine(&mut self, text: &str, location: &Location) -> Result<(), Error> {
+        let items = grammar::parse_keyval(text, Some("type"))
+            .map_err(|e| e.with_location(location.clone()))?;
+        self.merge(items, "", location, true)
+    }
+
+    /// Add one `-smp` argument.
+    pub(crate) fn add_smp(&mut self, text: &str, location: &Location) -> Result<(), Error> {
+        let items = grammar::parse_keyval(text, Some("cpus"))
+            .map_err(|e| e.with_location(location.clone()))?;
+        self.merge(items, "smp.", location, false)
+    }
+
+    /// The machine type as written (last `type=` or implied value).
+    pub fn machine_type(&self) -> Option<&str> {
+        self.props
+            .iter()
+            .find(|p| p.key == "type")
+            .map(|p| p.value.as_str())
+    }
+
+    /// Type every property, in the order first written, with QEMU's
+    /// messages (no location: QEMU reports these without one). Returns the
+    /// typed options and the warnings of the `-m` fix-up.
+    pub fn resolve(&self) -> Result<(MachineOptions, Vec<Warning>), Error> {
+        let mut m = MachineOptions {
+            machine_type: self.machine_type().map(String::from),
+            ..MachineOptions::default()
+        };
+        let mut warnings = Vec::new();
+        let machine = canonical_machine_type(m.machine_type.as_deref()).to_string();
+        for p in &self.props {
+            let invalid = |expected| {
+                Error::new(
+                    ErrorKind::InvalidValue {
+                        key: p.key.clone(),
+                        expected,
+                    },
+                    p.span,
+                )
+            };
+            let boolean = || value::parse_bool(&p.value).ok_or_else(|| invalid(Expected::Bool));
+            let size = || {
+                value::parse_size(&p.value, DefaultUnit::Bytes)
+                    .map(|s| s.bytes)
+                    .map_err(|_| invalid(Expected::KeyvalSize))
+            };
+            let (group, member) = match p.key.split_once('.') {
+                Some((g, rest)) => (g, Some(rest)),
+                None => (p.key.as_str(), None),
+            };
+            match (group, member) {
+                ("type", None) => {}
+                ("hmat", None) => m.hmat = Some(boolean()?),
+                ("mem-merge", None) => m.mem_merge = Some(boolean()?),
+                ("dump-guest-core", None) => m.dump_guest_core = Some(boolean()?),
+                ("memory-backend", None) => m.memory_backend = Some(p.value.clone()),
+                ("max-ram-below-4g", None) => m.max_ram_below_4g = Some(size()?),
+                ("smp", Some(member)) => {
+                    let slot = m.smp.slot(member).ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::UnexpectedParameter { key: p.key.clone() },
+                            p.span,
+                        )
+                    })?;
+                    *slot = Some(
+                        value::qemu_strtoi64(&p.value).map_err(|_| invalid(Expected::Integer))?,
+                    );
+                }
+                ("memory", Some("size")) => m.memory.size = Some(size()?),
+                ("memory", Some("max-size")) => m.memory.max_size = Some(size()?),
+                ("memory", Some("slots")) => {
+                    m.memory.slots = Some(
+                        value::qemu_strtou64(&p.value).map_err(|_| invalid(Expected::Integer))?,
+                    )
+                }
+                ("memory", Some(_)) => {
+                    return Err(Error::new(
+                        ErrorKind::UnexpectedParameter { key: p.key.clone() },
+                        p.span,
+                    ))
+                }
+                ("smp", None) => {
+                    return Err(Error::new(
+                        ErrorKind::ExpectedObject { key: p.key.clone() },
+                        p.span,
+                    ))
+                }
+                // QEMU always merges a `memory` group from -m afterwards.
+                ("memory", None) => {
+                    return Err(Error::new(
+                        ErrorKind::InconsistentMerge { key: p.key.clone() },
+                        p.span,
+                    ))
+                }
+                (g, _) if IGNORED_MACHINE_PROPERTIES.contains(&g) => {
+                    m.ignored.push((p.key.clone(), p.value.clone()));
+                }
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::UnknownMachineProperty {
+                            machine: machine.clone(),
+                            key: p.key.clone(),
+                        },
+                        p.span,
+                    ))
+                }
+            }
+        }
+        // -m is merged after everything else and overrides memory.*.
+        if let Some((text, location, span)) = &self.memory.size {
+            let fixed = if text.ends_with(|c: char| c.is_ascii_digit()) {
+                alloc::format!("{text}M")
+            } else {
+                text.clone()
+            };
+            match value::parse_size(&fixed, DefaultUnit::Bytes) {
+                Ok(size) => {
+                    if size.hex_with_suffix {
+                        // QEMU reports this one without the option's location.
+                        let _ = location;
+                        warnings.push(Warning::new(
+                            WarningKind::HexSizeSuffix {
+                                text: fixed.clone(),
+                            },
+                            *span,
+                        ));
+                    }
+                    m.memory.size = Some(size.bytes);
+                }
+                Err(_) => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidValue {
+                            key: "memory.size".into(),
+                            expected: Expected::KeyvalSize,
+                        },
+                        *span,
+                    ))
+                }
+            }
+        }
+        if let Some(slots) = self.memory.slots {
+            m.memory.slots = Some(slots);
+        }
+        if let Some(max) = self.memory.maxmem {
+            m.memory.max_size = Some(max);
+        }
+        Ok((m, warnings))
+    }
+}
+
+/// The typed machine configuration: `-machine` properties that matter for
+/// NUMA and memory, `-smp` and `-m`.
+///
+/// ```
+/// use vnuma_options::CommandLine;
+/// let cl = CommandLine::parse(["-M", "q35,hmat=on", "-smp", "4,sockets=2", "-m", "2G"]).unwrap();
+/// let m = cl.machine().unwrap();
+/// assert_eq!(m.machine_type.as_deref(), Some("q35"));
+/// assert_eq!(m.hmat, Some(true));
+/// assert_eq!(m.smp.sockets, Some(2));
+/// assert_eq!(m.memory.size, Some(2 << 30));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MachineOptions {
+    /// `type=` as written (see [`canonical_machine_type`]).
+    pub machine_type: Option<String>,
+    /// `hmat=`: build an ACPI HMAT.
+    pub hmat: Option<bool>,
+    /// `memory-backend=`: a backend holding all boot RAM.
+    pub memory_backend: Option<String>,
+    /// `max-ram-below-4g=`.
+    pub max_ram_below_4g: Option<u64>,
+    /// `mem-merge=`: default of backends' `merge`.
+    pub mem_merge: Option<bool>,
+    /// `dump-guest-core=`: default of backends' `dump`.
+    pub dump_guest_core: Option<bool>,
+    /// `-smp` / `smp.*`.
+    pub smp: SmpOptions,
+    /// `-m` / `memory.*`.
+    pub memory: MemoryOptions,
+    /// Properties that do not concern NUMA (`accel=kvm`, ...), as written.
+    pub ignored: Vec<(String, String)>,
+}
+
+impl fmt::Display for MachineOptions {
+    /// `-machine` syntax covering everything, `smp.*` and `memory.*`
+    /// included (`type=q35,hmat=on,smp.cpus=4,memory.size=2G`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let on_off = |b: bool| if b { "on" } else { "off" };
+        let mut parts: Vec<String> = Vec::new();
+        let mut push = |key: &str, value: Option<String>| {
+            if let Some(v) = value {
+                parts.push(alloc::format!("{key}={}", grammar::escape(&v)));
+            }
+        };
+        push("type", self.machine_type.clone());
+        push("hmat", self.hmat.map(|b| on_off(b).into()));
+        push("memory-backend", self.memory_backend.clone());
+        push("max-ram-below-4g", self.max_ram_below_4g.map(format_size));
+        push("mem-merge", self.mem_merge.map(|b| on_off(b).into()));
+        push(
+            "dump-guest-core",
+            self.dump_guest_core.map(|b| on_off(b).into()),
+        );
+        for member in SMP_MEMBERS {
+            push(
+                &alloc::format!("smp.{member}"),
+                self.smp.get(member).map(|v| v.to_string()),
+            );
+        }
+        push("memory.size", self.memory.size.map(format_size));
+        push("memory.slots", self.memory.slots.map(|v| v.to_string()));
+        push("memory.max-size", self.memory.max_size.map(format_size));
+        for (k, v) in &self.ignored {
+            push(k, Some(v.clone()));
+        }
+        f.write_str(&parts.join(","))
+    }
+}

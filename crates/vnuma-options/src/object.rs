@@ -1,0 +1,508 @@
+//! `-object memory-backend-ram|memory-backend-file|memory-backend-memfd`
+//! (QAPI `ObjectOptions`, the memory-backend variants, as of QEMU 7.2).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::str::FromStr;
+
+use crate::error::{Error, ErrorKind};
+use crate::grammar::{self, Opts};
+use crate::numa::{qapi_enum, ItemWriter};
+use crate::span::Span;
+use crate::value::format_size;
+use crate::visit::{self, Visitor};
+use crate::{IdRange, Parsed};
+
+qapi_enum! {
+    /// Host memory policy (`policy=`), the `mbind` mode.
+    HostMemPolicy {
+        /// MPOL_DEFAULT.
+        Default = "default",
+        /// MPOL_PREFERRED (MPOL_PREFERRED_MANY for several nodes where the
+        /// kernel has it).
+        Preferred = "preferred",
+        /// MPOL_BIND.
+        Bind = "bind",
+        /// MPOL_INTERLEAVE.
+        Interleave = "interleave",
+    }
+}
+
+/// The memory-backend types vnuma models.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    /// `memory-backend-ram`: anonymous memory.
+    Ram,
+    /// `memory-backend-file`: a file or a directory (hugetlbfs) to map.
+    File(FileBackendOptions),
+    /// `memory-backend-memfd`: an anonymous memory file.
+    Memfd(MemfdBackendOptions),
+}
+
+impl BackendKind {
+    /// The QOM type name.
+    pub const fn qom_type(&self) -> &'static str {
+        match self {
+            BackendKind::Ram => "memory-backend-ram",
+            BackendKind::File(_) => "memory-backend-file",
+            BackendKind::Memfd(_) => "memory-backend-memfd",
+        }
+    }
+}
+
+/// Properties of `memory-backend-file` beyond the common ones.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FileBackendOptions {
+    /// `mem-path`: a file, or a directory to create a temporary file in.
+    pub mem_path: String,
+    /// `align` in bytes (0 or unset: the page size).
+    pub align: Option<u64>,
+    /// `discard-data`: drop the contents when the backend goes away.
+    pub discard_data: Option<bool>,
+    /// `pmem`: the file is persistent memory.
+    pub pmem: Option<bool>,
+    /// `readonly`: map read-only.
+    pub readonly: Option<bool>,
+}
+
+/// Properties of `memory-backend-memfd` beyond the common ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MemfdBackendOptions {
+    /// `hugetlb`: use huge pages.
+    pub hugetlb: Option<bool>,
+    /// `hugetlbsize`: the huge page size in bytes.
+    pub hugetlbsize: Option<u64>,
+    /// `seal` (default on): seal against growing and shrinking.
+    pub seal: Option<bool>,
+}
+
+/// One memory backend object. Properties left `None` take QEMU's default
+/// (which for `merge`, `dump` and `prealloc-threads` depends on the
+/// machine and `-smp`, and for `share` on the type).
+///
+/// ```
+/// use vnuma_options::{BackendKind, MemoryBackendOptions};
+/// let b: MemoryBackendOptions =
+///     "memory-backend-ram,id=m0,size=2G,host-nodes=0-1,policy=bind".parse().unwrap();
+/// assert_eq!(b.id, "m0");
+/// assert_eq!(b.size, 2 << 30);
+/// assert_eq!(b.kind, BackendKind::Ram);
+/// assert_eq!(b.to_string(), "memory-backend-ram,id=m0,host-nodes=0-1,policy=bind,size=2G");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        try_from = "crate::serde_impl::BackendJson",
+        into = "crate::serde_impl::BackendJson"
+    )
+)]
+pub struct MemoryBackendOptions {
+    /// The object id (an identifier).
+    pub id: String,
+    /// Type and type-specific properties.
+    pub kind: BackendKind,
+    /// `size` in bytes.
+    pub size: u64,
+    /// `dump`: include in core dumps.
+    pub dump: Option<bool>,
+    /// `host-nodes`: host NUMA nodes, as the ranges written.
+    pub host_nodes: Vec<IdRange>,
+    /// `merge`: allow KSM merging.
+    pub merge: Option<bool>,
+    /// `policy`: host memory policy.
+    pub policy: Option<HostMemPolicy>,
+    /// `prealloc`: populate all pages up front.
+    pub prealloc: Option<bool>,
+    /// `prealloc-threads`: threads for preallocation.
+    pub prealloc_threads: Option<u32>,
+    /// `prealloc-context`: id of a `thread-context` object.
+    pub prealloc_context: Option<String>,
+    /// `share`: shared instead of private mapping.
+    pub share: Option<bool>,
+    /// `reserve`: reserve swap / huge pages (off = MAP_NORESERVE).
+    pub reserve: Option<bool>,
+    /// `x-use-canonical-path-for-ramblock-id`.
+    pub x_use_canonical_path_for_ramblock_id: Option<bool>,
+}
+
+/// QEMU 7.2's other `-object` types: accepted and ignored on a command
+/// line, since they do not affect NUMA.
+pub const OTHER_OBJECT_TYPES: &[&str] = &[
+    "authz-list",
+    "authz-listfile",
+    "authz-pam",
+    "authz-simple",
+    "can-bus",
+    "can-host-socketcan",
+    "colo-compare",
+    "cryptodev-backend",
+    "cryptodev-backend-builtin",
+    "cryptodev-vhost-user",
+    "dbus-vmstate",
+    "filter-buffer",
+    "filter-dump",
+    "filter-mirror",
+    "filter-redirector",
+    "filter-replay",
+    "filter-rewriter",
+    "input-barrier",
+    "input-linux",
+    "iothread",
+    "main-loop",
+    "memory-backend-epc",
+    "pef-guest",
+    "pr-manager-helper",
+    "qtest",
+    "rng-builtin",
+    "rng-egd",
+    "rng-random",
+    "s390-pv-guest",
+    "secret",
+    "secret_keyring",
+    "sev-guest",
+    "thread-context",
+    "throttle-group",
+    "tls-cipher-suites",
+    "tls-creds-anon",
+    "tls-creds-psk",
+    "tls-creds-x509",
+    "x-remote-object",
+    "x-vfio-user-server",
+];
+
+const BACKEND_TYPES: &[&str] = &[
+    "memory-backend-ram",
+    "memory-backend-file",
+    "memory-backend-memfd",
+];
+
+/// What one `-object` argument is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ObjectOptions {
+    /// A memory backend.
+    MemoryBackend(MemoryBackendOptions),
+    /// Another QEMU object type (`iothread`, `rng-random`, ...), kept as
+    /// written; vnuma does not interpret it.
+    Other {
+        /// The `qom-type`.
+        qom_type: String,
+        /// The object's `id`, if any.
+        id: Option<String>,
+        /// The whole argument as written.
+        text: String,
+    },
+}
+
+impl ObjectOptions {
+    /// Parse one `-object` argument in QemuOpts syntax (for the JSON form
+    /// see [`ObjectOptions::parse_json`], with the `serde` feature).
+    pub fn parse(text: &str) -> Result<Parsed<ObjectOptions>, Error> {
+        if text.starts_with('{') {
+            return Self::parse_json(text);
+        }
+        let opts = grammar::parse_opts(text, Some("qom-type"))?;
+        let mut parsed = Self::from_opts(text, &opts)?;
+        let mut warnings = opts.warnings;
+        warnings.append(&mut parsed.warnings);
+        parsed.warnings = warnings;
+        Ok(parsed)
+    }
+
+    pub(crate) fn from_opts(text: &str, opts: &Opts) -> Result<Parsed<ObjectOptions>, Error> {
+        let whole = Span::new(0, text.len());
+        let mut v = Visitor::new(&opts.items, opts.id.as_ref());
+        let ty = v.required("qom-type", whole)?;
+        let kind = match BACKEND_TYPES.iter().position(|t| *t == ty.value) {
+            Some(k) => k,
+            None if OTHER_OBJECT_TYPES.contains(&ty.value.as_str()) => {
+                return Ok(Parsed {
+                    value: ObjectOptions::Other {
+                        qom_type: ty.value.clone(),
+                        id: opts.id.as_ref().map(|i| i.value.clone()),
+                        text: text.into(),
+                    },
+                    warnings: Vec::new(),
+                })
+            }
+            None => {
+                return Err(Error::new(
+                    ErrorKind::InvalidEnumValue {
+                        key: "qom-type".into(),
+                        value: ty.value.clone(),
+                    },
+                    ty.value_span,
+                ))
+            }
+        };
+        let id = v
+            .id()
+            .ok_or_else(|| Error::new(ErrorKind::MissingParameter { key: "id".into() }, whole))?
+            .value
+            .clone();
+        let b = |v: &mut Visitor<'_>, key: &str| v.scalar(key).map(visit::bool_member).transpose();
+        let dump = b(&mut v, "dump")?;
+        let host_nodes = visit::u16_list(&v.list("host-nodes"))?;
+        let merge = b(&mut v, "merge")?;
+        let policy = match v.scalar("policy") {
+            Some(item) => Some(HostMemPolicy::ALL[visit::enum_member(item, HostMemPolicy::NAMES)?]),
+            None => None,
+        };
+        let prealloc = b(&mut v, "prealloc")?;
+        let prealloc_threads = v
+            .scalar("prealloc-threads")
+            .map(visit::u32_member)
+            .transpose()?;
+        let prealloc_context = v.scalar("prealloc-context").map(visit::string_member);
+        let share = b(&mut v, "share")?;
+        let reserve = b(&mut v, "reserve")?;
+        let size_item = v.required("size", whole)?;
+        let size = v.size(size_item)?;
+        let x_use_canonical_path_for_ramblock_id =
+            b(&mut v, "x-use-canonical-path-for-ramblock-id")?;
+        let kind = match kind {
+            0 => BackendKind::Ram,
+            1 => {
+                let align = match v.scalar("align") {
+                    Some(item) => Some(v.size(item)?),
+                    None => None,
+                };
+                let discard_data = b(&mut v, "discard-data")?;
+                let mem_path = v.required("mem-path", whole)?.value.clone();
+                let pmem = b(&mut v, "pmem")?;
+                let readonly = b(&mut v, "readonly")?;
+                BackendKind::File(FileBackendOptions {
+                    mem_path,
+                    align,
+                    discard_data,
+                    pmem,
+                    readonly,
+                })
+            }
+            _ => {
+                let hugetlb = b(&mut v, "hugetlb")?;
+                let hugetlbsize = match v.scalar("hugetlbsize") {
+                    Some(item) => Some(v.size(item)?),
+                    None => None,
+                };
+                let seal = b(&mut v, "seal")?;
+                BackendKind::Memfd(MemfdBackendOptions {
+                    hugetlb,
+                    hugetlbsize,
+                    seal,
+                })
+            }
+        };
+        let warnings = v.finish()?;
+        Ok(Parsed {
+            value: ObjectOptions::MemoryBackend(MemoryBackendOptions {
+                id,
+                kind,
+                size,
+                dump,
+                host_nodes,
+                merge,
+                policy,
+                prealloc,
+                prealloc_threads,
+                prealloc_context,
+                share,
+                reserve,
+                x_use_canonical_path_for_ramblock_id,
+            }),
+            warnings,
+        })
+    }
+
+    /// Parse the JSON form of `-object` (`{"qom-type": ..., "id": ..., ...}`,
+    /// also QMP `object-add`'s arguments). Needs the `serde` feature;
+    /// without it every JSON object is an error saying so.
+    pub fn parse_json(text: &str) -> Result<Parsed<ObjectOptions>, Error> {
+        #[cfg(feature = "serde")]
+        {
+            crate::serde_impl::object_from_json(text).map(|value| Parsed {
+                value,
+                warnings: Vec::new(),
+            })
+        }
+        #[cfg(not(feature = "serde"))]
+        {
+            Err(Error::new(
+                ErrorKind::Json {
+                    message: "JSON object syntax needs vnuma-options' serde feature".into(),
+                },
+                Span::new(0, text.len()),
+            ))
+        }
+    }
+
+    /// The object's id, if it has one.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            ObjectOptions::MemoryBackend(b) => Some(&b.id),
+            ObjectOptions::Other { id, .. } => id.as_deref(),
+        }
+    }
+}
+
+impl MemoryBackendOptions {
+    /// A backend of `kind` with only `id` and `size` set.
+    pub fn new(id: impl Into<String>, kind: BackendKind, size: u64) -> Self {
+        MemoryBackendOptions {
+            id: id.into(),
+            kind,
+            size,
+            dump: None,
+            host_nodes: Vec::new(),
+            merge: None,
+            policy: None,
+            prealloc: None,
+            prealloc_threads: None,
+            prealloc_context: None,
+            share: None,
+            reserve: None,
+            x_use_canonical_path_for_ramblock_id: None,
+        }
+    }
+
+    /// The QOM type name.
+    pub const fn qom_type(&self) -> &'static str {
+        self.kind.qom_type()
+    }
+
+    /// The property checks QEMU's setters make when the object is created
+    /// (after the machine options, before `-numa`): `size` and
+    /// `prealloc-threads` must not be 0, `hugetlbsize` must not be 0,
+    /// every host node must be below 128. Host-dependent rules (policy
+    /// without nodes, prealloc with reserve off, ...) are the backend
+    /// crate's.
+    pub fn validate(&self) -> Result<(), Error> {
+        let zero = |property: &str| {
+            Error::new(
+                ErrorKind::PropertyValue {
+                    qom_type: self.qom_type().into(),
+                    property: property.into(),
+                    value: "0".into(),
+                },
+                Span::default(),
+            )
+        };
+        if self.size == 0 {
+            return Err(zero("size"));
+        }
+        if self.prealloc_threads == Some(0) {
+            return Err(zero("prealloc-threads"));
+        }
+        if let Some(bad) = self.host_nodes.iter().find(|r| r.last() >= 128) {
+            let value = if bad.first() >= 128 { bad.first() } else { 128 };
+            return Err(Error::new(
+                ErrorKind::HostNodesValue {
+                    value: value.into(),
+                },
+                Span::default(),
+            ));
+        }
+        if let BackendKind::Memfd(m) = &self.kind {
+            if m.hugetlbsize == Some(0) {
+                return Err(Error::new(
+                    ErrorKind::ClassPropertyValue {
+                        qom_type: self.qom_type().into(),
+                        property: "hugetlbsize".into(),
+                        value: "0".into(),
+                    },
+                    Span::default(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The host nodes as a sorted, de-duplicated list.
+    pub fn host_node_ids(&self) -> Vec<u16> {
+        let mut ids: Vec<u16> = self.host_nodes.iter().flat_map(|r| r.iter()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}
+
+impl FromStr for MemoryBackendOptions {
+    type Err = Error;
+
+    /// Parse a memory backend; another object type is an error.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match ObjectOptions::parse(s)?.value {
+            ObjectOptions::MemoryBackend(b) => Ok(b),
+            ObjectOptions::Other { qom_type, .. } => Err(Error::new(
+                ErrorKind::InvalidObjectType { qom_type },
+                Span::new(0, s.len()),
+            )),
+        }
+    }
+}
+
+impl FromStr for ObjectOptions {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        ObjectOptions::parse(s).map(|p| p.value)
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+impl fmt::Display for MemoryBackendOptions {
+    /// Canonical QEMU syntax, members in QEMU's schema order.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{},id={}", self.qom_type(), self.id)?;
+        let mut w = ItemWriter { f };
+        w.opt("dump", self.dump.map(on_off))?;
+        for r in &self.host_nodes {
+            w.item("host-nodes", r)?;
+        }
+        w.opt("merge", self.merge.map(on_off))?;
+        w.opt("policy", self.policy)?;
+        w.opt("prealloc", self.prealloc.map(on_off))?;
+        w.opt("prealloc-threads", self.prealloc_threads)?;
+        w.string("prealloc-context", self.prealloc_context.as_deref())?;
+        w.opt("share", self.share.map(on_off))?;
+        w.opt("reserve", self.reserve.map(on_off))?;
+        w.item("size", format_size(self.size))?;
+        w.opt(
+            "x-use-canonical-path-for-ramblock-id",
+            self.x_use_canonical_path_for_ramblock_id.map(on_off),
+        )?;
+        match &self.kind {
+            BackendKind::Ram => Ok(()),
+            BackendKind::File(file) => {
+                w.opt("align", file.align.map(format_size))?;
+                w.opt("discard-data", file.discard_data.map(on_off))?;
+                w.string("mem-path", Some(&file.mem_path))?;
+                w.opt("pmem", file.pmem.map(on_off))?;
+                w.opt("readonly", file.readonly.map(on_off))
+            }
+            BackendKind::Memfd(m) => {
+                w.opt("hugetlb", m.hugetlb.map(on_off))?;
+                w.opt("hugetlbsize", m.hugetlbsize.map(format_size))?;
+                w.opt("seal", m.seal.map(on_off))
+            }
+        }
+    }
+}
+
+impl fmt::Display for ObjectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObjectOptions::MemoryBackend(b) => b.fmt(f),
+            ObjectOptions::Other { text, .. } => f.write_str(text),
+        }
+    }
+}
