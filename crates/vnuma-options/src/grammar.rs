@@ -183,9 +183,10 @@ fn qemu_opts_items(
 pub fn parse_opts(text: &str, implied: Option<&str>) -> Result<Opts, Error> {
     // QemuOpts looks for the id in a first pass that treats the first
     // item as a flag (no implied key), so `node,,id=x` has id `x`.
+    // A flag counts too: `id` alone is `id=on`.
     let id = qemu_opts_items(text, None, None)
         .into_iter()
-        .find(|item| item.key == "id" && item.form == ItemForm::KeyValue);
+        .find(|item| item.key == "id");
     if let Some(id) = &id {
         if !crate::value::is_identifier(&id.value) {
             return Err(Error::new(

@@ -244,7 +244,8 @@ pub(crate) struct RawMemory {
     /// `size` text (last wins) with its location, if non-zero.
     size: Option<(String, Location, Span)>,
     slots: Option<u64>,
-    maxmem: Option<u64>,
+    /// `maxmem` text (re-read when the machine is built) and value.
+    maxmem: Option<(String, u64, Span)>,
 }
 
 /// Parse one `-m` argument (QemuOpts with typed members, checked while
@@ -271,11 +272,14 @@ pub(crate) fn parse_m(
     for item in &opts.items {
         match item.key.as_str() {
             "size" => {
-                let bytes = qemu_opts_size(item)?;
+                let bytes = qemu_opts_size(item, location, warnings)?;
                 into.size =
                     (bytes != 0).then(|| (item.value.clone(), location.clone(), item.value_span));
             }
-            "maxmem" => into.maxmem = Some(qemu_opts_size(item)?),
+            "maxmem" => {
+                let bytes = qemu_opts_size(item, location, warnings)?;
+                into.maxmem = Some((item.value.clone(), bytes, item.value_span));
+            }
             "slots" => {
                 into.slots = Some(match value::qemu_strtou64(&item.value) {
                     Ok(v) => v,
@@ -313,9 +317,26 @@ pub(crate) fn parse_m(
 }
 
 /// A QemuOpts size member (`-m size=`, `maxmem=`).
-fn qemu_opts_size(item: &Item) -> Result<u64, Error> {
+fn qemu_opts_size(
+    item: &Item,
+    location: &Location,
+    warnings: &mut Vec<Warning>,
+) -> Result<u64, Error> {
     match value::parse_size(&item.value, DefaultUnit::Bytes) {
-        Ok(size) => Ok(size.bytes),
+        Ok(size) => {
+            if size.hex_with_suffix {
+                warnings.push(
+                    Warning::new(
+                        WarningKind::HexSizeSuffix {
+                            text: item.value.clone(),
+                        },
+                        item.value_span,
+                    )
+                    .with_location(location.clone()),
+                );
+            }
+            Ok(size.bytes)
+        }
         Err(NumError::Range) => Err(Error::new(
             ErrorKind::ValueOutOfRange {
                 key: item.key.clone(),
@@ -552,8 +573,14 @@ impl MachineArgs {
         if let Some(slots) = self.memory.slots {
             m.memory.slots = Some(slots);
         }
-        if let Some(max) = self.memory.maxmem {
-            m.memory.max_size = Some(max);
+        if let Some((text, max, span)) = &self.memory.maxmem {
+            if value::parse_size(text, DefaultUnit::Bytes).is_ok_and(|s| s.hex_with_suffix) {
+                warnings.push(Warning::new(
+                    WarningKind::HexSizeSuffix { text: text.clone() },
+                    *span,
+                ));
+            }
+            m.memory.max_size = Some(*max);
         }
         Ok((m, warnings))
     }

@@ -233,47 +233,229 @@ impl From<MemoryBackendOptions> for BackendJson {
     }
 }
 
-fn json_error(e: impl ToString, len: usize) -> Error {
+fn json_error(message: impl ToString, len: usize) -> Error {
     Error::new(
         ErrorKind::Json {
-            message: e.to_string(),
+            message: message.to_string(),
         },
         Span::new(0, len),
     )
 }
 
+/// Typed access to a JSON object's members with the messages of QEMU's
+/// QObject input visitor.
+struct JsonVisitor<'a> {
+    map: &'a serde_json::Map<String, serde_json::Value>,
+    seen: Vec<&'a str>,
+    len: usize,
+}
+
+impl<'a> JsonVisitor<'a> {
+    fn err(&self, kind: ErrorKind) -> Error {
+        Error::new(kind, Span::new(0, self.len))
+    }
+
+    fn get(&mut self, key: &'a str) -> Option<&'a serde_json::Value> {
+        self.seen.push(key);
+        self.map.get(key)
+    }
+
+    fn wrong_type(&self, key: &str, expected: &str) -> Error {
+        self.err(ErrorKind::Json {
+            message: alloc::format!("Invalid parameter type for '{key}', expected: {expected}"),
+        })
+    }
+
+    fn expects(&self, key: &str, what: &str) -> Error {
+        self.err(ErrorKind::Json {
+            message: alloc::format!("Parameter '{key}' expects {what}"),
+        })
+    }
+
+    fn uint(&self, key: &str, v: &serde_json::Value, max: u64, width: &str) -> Result<u64, Error> {
+        // QEMU accepts negative numbers here for compatibility (they wrap).
+        let n = v
+            .as_u64()
+            .or_else(|| v.as_i64().map(|i| i as u64))
+            .ok_or_else(|| self.expects(key, "uint64"))?;
+        if n > max {
+            return Err(self.expects(key, width));
+        }
+        Ok(n)
+    }
+
+    fn opt_uint(&mut self, key: &'a str, max: u64, width: &str) -> Result<Option<u64>, Error> {
+        match self.get(key) {
+            Some(v) => self.uint(key, v, max, width).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn opt_bool(&mut self, key: &'a str) -> Result<Option<bool>, Error> {
+        match self.get(key) {
+            Some(v) => v
+                .as_bool()
+                .map(Some)
+                .ok_or_else(|| self.wrong_type(key, "boolean")),
+            None => Ok(None),
+        }
+    }
+
+    fn opt_str(&mut self, key: &'a str) -> Result<Option<String>, Error> {
+        match self.get(key) {
+            Some(v) => v
+                .as_str()
+                .map(|s| Some(s.into()))
+                .ok_or_else(|| self.wrong_type(key, "string")),
+            None => Ok(None),
+        }
+    }
+
+    fn required<T>(&self, key: &str, v: Option<T>) -> Result<T, Error> {
+        v.ok_or_else(|| self.err(ErrorKind::MissingParameter { key: key.into() }))
+    }
+
+    fn finish(&self) -> Result<(), Error> {
+        match self.map.keys().find(|k| !self.seen.contains(&k.as_str())) {
+            Some(k) => Err(self.err(ErrorKind::UnexpectedParameter { key: k.clone() })),
+            None => Ok(()),
+        }
+    }
+}
+
 /// `-object {...}`: a memory backend, or another object type kept as
-/// written.
+/// written. Members are checked in QEMU's schema order with its messages;
+/// JSON syntax errors say `JSON parse error, ...` as QEMU does, with the
+/// JSON parser's own detail.
 pub(crate) fn object_from_json(text: &str) -> Result<ObjectOptions, Error> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| json_error(e, text.len()))?;
-    let qom_type = match value.get("qom-type") {
-        Some(serde_json::Value::String(t)) => t.clone(),
-        Some(_) => {
-            return Err(json_error(
-                "Invalid parameter type for 'qom-type', expected: string",
-                text.len(),
-            ))
-        }
-        None => {
-            return Err(Error::new(
-                ErrorKind::MissingParameter {
-                    key: "qom-type".into(),
-                },
-                Span::new(0, text.len()),
-            ))
-        }
+    let len = text.len();
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| json_error(alloc::format!("JSON parse error, {e}"), len))?;
+    let Some(map) = value.as_object() else {
+        return Err(json_error("Invalid parameter type, expected: object", len));
     };
+    let mut v = JsonVisitor {
+        map,
+        seen: Vec::new(),
+        len,
+    };
+    let qom_type = v.opt_str("qom-type")?;
+    let qom_type = v.required("qom-type", qom_type)?;
     if OTHER_OBJECT_TYPES.contains(&qom_type.as_str()) {
-        let id = value.get("id").and_then(|v| v.as_str()).map(String::from);
+        let id = map.get("id").and_then(|i| i.as_str()).map(String::from);
         return Ok(ObjectOptions::Other {
             qom_type,
             id,
             text: text.into(),
         });
     }
-    let json: BackendJson = serde_json::from_value(value).map_err(|e| json_error(e, text.len()))?;
-    MemoryBackendOptions::try_from(json)
-        .map(ObjectOptions::MemoryBackend)
-        .map_err(|e| Error::new(e.kind().clone(), Span::new(0, text.len())))
+    let kind_index = [
+        "memory-backend-ram",
+        "memory-backend-file",
+        "memory-backend-memfd",
+    ]
+    .iter()
+    .position(|t| *t == qom_type)
+    .ok_or_else(|| {
+        v.err(ErrorKind::InvalidEnumValue {
+            key: "qom-type".into(),
+            value: qom_type.clone(),
+        })
+    })?;
+    let id = v.opt_str("id")?;
+    let id = v.required("id", id)?;
+    let dump = v.opt_bool("dump")?;
+    let host_nodes = match v.get("host-nodes") {
+        None => Vec::new(),
+        Some(list) => {
+            let items = list
+                .as_array()
+                .ok_or_else(|| v.wrong_type("host-nodes", "array"))?;
+            let mut out = Vec::with_capacity(items.len().min(128));
+            for (i, item) in items.iter().enumerate() {
+                let key = alloc::format!("host-nodes[{i}]");
+                out.push(IdRange::single(
+                    v.uint(&key, item, u16::MAX.into(), "uint16_t")? as u16,
+                ));
+            }
+            out
+        }
+    };
+    let merge = v.opt_bool("merge")?;
+    let policy = match v.opt_str("policy")? {
+        None => None,
+        Some(p) => Some(
+            HostMemPolicy::ALL
+                .iter()
+                .copied()
+                .find(|x| x.as_str() == p)
+                .ok_or_else(|| {
+                    v.err(ErrorKind::InvalidEnumValue {
+                        key: "policy".into(),
+                        value: p.clone(),
+                    })
+                })?,
+        ),
+    };
+    let prealloc = v.opt_bool("prealloc")?;
+    let prealloc_threads = v
+        .opt_uint("prealloc-threads", u32::MAX.into(), "uint32_t")?
+        .map(|n| n as u32);
+    let prealloc_context = v.opt_str("prealloc-context")?;
+    let share = v.opt_bool("share")?;
+    let reserve = v.opt_bool("reserve")?;
+    let size = v.opt_uint("size", u64::MAX, "uint64")?;
+    let size = v.required("size", size)?;
+    let x_use_canonical_path_for_ramblock_id =
+        v.opt_bool("x-use-canonical-path-for-ramblock-id")?;
+    let kind = match kind_index {
+        0 => BackendKind::Ram,
+        1 => {
+            let align = v.opt_uint("align", u64::MAX, "uint64")?;
+            let discard_data = v.opt_bool("discard-data")?;
+            let mem_path = v.opt_str("mem-path")?;
+            let mem_path = v.required("mem-path", mem_path)?;
+            let pmem = v.opt_bool("pmem")?;
+            let readonly = v.opt_bool("readonly")?;
+            BackendKind::File(FileBackendOptions {
+                mem_path,
+                align,
+                discard_data,
+                pmem,
+                readonly,
+            })
+        }
+        _ => {
+            let hugetlb = v.opt_bool("hugetlb")?;
+            let hugetlbsize = v.opt_uint("hugetlbsize", u64::MAX, "uint64")?;
+            let seal = v.opt_bool("seal")?;
+            BackendKind::Memfd(MemfdBackendOptions {
+                hugetlb,
+                hugetlbsize,
+                seal,
+            })
+        }
+    };
+    v.finish()?;
+    if !crate::value::is_identifier(&id) {
+        return Err(v.err(ErrorKind::InvalidValue {
+            key: "id".into(),
+            expected: Expected::Identifier,
+        }));
+    }
+    Ok(ObjectOptions::MemoryBackend(MemoryBackendOptions {
+        id,
+        kind,
+        size,
+        dump,
+        host_nodes,
+        merge,
+        policy,
+        prealloc,
+        prealloc_threads,
+        prealloc_context,
+        share,
+        reserve,
+        x_use_canonical_path_for_ramblock_id,
+    }))
 }
