@@ -1,6 +1,7 @@
 //! A QEMU-style command line: the options vnuma understands, in order,
 //! each with its original text.
 
+use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -213,7 +214,7 @@ fn located(e: Error, location: &Location) -> Error {
 }
 
 fn check_duplicate_id(
-    ids: &mut Vec<String>,
+    ids: &mut BTreeSet<String>,
     id: Option<&grammar::Item>,
     group: &str,
     location: &Location,
@@ -229,7 +230,7 @@ fn check_duplicate_id(
             )
             .with_location(location.clone()));
         }
-        ids.push(id.value.clone());
+        ids.insert(id.value.clone());
     }
     Ok(())
 }
@@ -247,8 +248,8 @@ impl CommandLine {
     {
         let args: Vec<S> = args.into_iter().collect();
         let mut cl = CommandLine::default();
-        let mut numa_ids = Vec::new();
-        let mut object_ids = Vec::new();
+        let mut numa_ids = BTreeSet::new();
+        let mut object_ids = BTreeSet::new();
         let mut i = 0;
         while i < args.len() {
             let written = args[i].as_ref();

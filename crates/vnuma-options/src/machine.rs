@@ -7,9 +7,11 @@
 //! the whole command line was read, which is why [`MachineOptions`] is
 //! built from a [`MachineArgs`] in a second step.
 
+use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+use core::ops::Bound;
 
 use crate::error::{Error, ErrorKind, Expected, Location, Warning, WarningKind};
 use crate::grammar::{self, Item, ItemForm};
@@ -358,6 +360,8 @@ fn qemu_opts_size(
 /// from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Prop {
+    /// Order of first appearance.
+    seq: usize,
     key: String,
     value: String,
     location: Location,
@@ -368,7 +372,8 @@ struct Prop {
 /// QEMU's way but not yet typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MachineArgs {
-    props: Vec<Prop>,
+    /// By key, so merging stays O(log n) per item on hostile input.
+    props: BTreeMap<String, Prop>,
     pub(crate) memory: RawMemory,
 }
 
@@ -388,19 +393,21 @@ impl MachineArgs {
     ) -> Result<(), Error> {
         for item in items {
             let key = alloc::format!("{prefix}{}", item.key);
-            let group_of = |a: &str, b: &str| {
-                b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'.'
-            };
-            if let Some(conflict) = self
+            // A conflict is an existing key that is a group prefix of this
+            // one (`smp` vs `smp.cpus`) or that this key is a group of.
+            let ancestor = key
+                .match_indices('.')
+                .map(|(i, _)| &key[..i])
+                .find(|prefix| self.props.contains_key(*prefix));
+            let group = alloc::format!("{key}.");
+            let descendant = self
                 .props
-                .iter()
-                .find(|p| group_of(&p.key, &key) || group_of(&key, &p.key))
-            {
-                let shorter = if conflict.key.len() < key.len() {
-                    &conflict.key
-                } else {
-                    &key
-                };
+                .range::<str, _>((Bound::Included(group.as_str()), Bound::Unbounded))
+                .next()
+                .filter(|(k, _)| k.starts_with(&group))
+                .is_some();
+            if ancestor.is_some() || descendant {
+                let shorter = ancestor.map_or(key.clone(), String::from);
                 let kind = if within_option {
                     ErrorKind::InconsistentKey {
                         key: shorter.clone(),
@@ -412,18 +419,22 @@ impl MachineArgs {
                 };
                 return Err(loc_err(kind, item.span(), location));
             }
-            self.props.retain(|p| p.key != key);
+            let seq = self.props.get(&key).map_or(self.props.len(), |p| p.seq);
             let span = if item.form == ItemForm::Implied {
                 item.value_span
             } else {
                 item.span()
             };
-            self.props.push(Prop {
-                key,
-                value: item.value,
-                location: location.clone(),
-                span,
-            });
+            self.props.insert(
+                key.clone(),
+                Prop {
+                    seq,
+                    key,
+                    value: item.value,
+                    location: location.clone(),
+                    span,
+                },
+            );
         }
         Ok(())
     }
@@ -444,10 +455,7 @@ impl MachineArgs {
 
     /// The machine type as written (last `type=` or implied value).
     pub fn machine_type(&self) -> Option<&str> {
-        self.props
-            .iter()
-            .find(|p| p.key == "type")
-            .map(|p| p.value.as_str())
+        self.props.get("type").map(|p| p.value.as_str())
     }
 
     /// Type every property, in the order first written, with QEMU's
@@ -460,7 +468,9 @@ impl MachineArgs {
         };
         let mut warnings = Vec::new();
         let machine = canonical_machine_type(m.machine_type.as_deref()).to_string();
-        for p in &self.props {
+        let mut props: Vec<&Prop> = self.props.values().collect();
+        props.sort_by_key(|p| p.seq);
+        for p in props {
             let invalid = |expected| {
                 Error::new(
                     ErrorKind::InvalidValue {

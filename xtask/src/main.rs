@@ -1,0 +1,79 @@
+//! `cargo xtask <command>`: project automation that needs nothing but
+//! cargo.
+//!
+//! * `ci`: the checks `.ci/run` makes (format, clippy, tests, docs).
+
+use std::process::{Command, ExitCode};
+
+/// A cargo invocation and the environment it runs with.
+type Step = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
+/// The checks, in order.
+const CI_STEPS: &[Step] = &[
+    (&["fmt", "--all", "--check"], &[]),
+    (
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    ),
+    (
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    ),
+    (&["test", "--workspace"], &[]),
+    (
+        &["doc", "--workspace", "--no-deps", "--all-features"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    ),
+];
+
+fn ci() -> ExitCode {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for (args, env) in CI_STEPS {
+        eprintln!("xtask: cargo {}", args.join(" "));
+        let status = Command::new(&cargo)
+            .args(*args)
+            .envs(env.iter().copied())
+            .status();
+        match status {
+            Ok(s) if s.success() => {}
+            Ok(s) => {
+                eprintln!("xtask: `cargo {}` failed ({s})", args.join(" "));
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("xtask: cannot run cargo: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        _ => {
+            eprintln!("usage: cargo xtask ci");
+            ExitCode::FAILURE
+        }
+    }
+}
