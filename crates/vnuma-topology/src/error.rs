@@ -1,0 +1,575 @@
+//! Errors and warnings of machine and NUMA resolution, with QEMU 7.2's
+//! message texts.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::fmt;
+
+use vnuma_options::Location;
+
+use crate::cpu::{SmpError, SmpWarning};
+
+/// Everything resolution can reject. `Display` is QEMU's text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// An option did not parse or type (vnuma-options' error, with its own
+    /// span and location).
+    #[error(transparent)]
+    Options(#[from] vnuma_options::Error),
+    /// `-machine type=` names no machine vnuma models.
+    #[error("unsupported machine type")]
+    UnsupportedMachineType {
+        /// The name as written.
+        name: String,
+    },
+    /// The machine type has no NUMA.
+    #[error("NUMA is not supported by this machine-type")]
+    NumaNotSupported,
+    /// `-smp` is invalid for the machine.
+    #[error(transparent)]
+    Smp(#[from] SmpError),
+    /// `-m maxmem=` below the RAM size.
+    #[error("invalid value of maxmem: maximum memory size (0x{max:x}) must be at least the initial memory size (0x{size:x})")]
+    MaxmemTooSmall {
+        /// maxmem.
+        max: u64,
+        /// RAM size.
+        size: u64,
+    },
+    /// `-m` with slots and maxmem equal to the RAM size.
+    #[error("invalid value of maxmem: memory slots were specified but maximum memory size (0x{max:x}) is equal to the initial memory size (0x{size:x})")]
+    MaxmemEqualWithSlots {
+        /// maxmem.
+        max: u64,
+        /// RAM size.
+        size: u64,
+    },
+    /// `-m slots=` without maxmem.
+    #[error("slots specified but no max-size")]
+    SlotsWithoutMaxSize,
+    /// `-machine memory-backend=` names no backend.
+    #[error("Memory backend '{id}' not found")]
+    MemoryBackendNotFound {
+        /// The id.
+        id: String,
+    },
+    /// `-machine memory-backend=` with a size other than `-m`.
+    #[error("Machine memory size does not match the size of the memory backend")]
+    MemoryBackendSizeMismatch,
+    /// A user object has the default RAM backend's id.
+    #[error("object name '{id}' is reserved for the default RAM backend, it can't be used for any other purposes. Change the object's 'id' to something else")]
+    ReservedRamId {
+        /// The id (`pc.ram`).
+        id: String,
+    },
+    /// `hmat-lb`, `hmat-cache` or `node,initiator=` without `hmat=on`.
+    #[error("ACPI Heterogeneous Memory Attribute Table (HMAT) is disabled, enable it with -machine hmat=on before using any of hmat specific options")]
+    HmatDisabled,
+    /// A node id of 128 or more.
+    #[error("Max number of NUMA nodes reached: {node}")]
+    MaxNodes {
+        /// The id.
+        node: u32,
+    },
+    /// A node declared twice.
+    #[error("Duplicate NUMA nodeid: {node}")]
+    DuplicateNode {
+        /// The id.
+        node: u16,
+    },
+    /// `node,initiator=` of 128 or more (QEMU prints this and goes on
+    /// without the node; vnuma stops).
+    #[error("The initiator id {initiator} expects an integer between 0 and 127")]
+    InitiatorOutOfRange {
+        /// The initiator.
+        initiator: u16,
+    },
+    /// `node,cpus=` beyond the possible CPUs.
+    #[error("CPU index ({cpu}) should be smaller than maxcpus ({max_cpus})")]
+    CpuIndexTooLarge {
+        /// The CPU index.
+        cpu: u16,
+        /// maxcpus.
+        max_cpus: u32,
+    },
+    /// A CPU slot mapped to two nodes.
+    #[error("CPU is already assigned to node-id: {node}")]
+    CpuAlreadyAssigned {
+        /// The node it has.
+        node: u16,
+    },
+    /// `mem=` and `memdev=` both used.
+    #[error("numa configuration should use either mem= or memdev=,mixing both is not allowed")]
+    MixedMemAndMemdev,
+    /// `mem=` on a machine type from 5.1 on.
+    #[error("Parameter -numa node,mem is not supported by this machine type")]
+    MemNotSupported,
+    /// `memdev=` names no backend (or several).
+    #[error("memdev={name} is ambiguous")]
+    MemdevAmbiguous {
+        /// The name.
+        name: String,
+    },
+    /// `dist,src=` or `dst=` of 128 or more.
+    #[error("Parameter '{key}' expects an integer between 0 and 127")]
+    DistNodeOutOfRange {
+        /// `src` or `dst`.
+        key: &'static str,
+    },
+    /// `dist` before its nodes exist.
+    #[error("Source/Destination NUMA node is missing. Please use '-numa node' option to declare it first.")]
+    DistNodeMissing,
+    /// A distance below 10.
+    #[error("NUMA distance ({val}) is invalid, it shouldn't be less than 10.")]
+    DistanceTooSmall {
+        /// The value.
+        val: u8,
+    },
+    /// A local distance other than 10.
+    #[error("Local distance of node {node} should be 10.")]
+    LocalDistance {
+        /// The node.
+        node: u16,
+    },
+    /// `-numa cpu` without node-id.
+    #[error("Missing mandatory node-id property")]
+    CpuMissingNodeId,
+    /// `-numa cpu,node-id=` of a node not declared (or out of range).
+    #[error("Invalid node-id={node}, NUMA node must be defined with -numa node,nodeid=ID before it's used with -numa cpu,node-id=ID")]
+    CpuUndefinedNode {
+        /// The node id as given.
+        node: i64,
+    },
+    /// A `-numa cpu` property the slots do not have.
+    #[error("{property} is not supported")]
+    CpuPropertyNotSupported {
+        /// `die-id`, `cluster-id`, ...
+        property: &'static str,
+    },
+    /// `-numa cpu` matched no slot.
+    #[error("no match found")]
+    CpuNoMatch,
+    /// With HMAT, a CPU node whose initiator is another node.
+    #[error("The initiator of CPU NUMA node {node} should be itself (got {initiator})")]
+    CpuInitiatorNotItself {
+        /// The node.
+        node: u16,
+        /// Its initiator.
+        initiator: u16,
+    },
+    /// hmat-lb initiator beyond the node count.
+    #[error("Invalid initiator={initiator}, it should be less than {nodes}")]
+    HmatInitiatorRange {
+        /// The initiator.
+        initiator: u16,
+        /// Nodes so far.
+        nodes: u32,
+    },
+    /// hmat-lb target beyond the node count.
+    #[error("Invalid target={target}, it should be less than {nodes}")]
+    HmatTargetRange {
+        /// The target.
+        target: u16,
+        /// Nodes so far.
+        nodes: u32,
+    },
+    /// hmat-lb initiator without CPUs.
+    #[error("Invalid initiator={initiator}, it isn't an initiator proximity domain")]
+    HmatNotInitiator {
+        /// The initiator.
+        initiator: u16,
+    },
+    /// hmat-lb target not declared.
+    #[error("The target={target} should point to an existing node")]
+    HmatTargetMissing {
+        /// The target.
+        target: u16,
+    },
+    /// A latency type without `latency=`.
+    #[error("Missing 'latency' option")]
+    HmatMissingLatency,
+    /// A latency type with `bandwidth=`.
+    #[error("Invalid option 'bandwidth' since the data type is latency")]
+    HmatBandwidthForLatency,
+    /// A bandwidth type without `bandwidth=`.
+    #[error("Missing 'bandwidth' option")]
+    HmatMissingBandwidth,
+    /// A bandwidth type with `latency=`.
+    #[error("Invalid option 'latency' since the data type is bandwidth")]
+    HmatLatencyForBandwidth,
+    /// The same (initiator, target) latency twice.
+    #[error(
+        "Duplicate configuration of the latency for initiator={initiator} and target={target}"
+    )]
+    HmatDuplicateLatency {
+        /// Initiator.
+        initiator: u16,
+        /// Target.
+        target: u16,
+    },
+    /// A latency that does not compress into 16 bits with the others.
+    #[error("Latency {latency} between initiator={initiator} and target={target} should not differ from previously entered min or max values on more than 65534")]
+    HmatLatencyRange {
+        /// The latency.
+        latency: u64,
+        /// Initiator.
+        initiator: u16,
+        /// Target.
+        target: u16,
+    },
+    /// A bandwidth not a multiple of 1 MiB/s.
+    #[error("Bandwidth {bandwidth} between initiator={initiator} and target={target} should be 1MB aligned")]
+    HmatBandwidthAlign {
+        /// The bandwidth.
+        bandwidth: u64,
+        /// Initiator.
+        initiator: u16,
+        /// Target.
+        target: u16,
+    },
+    /// The same (initiator, target) bandwidth twice.
+    #[error(
+        "Duplicate configuration of the bandwidth for initiator={initiator} and target={target}"
+    )]
+    HmatDuplicateBandwidth {
+        /// Initiator.
+        initiator: u16,
+        /// Target.
+        target: u16,
+    },
+    /// A bandwidth that does not compress into 16 bits with the others.
+    #[error("Bandwidth {bandwidth} between initiator={initiator} and target={target} should not differ from previously entered values on more than 65534")]
+    HmatBandwidthRange {
+        /// The bandwidth.
+        bandwidth: u64,
+        /// Initiator.
+        initiator: u16,
+        /// Target.
+        target: u16,
+    },
+    /// hmat-cache node beyond the node count.
+    #[error("Invalid node-id={node}, it should be less than {nodes}")]
+    CacheNodeRange {
+        /// The node.
+        node: u32,
+        /// Nodes so far.
+        nodes: u32,
+    },
+    /// hmat-cache before the node's latency and bandwidth.
+    #[error("The latency and bandwidth information of node-id={node} should be provided before memory side cache attributes")]
+    CacheNeedsLb {
+        /// The node.
+        node: u32,
+    },
+    /// hmat-cache level outside 1..=3.
+    #[error("Invalid level={level}, it should be larger than 0 and less than or equal to 3")]
+    CacheLevel {
+        /// The level.
+        level: u8,
+    },
+    /// The same (node, level) cache twice.
+    #[error("Duplicate configuration of the side cache for node-id={node} and level={level}")]
+    CacheDuplicate {
+        /// The node.
+        node: u32,
+        /// The level.
+        level: u8,
+    },
+    /// A cache level before the level below it.
+    #[error("Cache level={level} shall be defined first")]
+    CacheLevelMissing {
+        /// The missing level.
+        level: u8,
+    },
+    /// A cache not larger than the level below.
+    #[error("Invalid size={size}, the size of level={level} should be larger than the size({lower}) of level={lower_level}")]
+    CacheSmallerThanLower {
+        /// The size.
+        size: u64,
+        /// Its level.
+        level: u8,
+        /// The size of the level below.
+        lower: u64,
+        /// The level below.
+        lower_level: u8,
+    },
+    /// A cache not smaller than the level above.
+    #[error("Invalid size={size}, the size of level={level} should be less than the size({upper}) of level={upper_level}")]
+    CacheLargerThanUpper {
+        /// The size.
+        size: u64,
+        /// Its level.
+        level: u8,
+        /// The size of the level above.
+        upper: u64,
+        /// The level above.
+        upper_level: u8,
+    },
+    /// Node ids with a hole.
+    #[error("numa: Node ID missing: {node}")]
+    NodeIdMissing {
+        /// The largest missing id.
+        node: u16,
+    },
+    /// Node memory does not add up to the RAM size.
+    #[error("total memory for NUMA nodes (0x{sum:x}) should equal RAM size (0x{ram:x})")]
+    TotalMemory {
+        /// The sum of node memory.
+        sum: u64,
+        /// The RAM size.
+        ram: u64,
+    },
+    /// `-machine memory-backend` and `-numa memdev` together.
+    #[error("'-machine memory-backend' and '-numa memdev' properties are mutually exclusive")]
+    MemoryBackendAndMemdev,
+    /// A backend used by two consumers.
+    #[error("memory backend {id} can't be used multiple times.")]
+    BackendUsedTwice {
+        /// The backend.
+        id: String,
+    },
+    /// A node pair without any distance.
+    #[error("The distance between node {a} and {b} is missing, at least one distance value between each nodes should be provided.")]
+    DistanceMissing {
+        /// Lower node.
+        a: u16,
+        /// Higher node.
+        b: u16,
+    },
+    /// Asymmetric distances with a direction missing.
+    #[error("At least one asymmetrical pair of distances is given, please provide distances for both directions of all node pairs.")]
+    AsymmetricDistanceMissing,
+    /// An initiator that is not a node.
+    #[error("NUMA node {initiator} is missing, use '-numa node' option to declare it first")]
+    InitiatorNodeMissing {
+        /// The initiator.
+        initiator: u16,
+    },
+    /// An initiator without CPUs.
+    #[error("The initiator of NUMA node {node} is invalid")]
+    InitiatorInvalid {
+        /// The node whose initiator it is.
+        node: u16,
+    },
+    /// Seed profile: a CPU listed in several nodes.
+    #[error("CPU(s) present in multiple NUMA nodes: {cpus}")]
+    SeedCpuInMultipleNodes {
+        /// Space-separated CPU indexes.
+        cpus: String,
+    },
+    /// Seed profile: mem= and memdev= on one node.
+    #[error("cannot specify both mem= and memdev=")]
+    SeedMemAndMemdev,
+    /// Seed profile: memdev on some nodes only.
+    #[error("memdev option must be specified for either all or no nodes")]
+    SeedMemdevAllOrNone,
+    /// Seed profile: a backend used twice.
+    #[error("memory backend {id} is used multiple times. Each -numa option must use a different memdev value.")]
+    SeedBackendUsedTwice {
+        /// The backend.
+        id: String,
+    },
+}
+
+/// A resolution error: what ([`ErrorKind`], QEMU's text) and, for errors
+/// QEMU reports while applying an option, the option ([`Location`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.kind)]
+pub struct Error(Box<Inner>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Inner {
+    kind: ErrorKind,
+    location: Option<Location>,
+}
+
+impl Error {
+    /// An error without location.
+    pub fn new(kind: ErrorKind) -> Self {
+        Error(Box::new(Inner {
+            kind,
+            location: None,
+        }))
+    }
+
+    /// An error raised while applying the option at `location`.
+    pub fn at(kind: ErrorKind, location: &Location) -> Self {
+        Error(Box::new(Inner {
+            kind,
+            location: Some(location.clone()),
+        }))
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0.kind
+    }
+
+    /// The option QEMU would name, if any.
+    pub fn location(&self) -> Option<&Location> {
+        match &self.0.kind {
+            ErrorKind::Options(e) => e.location(),
+            _ => self.0.location.as_ref(),
+        }
+    }
+
+    /// The line QEMU prints after the message, if any.
+    pub fn hint(&self) -> Option<&'static str> {
+        match &self.0.kind {
+            ErrorKind::Options(e) => e.hint(),
+            ErrorKind::UnsupportedMachineType { .. } => {
+                Some("Use -machine help to list supported machines")
+            }
+            ErrorKind::MemNotSupported => Some("Use -numa node,memdev instead"),
+            _ => None,
+        }
+    }
+
+    /// `{location}: {message}` or `{message}`, as QEMU prints it after the
+    /// program name.
+    pub fn display_qemu(&self) -> impl fmt::Display + '_ {
+        Line {
+            location: self.location(),
+            warning: false,
+            message: &self.0.kind,
+        }
+    }
+}
+
+impl From<vnuma_options::Error> for Error {
+    fn from(e: vnuma_options::Error) -> Self {
+        Error::new(ErrorKind::Options(e))
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error::new(kind)
+    }
+}
+
+struct Line<'a, M> {
+    location: Option<&'a Location>,
+    warning: bool,
+    message: &'a M,
+}
+
+impl<M: fmt::Display> fmt::Display for Line<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(loc) = self.location {
+            write!(f, "{loc}: ")?;
+        }
+        if self.warning {
+            f.write_str("warning: ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// What QEMU warns about while resolving. `Display` is QEMU's text
+/// without `warning:`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// A warning from reading the options.
+    Options(vnuma_options::Warning),
+    /// A `-smp` warning.
+    Smp(SmpWarning),
+    /// `-numa node,mem=` on a machine type that still accepts it.
+    MemDeprecated,
+    /// CPUs left out of a partial mapping (QEMU's list text).
+    CpusNotPresent {
+        /// `CPU 2 [socket-id: 2, core-id: 0, thread-id: 0], ...`
+        list: String,
+    },
+    /// The second line of that warning.
+    PartialMappingObsolete,
+    /// Seed profile: CPUs not in any node (`0 1 2`).
+    SeedCpusNotPresent {
+        /// Space-separated indexes.
+        list: String,
+    },
+    /// Seed profile: the second line.
+    SeedPartialMapping,
+}
+
+impl fmt::Display for WarningKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WarningKind::Options(w) => fmt::Display::fmt(w, f),
+            WarningKind::Smp(w) => fmt::Display::fmt(w, f),
+            WarningKind::MemDeprecated => {
+                f.write_str("Parameter -numa node,mem is deprecated, use -numa node,memdev instead")
+            }
+            WarningKind::CpusNotPresent { list } => write!(f, "CPU(s) not present in any NUMA nodes: {list}"),
+            WarningKind::PartialMappingObsolete => f.write_str(
+                "All CPU(s) up to maxcpus should be described in NUMA config, ability to start up with partial NUMA mappings is obsoleted and will be removed in future",
+            ),
+            WarningKind::SeedCpusNotPresent { list } => write!(f, "CPU(s) not present in any NUMA nodes: {list}"),
+            WarningKind::SeedPartialMapping => f.write_str("All CPU(s) up to maxcpus should be described in NUMA config"),
+        }
+    }
+}
+
+/// A warning and the option it belongs to, if QEMU names one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Warning {
+    kind: WarningKind,
+    location: Option<Location>,
+}
+
+impl Warning {
+    pub(crate) fn new(kind: WarningKind, location: Option<&Location>) -> Self {
+        Warning {
+            kind,
+            location: location.cloned(),
+        }
+    }
+
+    /// What it is about.
+    pub fn kind(&self) -> &WarningKind {
+        &self.kind
+    }
+
+    /// The option QEMU names, if any.
+    pub fn location(&self) -> Option<&Location> {
+        match &self.kind {
+            WarningKind::Options(w) => w.location(),
+            _ => self.location.as_ref(),
+        }
+    }
+
+    /// A line QEMU prints after the warning, if any.
+    pub fn hint(&self) -> Option<String> {
+        match &self.kind {
+            WarningKind::Options(w) => w.hint(),
+            _ => None,
+        }
+    }
+
+    /// `{location}: warning: {message}` as QEMU prints it after the
+    /// program name.
+    pub fn display_qemu(&self) -> impl fmt::Display + '_ {
+        Line {
+            location: self.location(),
+            warning: true,
+            message: &self.kind,
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.kind, f)
+    }
+}
+
+impl From<vnuma_options::Warning> for Warning {
+    fn from(w: vnuma_options::Warning) -> Self {
+        Warning {
+            kind: WarningKind::Options(w),
+            location: None,
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! Machine models: what a board allows and how it numbers CPUs and lays
+//! out RAM. QEMU's x86 `pc` (i440FX) and `q35` machine types, every
+//! version QEMU 7.2 has, and a generic model for other VMMs.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::cpu::SmpLimits;
+use crate::error::{Error, ErrorKind};
+
+/// QEMU's `MAX_NODES`: node ids are 0..=127.
+pub const MAX_NODES: u16 = 128;
+
+/// The x86 chipsets QEMU models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Chipset {
+    /// `pc-i440fx-*` (`pc`).
+    I440fx,
+    /// `pc-q35-*` (`q35`).
+    Q35,
+}
+
+/// A QEMU machine-type version (`7.2`, `4.0.1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Version {
+    /// Major.
+    pub major: u8,
+    /// Minor.
+    pub minor: u8,
+    /// Micro (`pc-q35-4.0.1`).
+    pub micro: u8,
+}
+
+impl Version {
+    /// `major.minor`.
+    pub const fn new(major: u8, minor: u8) -> Self {
+        Version {
+            major,
+            minor,
+            micro: 0,
+        }
+    }
+
+    fn parse(s: &str) -> Option<Version> {
+        let mut parts = s.split('.');
+        let mut num = || -> Option<u8> {
+            let p = parts.next()?;
+            if p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            p.parse().ok()
+        };
+        let major = num()?;
+        let minor = num()?;
+        let micro = match parts.next() {
+            None => 0,
+            Some(m) if m == "1" => 1,
+            Some(_) => return None,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Version {
+            major,
+            minor,
+            micro,
+        })
+    }
+}
+
+impl core::fmt::Display for Version {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.micro == 0 {
+            write!(f, "{}.{}", self.major, self.minor)
+        } else {
+            write!(f, "{}.{}.{}", self.major, self.minor, self.micro)
+        }
+    }
+}
+
+/// The machine-type versions QEMU 7.2 has for each chipset.
+pub fn versions(chipset: Chipset) -> Vec<Version> {
+    let mut v = Vec::new();
+    let (first_2x, extra) = match chipset {
+        Chipset::I440fx => {
+            for minor in 4..=7 {
+                v.push(Version::new(1, minor));
+            }
+            (0, false)
+        }
+        Chipset::Q35 => (4, true),
+    };
+    for minor in first_2x..=12 {
+        v.push(Version::new(2, minor));
+    }
+    v.extend([Version::new(3, 0), Version::new(3, 1), Version::new(4, 0)]);
+    if extra {
+        v.push(Version {
+            major: 4,
+            minor: 0,
+            micro: 1,
+        });
+    }
+    v.extend([
+        Version::new(4, 1),
+        Version::new(4, 2),
+        Version::new(5, 0),
+        Version::new(5, 1),
+        Version::new(5, 2),
+        Version::new(6, 0),
+        Version::new(6, 1),
+        Version::new(6, 2),
+        Version::new(7, 0),
+        Version::new(7, 1),
+        Version::new(7, 2),
+    ]);
+    v
+}
+
+/// How a board numbers its CPU slots' architecture ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CpuIdScheme {
+    /// x86 APIC ids with QEMU's bit-width encoding (holes where a level's
+    /// count is not a power of two).
+    X86Apic,
+    /// The arch id is the CPU index.
+    Linear,
+}
+
+/// Where a CPU goes when no `-numa` option places any CPU.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DefaultCpuNode {
+    /// Socket id modulo the number of nodes (QEMU's x86 rule).
+    SocketModNodes,
+    /// CPU index modulo the number of nodes.
+    IndexModNodes,
+    /// Node of CPU index `i` is `table[i % table.len()] % nodes`.
+    Table(Vec<u16>),
+}
+
+/// How RAM offsets map to guest-physical addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RamLayout {
+    /// x86 PC: RAM below the PCI hole up to `below_4g`, the rest from
+    /// 4 GiB.
+    X86 {
+        /// The chipset (decides the split point).
+        chipset: Chipset,
+        /// Machine types from 1.7 split at 3 GiB (i440FX) instead of
+        /// 3.5 GiB.
+        gigabyte_align: bool,
+    },
+    /// RAM from `base`, no holes.
+    Flat {
+        /// Guest-physical address of RAM offset 0.
+        base: u64,
+    },
+}
+
+/// A machine model: the facts about a board that NUMA resolution and the
+/// memory layout depend on. Build one with [`MachineModel::lookup`] for
+/// QEMU's machine types or [`MachineModel::generic`] for your own board and
+/// adjust its public fields.
+///
+/// ```
+/// use vnuma_topology::machine::{MachineModel, DefaultCpuNode};
+/// let q35 = MachineModel::lookup(Some("q35")).unwrap();
+/// assert_eq!(q35.name, "pc-q35-7.2");
+/// assert!(!q35.numa_mem_supported);
+///
+/// let mut board = MachineModel::generic("my-board", 64);
+/// board.default_cpu_node = DefaultCpuNode::IndexModNodes;
+/// assert_eq!(board.max_cpus, 64);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct MachineModel {
+    /// Canonical name (`pc-i440fx-7.2`), used in messages.
+    pub name: String,
+    /// The chipset and version, for QEMU's x86 machines.
+    pub x86: Option<(Chipset, Version)>,
+    /// Most possible CPUs (`cpu-max`).
+    pub max_cpus: u32,
+    /// Fewest CPUs.
+    pub min_cpus: u32,
+    /// CPUs without `-smp`.
+    pub default_cpus: u32,
+    /// RAM without `-m`.
+    pub default_ram_size: u64,
+    /// RAM sizes are rounded up to a multiple of this.
+    pub ram_align: u64,
+    /// Id of the RAM backend the machine creates itself (`pc.ram`), if any.
+    pub default_ram_id: Option<String>,
+    /// Unspecified `-smp` members prefer sockets (machine types before 6.2).
+    pub smp_prefer_sockets: bool,
+    /// `-smp dies=` above 1 is allowed.
+    pub dies_supported: bool,
+    /// `-smp clusters=` above 1 is allowed.
+    pub clusters_supported: bool,
+    /// `-numa` is allowed at all.
+    pub numa_supported: bool,
+    /// `-numa node,mem=` is allowed (machine types up to 5.0).
+    pub numa_mem_supported: bool,
+    /// NUMA switches itself on (one node) with `-m slots=` (x86 from 2.11).
+    pub auto_enable_numa_with_memhp: bool,
+    /// NUMA switches itself on with `maxmem` above the RAM size (from 5.1).
+    pub auto_enable_numa_with_memdev: bool,
+    /// Most NUMA nodes (QEMU: 128).
+    pub max_nodes: u16,
+    /// How CPU slots are numbered.
+    pub cpu_ids: CpuIdScheme,
+    /// Default CPU → node rule.
+    pub default_cpu_node: DefaultCpuNode,
+    /// RAM offset → guest-physical mapping.
+    pub ram_layout: RamLayout,
+}
+
+const MIB: u64 = 1 << 20;
+
+impl MachineModel {
+    /// One of QEMU 7.2's x86 machine types.
+    pub fn x86(chipset: Chipset, version: Version) -> MachineModel {
+        let name = match chipset {
+            Chipset::I440fx => format!("pc-i440fx-{version}"),
+            Chipset::Q35 => format!("pc-q35-{version}"),
+        };
+        let at_least = |major, minor| version >= Version::new(major, minor);
+        MachineModel {
+            name,
+            x86: Some((chipset, version)),
+            max_cpus: match chipset {
+                Chipset::I440fx => 255,
+                Chipset::Q35 if at_least(2, 8) => 288,
+                Chipset::Q35 => 255,
+            },
+            min_cpus: 1,
+            default_cpus: 1,
+            default_ram_size: 128 * MIB,
+            ram_align: 8192,
+            default_ram_id: Some("pc.ram".into()),
+            smp_prefer_sockets: !at_least(6, 2),
+            dies_supported: true,
+            clusters_supported: false,
+            numa_supported: true,
+            numa_mem_supported: !at_least(5, 1),
+            auto_enable_numa_with_memhp: at_least(2, 11),
+            auto_enable_numa_with_memdev: at_least(5, 1),
+            max_nodes: MAX_NODES,
+            cpu_ids: CpuIdScheme::X86Apic,
+            default_cpu_node: DefaultCpuNode::SocketModNodes,
+            ram_layout: RamLayout::X86 {
+                chipset,
+                gigabyte_align: at_least(1, 7),
+            },
+        }
+    }
+
+    /// The model for a `-machine type=` value: `pc`, `q35`,
+    /// `pc-i440fx-X.Y`, `pc-q35-X.Y`; `None` is QEMU's default (`pc`).
+    pub fn lookup(name: Option<&str>) -> Result<MachineModel, Error> {
+        let canonical = vnuma_options::machine::canonical_machine_type(name);
+        let parsed = if let Some(v) = canonical.strip_prefix("pc-i440fx-") {
+            Version::parse(v).map(|v| (Chipset::I440fx, v))
+        } else if let Some(v) = canonical.strip_prefix("pc-q35-") {
+            Version::parse(v).map(|v| (Chipset::Q35, v))
+        } else {
+            None
+        };
+        match parsed {
+            Some((chipset, version)) if versions(chipset).contains(&version) => {
+                Ok(MachineModel::x86(chipset, version))
+            }
+            _ => Err(Error::new(ErrorKind::UnsupportedMachineType {
+                name: name.unwrap_or_default().to_string(),
+            })),
+        }
+    }
+
+    /// Every machine type name [`MachineModel::lookup`] accepts.
+    pub fn supported_names() -> Vec<String> {
+        let mut names: Vec<String> = vnuma_options::machine::MACHINE_ALIASES
+            .iter()
+            .map(|(alias, _)| String::from(*alias))
+            .collect();
+        for chipset in [Chipset::I440fx, Chipset::Q35] {
+            for v in versions(chipset) {
+                names.push(MachineModel::x86(chipset, v).name);
+            }
+        }
+        names
+    }
+
+    /// A board that is not QEMU's: RAM from address 0 without holes, CPUs
+    /// numbered linearly, the default CPU → node rule by socket, 128 nodes,
+    /// no legacy `mem=`, no automatic NUMA.
+    pub fn generic(name: &str, max_cpus: u32) -> MachineModel {
+        MachineModel {
+            name: name.into(),
+            x86: None,
+            max_cpus,
+            min_cpus: 1,
+            default_cpus: 1,
+            default_ram_size: 128 * MIB,
+            ram_align: 4096,
+            default_ram_id: None,
+            smp_prefer_sockets: false,
+            dies_supported: true,
+            clusters_supported: true,
+            numa_supported: true,
+            numa_mem_supported: false,
+            auto_enable_numa_with_memhp: false,
+            auto_enable_numa_with_memdev: false,
+            max_nodes: MAX_NODES,
+            cpu_ids: CpuIdScheme::Linear,
+            default_cpu_node: DefaultCpuNode::SocketModNodes,
+            ram_layout: RamLayout::Flat { base: 0 },
+        }
+    }
+
+    /// The `-smp` limits of this machine.
+    pub fn smp_limits(&self) -> SmpLimits {
+        SmpLimits {
+            machine_name: self.name.clone(),
+            max_cpus: self.max_cpus,
+            min_cpus: self.min_cpus,
+            prefer_sockets: self.smp_prefer_sockets,
+            dies_supported: self.dies_supported,
+            clusters_supported: self.clusters_supported,
+            default_cpus: self.default_cpus,
+        }
+    }
+
+    /// Whether the machine is an x86 machine type from `major.minor` on.
+    pub fn x86_at_least(&self, major: u8, minor: u8) -> bool {
+        self.x86
+            .is_some_and(|(_, v)| v >= Version::new(major, minor))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_names() {
+        assert_eq!(MachineModel::lookup(None).unwrap().name, "pc-i440fx-7.2");
+        assert_eq!(
+            MachineModel::lookup(Some("pc")).unwrap().name,
+            "pc-i440fx-7.2"
+        );
+        assert_eq!(
+            MachineModel::lookup(Some("q35")).unwrap().name,
+            "pc-q35-7.2"
+        );
+        assert_eq!(
+            MachineModel::lookup(Some("pc-q35-4.0.1")).unwrap().name,
+            "pc-q35-4.0.1"
+        );
+        assert_eq!(
+            MachineModel::lookup(Some("pc-i440fx-1.4")).unwrap().name,
+            "pc-i440fx-1.4"
+        );
+        for bad in [
+            "pc-q35-2.3",
+            "pc-i440fx-1.3",
+            "pc-i440fx-7.3",
+            "pc-i440fx-4.0.1",
+            "foo",
+            "",
+            "isapc",
+            "pc-q35-07.2",
+        ] {
+            let e = MachineModel::lookup(Some(bad)).unwrap_err();
+            assert_eq!(e.to_string(), "unsupported machine type", "{bad}");
+            assert_eq!(
+                e.hint(),
+                Some("Use -machine help to list supported machines")
+            );
+        }
+        // QEMU 7.2 lists 31 i440fx and 24 q35 versions, plus two aliases.
+        assert_eq!(MachineModel::supported_names().len(), 2 + 31 + 24);
+    }
+
+    #[test]
+    fn compat_flags() {
+        let m = |n| MachineModel::lookup(Some(n)).unwrap();
+        assert!(m("pc-i440fx-5.0").numa_mem_supported);
+        assert!(!m("pc-i440fx-5.1").numa_mem_supported);
+        assert!(m("pc-q35-6.1").smp_prefer_sockets);
+        assert!(!m("pc-q35-6.2").smp_prefer_sockets);
+        assert!(!m("pc-i440fx-2.10").auto_enable_numa_with_memhp);
+        assert!(m("pc-i440fx-2.11").auto_enable_numa_with_memhp);
+        assert!(!m("pc-q35-5.0").auto_enable_numa_with_memdev);
+        assert!(m("pc-q35-5.1").auto_enable_numa_with_memdev);
+        assert_eq!(m("pc").max_cpus, 255);
+        assert_eq!(m("q35").max_cpus, 288);
+    }
+}

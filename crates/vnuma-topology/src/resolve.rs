@@ -1,0 +1,385 @@
+//! From a command line to a [`Topology`], in QEMU 7.2's order.
+//!
+//! QEMU reports the first error it meets, and what it meets first depends
+//! on when it checks what. The phases, in order:
+//!
+//! 1. reading argv (done by `vnuma_options::CommandLine::parse`);
+//! 2. choosing the machine type;
+//! 3. setting the machine properties: their types, `-smp`, `-m`;
+//! 4. creating the memory backends (their property checks);
+//! 5. resolving `-machine memory-backend`;
+//! 6. applying each `-numa` in command-line order (typing, then §2 rules);
+//! 7. board init: the machine backend's size, the reserved RAM id;
+//! 8. completion (§3): automatic node, sparse ids, memory total, memdev
+//!    use, distances, CPU mapping, HMAT initiators.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use vnuma_options::{CommandLine, MemoryBackendOptions, NumaOptions};
+
+use crate::cpu::{self, CpuSlot};
+use crate::error::{Error, ErrorKind, Warning, WarningKind};
+use crate::machine::{CpuIdScheme, DefaultCpuNode, MachineModel};
+use crate::numa::{NumaState, SlotMatch, NO_INITIATOR};
+use crate::topology::{Cpu, Hmat, Node, Topology};
+
+/// How to resolve.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Config {
+    /// Use this machine model instead of looking up `-machine type=`
+    /// (a VMM's own board).
+    pub machine: Option<MachineModel>,
+}
+
+impl Config {
+    /// Resolve with a given machine model.
+    pub fn with_machine(machine: MachineModel) -> Self {
+        Config {
+            machine: Some(machine),
+        }
+    }
+}
+
+/// Resolve a command line with QEMU 7.2's rules for its machine type.
+///
+/// ```
+/// use vnuma_options::CommandLine;
+/// let cl = CommandLine::parse([
+///     "-M", "q35", "-m", "4G", "-smp", "4,sockets=2",
+///     "-object", "memory-backend-ram,id=m0,size=2G",
+///     "-object", "memory-backend-ram,id=m1,size=2G",
+///     "-numa", "node,nodeid=0,memdev=m0",
+///     "-numa", "node,nodeid=1,memdev=m1",
+///     "-numa", "dist,src=0,dst=1,val=21",
+/// ]).unwrap();
+/// let t = vnuma_topology::resolve(&cl).unwrap();
+/// assert_eq!(t.node_cpus(0).collect::<Vec<_>>(), [0, 1]);
+/// assert_eq!(t.node_cpus(1).collect::<Vec<_>>(), [2, 3]);
+/// assert_eq!(t.distance(1, 0), Some(21));
+/// ```
+pub fn resolve(cl: &CommandLine) -> Result<Topology, Error> {
+    resolve_with(cl, &Config::default())
+}
+
+/// Find a memory backend by QOM (partial) path: its id, `objects/ID` or
+/// `/objects/ID`.
+fn find_backend<'a>(
+    backends: &'a [MemoryBackendOptions],
+    name: &str,
+) -> Option<&'a MemoryBackendOptions> {
+    let id = name
+        .strip_prefix("/objects/")
+        .or_else(|| name.strip_prefix("objects/"))
+        .unwrap_or(name);
+    backends.iter().find(|b| b.id == id)
+}
+
+fn align_up(v: u64, align: u64) -> Option<u64> {
+    if align <= 1 {
+        return Some(v);
+    }
+    v.checked_add(align - 1).map(|x| x / align * align)
+}
+
+fn slot_props(slot: &CpuSlot) -> String {
+    let mut s = alloc::format!("socket-id: {}", slot.socket_id);
+    if let Some(die) = slot.die_id {
+        s.push_str(&alloc::format!(", die-id: {die}"));
+    }
+    s.push_str(&alloc::format!(
+        ", core-id: {}, thread-id: {}",
+        slot.core_id,
+        slot.thread_id
+    ));
+    s
+}
+
+/// [`resolve`] with options.
+pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error> {
+    let mut warnings: Vec<Warning> = cl.warnings().iter().cloned().map(Warning::from).collect();
+
+    // 2. The machine type.
+    let model = match &config.machine {
+        Some(m) => m.clone(),
+        None => MachineModel::lookup(cl.machine_type())?,
+    };
+
+    // 3. Machine properties.
+    let machine = cl.machine_parsed()?;
+    warnings.extend(machine.warnings.into_iter().map(Warning::from));
+    let machine = machine.value;
+    let (cpu, smp_warnings) =
+        cpu::resolve_smp(&machine.smp, &model.smp_limits()).map_err(ErrorKind::Smp)?;
+    warnings.extend(
+        smp_warnings
+            .into_iter()
+            .map(|w| Warning::new(WarningKind::Smp(w), None)),
+    );
+    let explicit_size = machine.memory.size;
+    let mut ram_size = align_up(
+        explicit_size.unwrap_or(model.default_ram_size),
+        model.ram_align,
+    )
+    .ok_or(ErrorKind::TotalMemory { sum: 0, ram: 0 })?;
+    let max_ram_size = match machine.memory.max_size {
+        Some(max) => {
+            if max < ram_size {
+                return Err(ErrorKind::MaxmemTooSmall {
+                    max,
+                    size: ram_size,
+                }
+                .into());
+            }
+            if machine.memory.slots.is_some_and(|s| s != 0) && max == ram_size {
+                return Err(ErrorKind::MaxmemEqualWithSlots {
+                    max,
+                    size: ram_size,
+                }
+                .into());
+            }
+            max
+        }
+        None => {
+            if machine.memory.slots.is_some() {
+                return Err(ErrorKind::SlotsWithoutMaxSize.into());
+            }
+            ram_size
+        }
+    };
+    let ram_slots = machine.memory.slots.unwrap_or(0);
+
+    // 4. Memory backends are created.
+    let backends: Vec<MemoryBackendOptions> = cl.memory_backends().cloned().collect();
+    for b in &backends {
+        b.validate()?;
+    }
+
+    // 5. -machine memory-backend.
+    if let Some(id) = &machine.memory_backend {
+        let b = find_backend(&backends, id)
+            .ok_or_else(|| ErrorKind::MemoryBackendNotFound { id: id.clone() })?;
+        if explicit_size.is_none() {
+            ram_size = b.size;
+        }
+    }
+
+    // 6. -numa, in order.
+    let hmat_enabled = machine.hmat.unwrap_or(false);
+    let slots: Vec<CpuSlot> = match model.cpu_ids {
+        CpuIdScheme::X86Apic => cpu.x86_slots(),
+        CpuIdScheme::Linear => cpu
+            .x86_slots()
+            .into_iter()
+            .map(|s| CpuSlot {
+                apic_id: s.index,
+                ..s
+            })
+            .collect(),
+    };
+    let mut numa = NumaState::new(hmat_enabled, slots.len());
+    for arg in cl.numa() {
+        let loc = &arg.location;
+        let at = |kind: ErrorKind| Error::at(kind, loc);
+        let parsed = arg.result.as_ref().map_err(|e| Error::from(e.clone()))?;
+        if !model.numa_supported {
+            return Err(at(ErrorKind::NumaNotSupported));
+        }
+        warnings.extend(parsed.warnings.iter().cloned().map(Warning::from));
+        match &parsed.value {
+            NumaOptions::Node(node) => {
+                numa.node(
+                    node,
+                    &slots,
+                    cpu.max_cpus,
+                    model.numa_mem_supported,
+                    |name| find_backend(&backends, name).map(|b| (b.id.clone(), b.size)),
+                )
+                .map_err(at)?;
+                if node.mem.is_some() {
+                    warnings.push(Warning::new(WarningKind::MemDeprecated, Some(loc)));
+                }
+            }
+            NumaOptions::Dist(d) => numa.dist(d).map_err(at)?,
+            NumaOptions::Cpu(c) => numa.cpu(c, &slots).map_err(at)?,
+            NumaOptions::HmatLb(h) => {
+                if !hmat_enabled {
+                    return Err(at(ErrorKind::HmatDisabled));
+                }
+                numa.hmat_lb(h).map_err(at)?;
+            }
+            NumaOptions::HmatCache(c) => {
+                if !hmat_enabled {
+                    return Err(at(ErrorKind::HmatDisabled));
+                }
+                numa.hmat_cache(c).map_err(at)?;
+            }
+        }
+    }
+
+    // 7. Board init.
+    if let Some(id) = &machine.memory_backend {
+        if find_backend(&backends, id).is_some_and(|b| b.size != ram_size) {
+            return Err(ErrorKind::MemoryBackendSizeMismatch.into());
+        }
+    } else if let Some(ram_id) = &model.default_ram_id {
+        if ram_size != 0
+            && !numa.have_memdevs
+            && cl
+                .objects()
+                .iter()
+                .any(|o| o.object.id() == Some(ram_id.as_str()))
+        {
+            return Err(ErrorKind::ReservedRamId { id: ram_id.clone() }.into());
+        }
+    }
+
+    // 8. Completion.
+    if numa.num_nodes == 0
+        && ((ram_slots != 0 && model.auto_enable_numa_with_memhp)
+            || (max_ram_size > ram_size && model.auto_enable_numa_with_memdev))
+    {
+        numa.node(&Default::default(), &slots, cpu.max_cpus, true, |_| None)
+            .map_err(Error::new)?;
+        numa.nodes[0].mem = ram_size;
+    }
+    for id in (0..numa.max_nodeid).rev() {
+        if !numa.nodes[id as usize].present {
+            return Err(ErrorKind::NodeIdMissing { node: id as u16 }.into());
+        }
+    }
+    let n = numa.num_nodes as usize;
+    if n > 0 {
+        let sum = numa.nodes[..n]
+            .iter()
+            .fold(0u64, |s, node| s.wrapping_add(node.mem));
+        if sum != ram_size {
+            return Err(ErrorKind::TotalMemory { sum, ram: ram_size }.into());
+        }
+        if numa.have_memdevs {
+            if model.default_ram_id.is_some() && machine.memory_backend.is_some() {
+                return Err(ErrorKind::MemoryBackendAndMemdev.into());
+            }
+            let mut used: Vec<&str> = Vec::new();
+            for node in &numa.nodes[..n] {
+                if let Some(id) = node.memdev.as_deref() {
+                    if used.contains(&id) {
+                        return Err(ErrorKind::BackendUsedTwice { id: id.into() }.into());
+                    }
+                    used.push(id);
+                }
+            }
+        }
+        if numa.have_distance {
+            numa.complete_distances()?;
+        }
+
+        // CPU mapping.
+        let default_mapping = numa.slot_node.iter().all(Option::is_none);
+        let mut unmapped = String::new();
+        for (i, slot) in slots.iter().enumerate() {
+            if numa.slot_node[i].is_some() {
+                continue;
+            }
+            let node = if default_mapping {
+                default_node(&model.default_cpu_node, slot, numa.num_nodes)
+            } else {
+                if !unmapped.is_empty() {
+                    unmapped.push_str(", ");
+                }
+                unmapped.push_str(&alloc::format!("CPU {i} [{}]", slot_props(slot)));
+                0
+            };
+            numa.set_cpu_node(&slots, &SlotMatch::of_slot(slot), node)?;
+        }
+        if hmat_enabled {
+            numa.validate_initiators()?;
+        }
+        if !unmapped.is_empty() {
+            warnings.push(Warning::new(
+                WarningKind::CpusNotPresent { list: unmapped },
+                None,
+            ));
+            warnings.push(Warning::new(WarningKind::PartialMappingObsolete, None));
+        }
+    }
+
+    let nodes: Vec<Node> = numa.nodes[..n]
+        .iter()
+        .enumerate()
+        .map(|(id, s)| Node {
+            id: id as u16,
+            mem: s.mem,
+            memdev: s.memdev.clone(),
+            initiator: (s.initiator != NO_INITIATOR).then_some(s.initiator),
+            has_cpu: s.has_cpu,
+        })
+        .collect();
+    let distances = (n > 0 && numa.have_distance).then(|| {
+        let mut d = Vec::with_capacity(n * n);
+        for a in &numa.nodes[..n] {
+            d.extend_from_slice(&a.distance[..n]);
+        }
+        d
+    });
+    let cpus = slots
+        .iter()
+        .zip(&numa.slot_node)
+        .map(|(slot, node)| Cpu {
+            slot: *slot,
+            present: slot.index < cpu.cpus,
+            node: if n > 0 { *node } else { None },
+        })
+        .collect();
+    let hmat = Hmat {
+        lb: numa
+            .lb
+            .iter()
+            .flat_map(|row| row.iter())
+            .filter_map(|t| t.as_ref())
+            .filter(|t| !t.entries.is_empty())
+            .cloned()
+            .collect(),
+        caches: numa.caches.values().copied().collect(),
+    };
+    let memory_backend = machine
+        .memory_backend
+        .as_deref()
+        .and_then(|id| find_backend(&backends, id))
+        .map(|b| b.id.clone());
+    Ok(Topology {
+        cpu,
+        cpus,
+        nodes,
+        distances,
+        hmat_enabled,
+        hmat,
+        ram_size,
+        max_ram_size,
+        ram_slots,
+        max_ram_below_4g: machine.max_ram_below_4g,
+        memory_backend,
+        uses_memdevs: numa.have_memdevs,
+        backends,
+        mem_path: cl.mem_path().map(String::from),
+        mem_prealloc: cl.mem_prealloc(),
+        mem_merge: machine.mem_merge.unwrap_or(true),
+        dump_guest_core: machine.dump_guest_core.unwrap_or(true),
+        warnings,
+        machine: model,
+    })
+}
+
+fn default_node(rule: &DefaultCpuNode, slot: &CpuSlot, nodes: u32) -> u16 {
+    let nodes = nodes.max(1);
+    let v = match rule {
+        DefaultCpuNode::SocketModNodes => slot.socket_id % nodes,
+        DefaultCpuNode::IndexModNodes => slot.index % nodes,
+        DefaultCpuNode::Table(t) if !t.is_empty() => {
+            u32::from(t[slot.index as usize % t.len()]) % nodes
+        }
+        DefaultCpuNode::Table(_) => 0,
+    };
+    v as u16
+}

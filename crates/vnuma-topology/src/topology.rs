@@ -1,0 +1,198 @@
+//! The resolved, immutable topology.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use vnuma_options::{MemoryBackendOptions, NumaHmatCacheOptions};
+
+use crate::cpu::{CpuSlot, CpuTopology};
+use crate::error::Warning;
+use crate::machine::MachineModel;
+pub use crate::numa::LbTable;
+
+/// One NUMA node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Node {
+    /// Node id (ids are dense: 0..node count).
+    pub id: u16,
+    /// Boot memory of the node in bytes.
+    pub mem: u64,
+    /// The backend holding it (`-numa node,memdev=`), by object id.
+    pub memdev: Option<String>,
+    /// HMAT initiator node, if set.
+    pub initiator: Option<u16>,
+    /// Whether a CPU is mapped to it while HMAT is on (an initiator
+    /// proximity domain).
+    pub has_cpu: bool,
+}
+
+/// One possible CPU slot and the node it belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Cpu {
+    /// Index, arch (APIC) id and topology ids.
+    pub slot: CpuSlot,
+    /// Whether the CPU exists at boot (index below `-smp cpus`) rather
+    /// than being hot-pluggable.
+    pub present: bool,
+    /// Its node; `None` when NUMA is off.
+    pub node: Option<u16>,
+}
+
+/// HMAT data: the latency/bandwidth tables with entries, and the caches.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Hmat {
+    /// Non-empty tables, hierarchy-major then data type.
+    pub lb: Vec<LbTable>,
+    /// Memory-side caches by node then level.
+    pub caches: Vec<NumaHmatCacheOptions>,
+}
+
+/// The result of resolution: everything a VMM needs to build the guest's
+/// NUMA view, validated. Built by [`crate::resolve`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topology {
+    pub(crate) machine: MachineModel,
+    pub(crate) cpu: CpuTopology,
+    pub(crate) cpus: Vec<Cpu>,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) distances: Option<Vec<u8>>,
+    pub(crate) hmat_enabled: bool,
+    pub(crate) hmat: Hmat,
+    pub(crate) ram_size: u64,
+    pub(crate) max_ram_size: u64,
+    pub(crate) ram_slots: u64,
+    pub(crate) max_ram_below_4g: Option<u64>,
+    pub(crate) memory_backend: Option<String>,
+    pub(crate) backends: Vec<MemoryBackendOptions>,
+    pub(crate) uses_memdevs: bool,
+    pub(crate) mem_path: Option<String>,
+    pub(crate) mem_prealloc: bool,
+    pub(crate) mem_merge: bool,
+    pub(crate) dump_guest_core: bool,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+impl Topology {
+    /// The machine model.
+    pub fn machine(&self) -> &MachineModel {
+        &self.machine
+    }
+
+    /// The resolved `-smp`.
+    pub fn cpu_topology(&self) -> &CpuTopology {
+        &self.cpu
+    }
+
+    /// Every possible CPU slot, in index order.
+    pub fn cpus(&self) -> &[Cpu] {
+        &self.cpus
+    }
+
+    /// The nodes in id order; empty when NUMA is off.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// Whether the guest has NUMA (at least one node).
+    pub fn numa_enabled(&self) -> bool {
+        !self.nodes.is_empty()
+    }
+
+    /// Indexes of the present CPUs on `node`, ascending (what
+    /// `info numa` lists).
+    pub fn node_cpus(&self, node: u16) -> impl Iterator<Item = u32> + '_ {
+        self.cpus
+            .iter()
+            .filter(move |c| c.present && c.node == Some(node))
+            .map(|c| c.slot.index)
+    }
+
+    /// The distance from `a` to `b` after completion, if distances were
+    /// given (`-numa dist`); `None` otherwise (no SLIT).
+    pub fn distance(&self, a: u16, b: u16) -> Option<u8> {
+        let n = self.nodes.len();
+        let (a, b) = (usize::from(a), usize::from(b));
+        if a >= n || b >= n {
+            return None;
+        }
+        self.distances.as_ref().map(|d| d[a * n + b])
+    }
+
+    /// The full distance matrix, row-major, node count squared; `None`
+    /// without `-numa dist`.
+    pub fn distances(&self) -> Option<&[u8]> {
+        self.distances.as_deref()
+    }
+
+    /// Whether `-machine hmat=on`.
+    pub fn hmat_enabled(&self) -> bool {
+        self.hmat_enabled
+    }
+
+    /// HMAT tables and caches.
+    pub fn hmat(&self) -> &Hmat {
+        &self.hmat
+    }
+
+    /// Boot RAM in bytes (aligned as the machine aligns it).
+    pub fn ram_size(&self) -> u64 {
+        self.ram_size
+    }
+
+    /// Maximum RAM including hot-pluggable memory (`maxmem`).
+    pub fn max_ram_size(&self) -> u64 {
+        self.max_ram_size
+    }
+
+    /// DIMM slots (`-m slots=`).
+    pub fn ram_slots(&self) -> u64 {
+        self.ram_slots
+    }
+
+    /// `-machine max-ram-below-4g=`.
+    pub fn max_ram_below_4g(&self) -> Option<u64> {
+        self.max_ram_below_4g
+    }
+
+    /// `-machine memory-backend=`: the backend holding all boot RAM.
+    pub fn memory_backend(&self) -> Option<&str> {
+        self.memory_backend.as_deref()
+    }
+
+    /// Every memory backend object, in command-line order.
+    pub fn backends(&self) -> &[MemoryBackendOptions] {
+        &self.backends
+    }
+
+    /// Whether boot RAM is composed of the nodes' backends (`memdev=`);
+    /// otherwise the machine allocates one RAM block (`mem=` splits it
+    /// only in what the guest is told).
+    pub fn uses_memdevs(&self) -> bool {
+        self.uses_memdevs
+    }
+
+    /// `-mem-path`.
+    pub fn mem_path(&self) -> Option<&str> {
+        self.mem_path.as_deref()
+    }
+
+    /// `-mem-prealloc`.
+    pub fn mem_prealloc(&self) -> bool {
+        self.mem_prealloc
+    }
+
+    /// `-machine mem-merge` (default of backends' `merge`).
+    pub fn mem_merge(&self) -> bool {
+        self.mem_merge
+    }
+
+    /// `-machine dump-guest-core` (default of backends' `dump`).
+    pub fn dump_guest_core(&self) -> bool {
+        self.dump_guest_core
+    }
+
+    /// Warnings QEMU would print, in its order.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+}
