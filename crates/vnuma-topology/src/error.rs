@@ -352,6 +352,61 @@ pub enum ErrorKind {
         /// The node whose initiator it is.
         node: u16,
     },
+    /// More DIMM slots than ACPI allows.
+    #[error("unsupported amount of memory slots: {slots}")]
+    UnsupportedSlots {
+        /// The slots.
+        slots: u64,
+    },
+    /// maxmem not a multiple of the page size.
+    #[error("maximum memory size must by aligned to multiple of 4096 bytes")]
+    MaxmemAlignment,
+    /// A hotplug window past the end of the address space.
+    #[error("unsupported amount of maximum memory: 0x{max:x}")]
+    UnsupportedMaxmem {
+        /// maxmem.
+        max: u64,
+    },
+    /// `-machine max-ram-below-4g=` above 4 GiB.
+    #[error("Machine option 'max-ram-below-4g={value}' expects size less than or equal to 4G")]
+    MaxRamBelow4g {
+        /// The value.
+        value: u64,
+    },
+    /// A DIMM on a node that does not exist.
+    #[error(
+        "'DIMM property node has value {node}' which exceeds the number of numa nodes: {nodes}"
+    )]
+    DimmNode {
+        /// The node.
+        node: u32,
+        /// Node count (1 without NUMA).
+        nodes: u32,
+    },
+    /// A DIMM outside the hotplug window (or of size 0).
+    #[error("DIMM [0x{addr:x}, +0x{size:x}) is not inside the device memory window")]
+    DimmRange {
+        /// Address.
+        addr: u64,
+        /// Size.
+        size: u64,
+    },
+    /// A DIMM overlapping another.
+    #[error("DIMM [0x{addr:x}, +0x{size:x}) overlaps the DIMM at 0x{existing:x}")]
+    DimmOverlap {
+        /// Address.
+        addr: u64,
+        /// Size.
+        size: u64,
+        /// Start of the DIMM it overlaps.
+        existing: u64,
+    },
+    /// The seed index found no node for an address.
+    #[error("Address 0x{addr:x} doesn't belong to any NUMA node")]
+    AddressNotInNode {
+        /// The address.
+        addr: u64,
+    },
     /// Seed profile: a CPU listed in several nodes.
     #[error("CPU(s) present in multiple NUMA nodes: {cpus}")]
     SeedCpuInMultipleNodes {
@@ -485,6 +540,23 @@ pub enum WarningKind {
     },
     /// The second line of that warning.
     PartialMappingObsolete,
+    /// `-machine max-ram-below-4g=` below 1 MiB.
+    LowRamBelow4g {
+        /// The value.
+        value: u64,
+    },
+    /// i440FX: large RAM and a `max-ram-below-4g` not a multiple of 1 GiB.
+    I440fxLowmemAlign {
+        /// The value.
+        value: u64,
+    },
+    /// q35: RAM over twice `max-ram-below-4g`, which is not GiB-aligned.
+    Q35LowmemAlign {
+        /// RAM size.
+        ram: u64,
+        /// The value.
+        value: u64,
+    },
     /// Seed profile: CPUs not in any node (`0 1 2`).
     SeedCpusNotPresent {
         /// Space-separated indexes.
@@ -505,6 +577,18 @@ impl fmt::Display for WarningKind {
             WarningKind::CpusNotPresent { list } => write!(f, "CPU(s) not present in any NUMA nodes: {list}"),
             WarningKind::PartialMappingObsolete => f.write_str(
                 "All CPU(s) up to maxcpus should be described in NUMA config, ability to start up with partial NUMA mappings is obsoleted and will be removed in future",
+            ),
+            WarningKind::LowRamBelow4g { value } => write!(
+                f,
+                "Only {value} bytes of RAM below the 4GiB boundary, BIOS may not work with less than 1MiB"
+            ),
+            WarningKind::I440fxLowmemAlign { value } => write!(
+                f,
+                "Large machine and max_ram_below_4g ({value}) not a multiple of 1G; possible bad performance."
+            ),
+            WarningKind::Q35LowmemAlign { ram, value } => write!(
+                f,
+                "There is possibly poor performance as the ram size  (0x{ram:x}) is more then twice the size of max-ram-below-4g ({value}) and max-ram-below-4g is not a multiple of 1G."
             ),
             WarningKind::SeedCpusNotPresent { list } => write!(f, "CPU(s) not present in any NUMA nodes: {list}"),
             WarningKind::SeedPartialMapping => f.write_str("All CPU(s) up to maxcpus should be described in NUMA config"),

@@ -5,6 +5,7 @@ extern crate alloc;
 
 pub mod cpu;
 pub mod error;
+pub mod layout;
 pub mod machine;
 mod numa;
 mod resolve;

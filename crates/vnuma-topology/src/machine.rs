@@ -46,7 +46,11 @@ impl Version {
         let mut parts = s.split('.');
         let mut num = || -> Option<u8> {
             let p = parts.next()?;
-            if p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            if p.is_empty()
+                || p.len() > 2
+                || (p.len() > 1 && p.starts_with('0'))
+                || !p.bytes().all(|b| b.is_ascii_digit())
+            {
                 return None;
             }
             p.parse().ok()
@@ -147,9 +151,13 @@ pub enum RamLayout {
     X86 {
         /// The chipset (decides the split point).
         chipset: Chipset,
-        /// Machine types from 1.7 split at 3 GiB (i440FX) instead of
-        /// 3.5 GiB.
+        /// Machine types from 2.0 split large RAM at 3 GiB (i440FX)
+        /// instead of 3.5 GiB.
         gigabyte_align: bool,
+        /// A device-memory (hotplug) window exists (i440FX from 2.1).
+        has_reserved_memory: bool,
+        /// The window has 1 GiB of room per slot (i440FX from 2.2).
+        enforce_aligned_dimm: bool,
     },
     /// RAM from `base`, no holes.
     Flat {
@@ -251,7 +259,9 @@ impl MachineModel {
             default_cpu_node: DefaultCpuNode::SocketModNodes,
             ram_layout: RamLayout::X86 {
                 chipset,
-                gigabyte_align: at_least(1, 7),
+                gigabyte_align: at_least(2, 0),
+                has_reserved_memory: chipset == Chipset::Q35 || at_least(2, 1),
+                enforce_aligned_dimm: chipset == Chipset::Q35 || at_least(2, 2),
             },
         }
     }

@@ -20,7 +20,8 @@ use vnuma_options::{CommandLine, MemoryBackendOptions, NumaOptions};
 
 use crate::cpu::{self, CpuSlot};
 use crate::error::{Error, ErrorKind, Warning, WarningKind};
-use crate::machine::{CpuIdScheme, DefaultCpuNode, MachineModel};
+use crate::layout::{device_memory, RamSplit};
+use crate::machine::{Chipset, CpuIdScheme, DefaultCpuNode, MachineModel, RamLayout};
 use crate::numa::{NumaState, SlotMatch, NO_INITIATOR};
 use crate::topology::{Cpu, Hmat, Node, Topology};
 
@@ -149,6 +150,16 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         }
     };
     let ram_slots = machine.memory.slots.unwrap_or(0);
+    if let Some(value) = machine.max_ram_below_4g {
+        if model.x86.is_some() {
+            if value > 4 << 30 {
+                return Err(ErrorKind::MaxRamBelow4g { value }.into());
+            }
+            if value < 1 << 20 {
+                warnings.push(Warning::new(WarningKind::LowRamBelow4g { value }, None));
+            }
+        }
+    }
 
     // 4. Memory backends are created.
     let backends: Vec<MemoryBackendOptions> = cl.memory_backends().cloned().collect();
@@ -348,7 +359,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         .as_deref()
         .and_then(|id| find_backend(&backends, id))
         .map(|b| b.id.clone());
-    Ok(Topology {
+    let topology = Topology {
         cpu,
         cpus,
         nodes,
@@ -368,7 +379,43 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         dump_guest_core: machine.dump_guest_core.unwrap_or(true),
         warnings,
         machine: model,
-    })
+    };
+    // Board init: the RAM split and the hotplug window.
+    let mut topology = topology;
+    let split = RamSplit::for_topology(&topology);
+    if let Some(w) = split_warning(&topology, &split) {
+        topology.warnings.push(Warning::new(w, None));
+    }
+    device_memory(&topology, &split)?;
+    Ok(topology)
+}
+
+/// The performance warnings QEMU prints when `max-ram-below-4g` is not
+/// GiB-aligned and RAM is large.
+fn split_warning(t: &Topology, split: &RamSplit) -> Option<WarningKind> {
+    let max = t.max_ram_below_4g().filter(|&m| m != 0)?;
+    match t.machine().ram_layout {
+        RamLayout::X86 {
+            chipset: Chipset::I440fx,
+            gigabyte_align: true,
+            ..
+        } if t.ram_size() >= max && max % (1 << 30) != 0 => {
+            Some(WarningKind::I440fxLowmemAlign { value: max })
+        }
+        RamLayout::X86 {
+            chipset: Chipset::Q35,
+            ..
+        } if split.below_4g == max
+            && t.ram_size().saturating_sub(max) > max
+            && max % (1 << 30) != 0 =>
+        {
+            Some(WarningKind::Q35LowmemAlign {
+                ram: t.ram_size(),
+                value: max,
+            })
+        }
+        _ => None,
+    }
 }
 
 fn default_node(rule: &DefaultCpuNode, slot: &CpuSlot, nodes: u32) -> u16 {
