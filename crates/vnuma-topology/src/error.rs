@@ -352,6 +352,12 @@ pub enum ErrorKind {
         /// The node whose initiator it is.
         node: u16,
     },
+    /// `-m slots=/maxmem=` on a machine type without a hotplug window.
+    #[error("\"-memory 'slots|maxmem'\" is not supported by: {machine}")]
+    MemoryHotplugNotSupported {
+        /// The machine type.
+        machine: String,
+    },
     /// More DIMM slots than ACPI allows.
     #[error("unsupported amount of memory slots: {slots}")]
     UnsupportedSlots {
@@ -580,7 +586,7 @@ impl fmt::Display for WarningKind {
             ),
             WarningKind::LowRamBelow4g { value } => write!(
                 f,
-                "Only {value} bytes of RAM below the 4GiB boundary, BIOS may not work with less than 1MiB"
+                "Only {value} bytes of RAM below the 4GiB boundary,BIOS may not work with less than 1MiB"
             ),
             WarningKind::I440fxLowmemAlign { value } => write!(
                 f,

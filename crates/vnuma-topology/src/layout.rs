@@ -171,7 +171,15 @@ pub(crate) fn device_memory(t: &Topology, split: &RamSplit) -> Result<Option<Ran
         } => (has_reserved_memory, enforce_aligned_dimm),
         RamLayout::Flat { .. } => (true, true),
     };
-    if !has_reserved || t.ram_size() >= t.max_ram_size() {
+    if !has_reserved {
+        if t.ram_slots() != 0 || t.max_ram_size() > t.ram_size() {
+            return Err(ErrorKind::MemoryHotplugNotSupported {
+                machine: t.machine().name.clone(),
+            });
+        }
+        return Ok(None);
+    }
+    if t.ram_size() >= t.max_ram_size() {
         return Ok(None);
     }
     if t.ram_slots() > MAX_RAM_SLOTS {
