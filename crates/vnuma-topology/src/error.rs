@@ -419,11 +419,17 @@ pub enum ErrorKind {
         /// Space-separated CPU indexes.
         cpus: String,
     },
+    /// Seed profile: a `-numa` type or member the seed did not have.
+    #[error("Invalid parameter '{key}'")]
+    SeedInvalidParameter {
+        /// The type or key.
+        key: String,
+    },
     /// Seed profile: mem= and memdev= on one node.
-    #[error("cannot specify both mem= and memdev=")]
+    #[error("qemu: cannot specify both mem= and memdev=")]
     SeedMemAndMemdev,
     /// Seed profile: memdev on some nodes only.
-    #[error("memdev option must be specified for either all or no nodes")]
+    #[error("qemu: memdev option must be specified for either all or no nodes")]
     SeedMemdevAllOrNone,
     /// Seed profile: a backend used twice.
     #[error("memory backend {id} is used multiple times. Each -numa option must use a different memdev value.")]

@@ -9,9 +9,10 @@ pub mod layout;
 pub mod machine;
 mod numa;
 mod resolve;
+mod seed;
 pub mod topology;
 
 pub use error::{Error, ErrorKind, Warning, WarningKind};
 pub use machine::MachineModel;
-pub use resolve::{resolve, resolve_with, Config};
+pub use resolve::{resolve, resolve_with, Config, Profile};
 pub use topology::{Cpu, Hmat, LbTable, Node, Topology};

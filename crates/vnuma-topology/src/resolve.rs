@@ -16,7 +16,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use vnuma_options::{CommandLine, MemoryBackendOptions, NumaOptions};
+use vnuma_options::{CommandLine, MachineOptions, MemoryBackendOptions, NumaOptions};
 
 use crate::cpu::{self, CpuSlot};
 use crate::error::{Error, ErrorKind, Warning, WarningKind};
@@ -32,6 +32,21 @@ pub struct Config {
     /// Use this machine model instead of looking up `-machine type=`
     /// (a VMM's own board).
     pub machine: Option<MachineModel>,
+    /// Which QEMU's NUMA rules.
+    pub profile: Profile,
+}
+
+/// Which QEMU's NUMA rules to apply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Profile {
+    /// QEMU 7.2 (the reference).
+    #[default]
+    Qemu72,
+    /// The 2016 `numa.c` vnuma started from: only `-numa node`; `memdev`
+    /// on all nodes or none; a CPU listed in two nodes is reported after
+    /// all options; with no memory given, RAM is split in 8 MiB-aligned
+    /// shares with the rest on the last node; its messages.
+    Seed2016,
 }
 
 impl Config {
@@ -39,6 +54,15 @@ impl Config {
     pub fn with_machine(machine: MachineModel) -> Self {
         Config {
             machine: Some(machine),
+            profile: Profile::Qemu72,
+        }
+    }
+
+    /// Resolve with the 2016 seed's rules.
+    pub fn seed() -> Self {
+        Config {
+            machine: None,
+            profile: Profile::Seed2016,
         }
     }
 }
@@ -66,7 +90,7 @@ pub fn resolve(cl: &CommandLine) -> Result<Topology, Error> {
 
 /// Find a memory backend by QOM (partial) path: its id, `objects/ID` or
 /// `/objects/ID`.
-fn find_backend<'a>(
+pub(crate) fn find_backend<'a>(
     backends: &'a [MemoryBackendOptions],
     name: &str,
 ) -> Option<&'a MemoryBackendOptions> {
@@ -176,7 +200,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         }
     }
 
-    // 6. -numa, in order.
+    // 6-8. -numa, board init, completion.
     let hmat_enabled = machine.hmat.unwrap_or(false);
     let slots: Vec<CpuSlot> = match model.cpu_ids {
         CpuIdScheme::X86Apic => cpu.x86_slots(),
@@ -189,6 +213,133 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
             })
             .collect(),
     };
+    let ctx = Ctx {
+        cl,
+        model: &model,
+        machine: &machine,
+        backends: &backends,
+        slots: &slots,
+        max_cpus: cpu.max_cpus,
+        ram_size,
+        max_ram_size,
+        ram_slots,
+        hmat_enabled,
+    };
+    let outcome = match config.profile {
+        Profile::Qemu72 => modern_numa(&ctx, &mut warnings)?,
+        Profile::Seed2016 => crate::seed::numa(&ctx, &mut warnings)?,
+    };
+    let n = outcome.nodes.len();
+    let cpus = slots
+        .iter()
+        .zip(&outcome.slot_node)
+        .map(|(slot, node)| Cpu {
+            slot: *slot,
+            present: slot.index < cpu.cpus,
+            node: if n > 0 { *node } else { None },
+        })
+        .collect();
+    let memory_backend = machine
+        .memory_backend
+        .as_deref()
+        .and_then(|id| find_backend(&backends, id))
+        .map(|b| b.id.clone());
+    let topology = Topology {
+        cpu,
+        cpus,
+        nodes: outcome.nodes,
+        distances: outcome.distances,
+        hmat_enabled,
+        hmat: outcome.hmat,
+        ram_size,
+        max_ram_size,
+        ram_slots,
+        max_ram_below_4g: machine.max_ram_below_4g,
+        memory_backend,
+        uses_memdevs: outcome.uses_memdevs,
+        backends,
+        mem_path: cl.mem_path().map(String::from),
+        mem_prealloc: cl.mem_prealloc(),
+        mem_merge: machine.mem_merge.unwrap_or(true),
+        dump_guest_core: machine.dump_guest_core.unwrap_or(true),
+        warnings,
+        machine: model,
+    };
+    // Board init: the RAM split and the hotplug window.
+    let mut topology = topology;
+    let split = RamSplit::for_topology(&topology);
+    if let Some(w) = split_warning(&topology, &split) {
+        topology.warnings.push(Warning::new(w, None));
+    }
+    device_memory(&topology, &split)?;
+    Ok(topology)
+}
+
+/// The performance warnings QEMU prints when `max-ram-below-4g` is not
+/// GiB-aligned and RAM is large.
+fn split_warning(t: &Topology, split: &RamSplit) -> Option<WarningKind> {
+    let max = t.max_ram_below_4g().filter(|&m| m != 0)?;
+    match t.machine().ram_layout {
+        RamLayout::X86 {
+            chipset: Chipset::I440fx,
+            gigabyte_align: true,
+            ..
+        } if t.ram_size() >= max && max % (1 << 30) != 0 => {
+            Some(WarningKind::I440fxLowmemAlign { value: max })
+        }
+        RamLayout::X86 {
+            chipset: Chipset::Q35,
+            ..
+        } if split.below_4g == max
+            && t.ram_size().saturating_sub(max) > max
+            && max % (1 << 30) != 0 =>
+        {
+            Some(WarningKind::Q35LowmemAlign {
+                ram: t.ram_size(),
+                value: max,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What resolution has settled before `-numa` is applied.
+pub(crate) struct Ctx<'a> {
+    pub(crate) cl: &'a CommandLine,
+    pub(crate) model: &'a MachineModel,
+    pub(crate) machine: &'a MachineOptions,
+    pub(crate) backends: &'a [MemoryBackendOptions],
+    pub(crate) slots: &'a [CpuSlot],
+    pub(crate) max_cpus: u32,
+    pub(crate) ram_size: u64,
+    pub(crate) max_ram_size: u64,
+    pub(crate) ram_slots: u64,
+    pub(crate) hmat_enabled: bool,
+}
+
+/// What `-numa` and completion produce.
+pub(crate) struct NumaOutcome {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) slot_node: Vec<Option<u16>>,
+    pub(crate) distances: Option<Vec<u8>>,
+    pub(crate) hmat: Hmat,
+    pub(crate) uses_memdevs: bool,
+}
+
+/// QEMU 7.2: apply `-numa` in order, board init checks, completion.
+fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome, Error> {
+    let Ctx {
+        cl,
+        model,
+        machine,
+        backends,
+        slots,
+        max_cpus,
+        ram_size,
+        max_ram_size,
+        ram_slots,
+        hmat_enabled,
+    } = *ctx;
     let mut numa = NumaState::new(hmat_enabled, slots.len());
     for arg in cl.numa() {
         let loc = &arg.location;
@@ -200,20 +351,16 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         warnings.extend(parsed.warnings.iter().cloned().map(Warning::from));
         match &parsed.value {
             NumaOptions::Node(node) => {
-                numa.node(
-                    node,
-                    &slots,
-                    cpu.max_cpus,
-                    model.numa_mem_supported,
-                    |name| find_backend(&backends, name).map(|b| (b.id.clone(), b.size)),
-                )
+                numa.node(node, slots, max_cpus, model.numa_mem_supported, |name| {
+                    find_backend(backends, name).map(|b| (b.id.clone(), b.size))
+                })
                 .map_err(at)?;
                 if node.mem.is_some() {
                     warnings.push(Warning::new(WarningKind::MemDeprecated, Some(loc)));
                 }
             }
             NumaOptions::Dist(d) => numa.dist(d).map_err(at)?,
-            NumaOptions::Cpu(c) => numa.cpu(c, &slots).map_err(at)?,
+            NumaOptions::Cpu(c) => numa.cpu(c, slots).map_err(at)?,
             NumaOptions::HmatLb(h) => {
                 if !hmat_enabled {
                     return Err(at(ErrorKind::HmatDisabled));
@@ -231,7 +378,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
 
     // 7. Board init.
     if let Some(id) = &machine.memory_backend {
-        if find_backend(&backends, id).is_some_and(|b| b.size != ram_size) {
+        if find_backend(backends, id).is_some_and(|b| b.size != ram_size) {
             return Err(ErrorKind::MemoryBackendSizeMismatch.into());
         }
     } else if let Some(ram_id) = &model.default_ram_id {
@@ -251,7 +398,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         && ((ram_slots != 0 && model.auto_enable_numa_with_memhp)
             || (max_ram_size > ram_size && model.auto_enable_numa_with_memdev))
     {
-        numa.node(&Default::default(), &slots, cpu.max_cpus, true, |_| None)
+        numa.node(&Default::default(), slots, max_cpus, true, |_| None)
             .map_err(Error::new)?;
         numa.nodes[0].mem = ram_size;
     }
@@ -302,7 +449,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
                 unmapped.push_str(&alloc::format!("CPU {i} [{}]", slot_props(slot)));
                 0
             };
-            numa.set_cpu_node(&slots, &SlotMatch::of_slot(slot), node)?;
+            numa.set_cpu_node(slots, &SlotMatch::of_slot(slot), node)?;
         }
         if hmat_enabled {
             numa.validate_initiators()?;
@@ -334,15 +481,6 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         }
         d
     });
-    let cpus = slots
-        .iter()
-        .zip(&numa.slot_node)
-        .map(|(slot, node)| Cpu {
-            slot: *slot,
-            present: slot.index < cpu.cpus,
-            node: if n > 0 { *node } else { None },
-        })
-        .collect();
     let hmat = Hmat {
         lb: numa
             .lb
@@ -354,71 +492,16 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
             .collect(),
         caches: numa.caches.values().copied().collect(),
     };
-    let memory_backend = machine
-        .memory_backend
-        .as_deref()
-        .and_then(|id| find_backend(&backends, id))
-        .map(|b| b.id.clone());
-    let topology = Topology {
-        cpu,
-        cpus,
+    Ok(NumaOutcome {
         nodes,
+        slot_node: numa.slot_node,
         distances,
-        hmat_enabled,
         hmat,
-        ram_size,
-        max_ram_size,
-        ram_slots,
-        max_ram_below_4g: machine.max_ram_below_4g,
-        memory_backend,
         uses_memdevs: numa.have_memdevs,
-        backends,
-        mem_path: cl.mem_path().map(String::from),
-        mem_prealloc: cl.mem_prealloc(),
-        mem_merge: machine.mem_merge.unwrap_or(true),
-        dump_guest_core: machine.dump_guest_core.unwrap_or(true),
-        warnings,
-        machine: model,
-    };
-    // Board init: the RAM split and the hotplug window.
-    let mut topology = topology;
-    let split = RamSplit::for_topology(&topology);
-    if let Some(w) = split_warning(&topology, &split) {
-        topology.warnings.push(Warning::new(w, None));
-    }
-    device_memory(&topology, &split)?;
-    Ok(topology)
+    })
 }
 
-/// The performance warnings QEMU prints when `max-ram-below-4g` is not
-/// GiB-aligned and RAM is large.
-fn split_warning(t: &Topology, split: &RamSplit) -> Option<WarningKind> {
-    let max = t.max_ram_below_4g().filter(|&m| m != 0)?;
-    match t.machine().ram_layout {
-        RamLayout::X86 {
-            chipset: Chipset::I440fx,
-            gigabyte_align: true,
-            ..
-        } if t.ram_size() >= max && max % (1 << 30) != 0 => {
-            Some(WarningKind::I440fxLowmemAlign { value: max })
-        }
-        RamLayout::X86 {
-            chipset: Chipset::Q35,
-            ..
-        } if split.below_4g == max
-            && t.ram_size().saturating_sub(max) > max
-            && max % (1 << 30) != 0 =>
-        {
-            Some(WarningKind::Q35LowmemAlign {
-                ram: t.ram_size(),
-                value: max,
-            })
-        }
-        _ => None,
-    }
-}
-
-fn default_node(rule: &DefaultCpuNode, slot: &CpuSlot, nodes: u32) -> u16 {
+pub(crate) fn default_node(rule: &DefaultCpuNode, slot: &CpuSlot, nodes: u32) -> u16 {
     let nodes = nodes.max(1);
     let v = match rule {
         DefaultCpuNode::SocketModNodes => slot.socket_id % nodes,
