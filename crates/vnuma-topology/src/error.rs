@@ -552,6 +552,11 @@ pub enum WarningKind {
     },
     /// The second line of that warning.
     PartialMappingObsolete,
+    /// A machine type QEMU deprecates (pc-i440fx 1.4–1.7).
+    DeprecatedMachine {
+        /// Its name.
+        name: String,
+    },
     /// `-machine max-ram-below-4g=` below 1 MiB.
     LowRamBelow4g {
         /// The value.
@@ -589,6 +594,10 @@ impl fmt::Display for WarningKind {
             WarningKind::CpusNotPresent { list } => write!(f, "CPU(s) not present in any NUMA nodes: {list}"),
             WarningKind::PartialMappingObsolete => f.write_str(
                 "All CPU(s) up to maxcpus should be described in NUMA config, ability to start up with partial NUMA mappings is obsoleted and will be removed in future",
+            ),
+            WarningKind::DeprecatedMachine { name } => write!(
+                f,
+                "Machine type '{name}' is deprecated: old and unattended - use a newer version instead"
             ),
             WarningKind::LowRamBelow4g { value } => write!(
                 f,

@@ -59,7 +59,7 @@ impl Version {
         let minor = num()?;
         let micro = match parts.next() {
             None => 0,
-            Some(m) if m == "1" => 1,
+            Some("1") => 1,
             Some(_) => return None,
         };
         if parts.next().is_some() {
@@ -339,6 +339,11 @@ impl MachineModel {
             clusters_supported: self.clusters_supported,
             default_cpus: self.default_cpus,
         }
+    }
+
+    /// Whether QEMU 7.2 marks the machine type deprecated (pc-i440fx 1.x).
+    pub fn deprecated(&self) -> bool {
+        matches!(self.x86, Some((Chipset::I440fx, v)) if v.major == 1)
     }
 
     /// Whether the machine is an x86 machine type from `major.minor` on.

@@ -131,6 +131,15 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         None => MachineModel::lookup(cl.machine_type())?,
     };
 
+    if model.deprecated() {
+        warnings.push(Warning::new(
+            WarningKind::DeprecatedMachine {
+                name: model.name.clone(),
+            },
+            None,
+        ));
+    }
+
     // 3. Machine properties.
     let machine = cl.machine_parsed()?;
     warnings.extend(machine.warnings.into_iter().map(Warning::from));
@@ -451,15 +460,17 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
             };
             numa.set_cpu_node(slots, &SlotMatch::of_slot(slot), node)?;
         }
-        if hmat_enabled {
-            numa.validate_initiators()?;
-        }
+        // QEMU prints the partial-mapping warnings before it validates
+        // the HMAT initiators.
         if !unmapped.is_empty() {
             warnings.push(Warning::new(
                 WarningKind::CpusNotPresent { list: unmapped },
                 None,
             ));
             warnings.push(Warning::new(WarningKind::PartialMappingObsolete, None));
+        }
+        if hmat_enabled {
+            numa.validate_initiators()?;
         }
     }
 

@@ -15,7 +15,9 @@ fn layout(args: &str) -> Result<MemoryLayout, String> {
 
 /// `(below_4g_end, above_4g_end or 0, device memory [start, end) or 0)`,
 /// from `info mtree` (inclusive ends there, exclusive here).
-fn facts(l: &MemoryLayout) -> (u64, u64, (u64, u64)) {
+type Facts = (u64, u64, (u64, u64));
+
+fn facts(l: &MemoryLayout) -> Facts {
     let s = l.split();
     let above = if s.above_4g == 0 {
         0
@@ -32,7 +34,7 @@ fn facts(l: &MemoryLayout) -> (u64, u64, (u64, u64)) {
 fn ram_split_and_window_as_qemu() {
     let g = 1u64 << 30;
     let m = 1u64 << 20;
-    let cases: &[(&str, (u64, u64, (u64, u64)))] = &[
+    let cases: &[(&str, Facts)] = &[
         ("-M pc -m 4G", (0xc000_0000, 0x1_4000_0000, (0, 0))),
         (
             "-M pc-i440fx-1.7 -m 4G",
