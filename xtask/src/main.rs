@@ -2,6 +2,13 @@
 //! cargo.
 //!
 //! * `ci`: the checks `.ci/run` makes (format, clippy, tests, docs).
+//! * `bench [--quick] [--save NAME] [--compare NAME]`: the benchmarks,
+//!   each vnuma figure against its baseline and target (see `bench.rs`).
+//! * `fuzz run <target> [--time S] | smoke | list`: the cargo-fuzz targets
+//!   in `fuzz/` (see `fuzz.rs`).
+
+mod bench;
+mod fuzz;
 
 use std::process::{Command, ExitCode};
 
@@ -71,8 +78,10 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::main(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask ci");
+            eprintln!("usage: cargo xtask ci\n       cargo xtask bench [--quick] [--save NAME] [--compare NAME]\n       cargo xtask fuzz run <target> [--time S] | smoke | list");
             ExitCode::FAILURE
         }
     }

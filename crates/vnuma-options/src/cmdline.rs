@@ -215,22 +215,22 @@ fn located(e: Error, location: &Location) -> Error {
 
 fn check_duplicate_id(
     ids: &mut BTreeSet<String>,
-    id: Option<&grammar::Item>,
+    id: Option<&grammar::Item<'_>>,
     group: &str,
     location: &Location,
 ) -> Result<(), Error> {
     if let Some(id) = id {
-        if ids.contains(&id.value) {
+        if ids.contains(&*id.value) {
             return Err(Error::new(
                 ErrorKind::DuplicateId {
-                    id: id.value.clone(),
+                    id: id.value.clone().into_owned(),
                     group: group.into(),
                 },
                 id.value_span,
             )
             .with_location(location.clone()));
         }
-        ids.insert(id.value.clone());
+        ids.insert(id.value.clone().into_owned());
     }
     Ok(())
 }

@@ -12,7 +12,7 @@
 //! Both produce [`Item`]s in order, each with byte spans into the text,
 //! so a later error can point at the bytes it is about.
 
-use alloc::string::String;
+use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use crate::error::{Error, ErrorKind, Warning, WarningKind};
@@ -29,14 +29,15 @@ pub enum ItemForm {
     Flag,
 }
 
-/// One `key=value` item of an option argument.
+/// One `key=value` item of an option argument, borrowing from the text
+/// (a value is copied only when it had `,,` escapes).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Item {
+pub struct Item<'a> {
     /// The key (for a flag, without the `no` prefix; for an implied item,
     /// the implied key).
-    pub key: String,
+    pub key: &'a str,
     /// The value with `,,` unescaped (`on`/`off` for flags).
-    pub value: String,
+    pub value: Cow<'a, str>,
     /// How it was written.
     pub form: ItemForm,
     /// The key as written (empty at the item's start for an implied item).
@@ -45,7 +46,7 @@ pub struct Item {
     pub value_span: Span,
 }
 
-impl Item {
+impl Item<'_> {
     /// The whole item as written.
     pub fn span(&self) -> Span {
         self.key_span.join(self.value_span)
@@ -55,36 +56,40 @@ impl Item {
 /// The result of QemuOpts parsing: the items in order (without `id`), the
 /// first `id=` value, and the warnings QEMU prints while parsing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Opts {
+pub struct Opts<'a> {
     /// Items in the order written, `id` items removed.
-    pub items: Vec<Item>,
+    pub items: Vec<Item<'a>>,
     /// The first `id=` item, which QemuOpts takes as the option's id.
-    pub id: Option<Item>,
+    pub id: Option<Item<'a>>,
     /// Short-form boolean warnings.
     pub warnings: Vec<Warning>,
 }
 
 /// Read a value starting at `p` up to the next single `,`; returns the
-/// unescaped value and the index of the terminating `,` (or the end).
-fn read_value(text: &str, mut p: usize) -> (String, usize) {
+/// unescaped value (borrowed unless it had `,,`) and the index of the
+/// terminating `,` (or the end).
+fn read_value(text: &str, p: usize) -> (Cow<'_, str>, usize) {
     let b = text.as_bytes();
-    let mut out = String::new();
-    let mut run_start = p;
-    while p < b.len() {
-        if b[p] == b',' {
-            if b.get(p + 1) != Some(&b',') {
+    let mut end = p;
+    let mut escaped = false;
+    while end < b.len() {
+        if b[end] == b',' {
+            if b.get(end + 1) != Some(&b',') {
                 break;
             }
-            // Keep the first comma of the pair, drop the second.
-            out.push_str(&text[run_start..=p]);
-            p += 2;
-            run_start = p;
+            escaped = true;
+            end += 2;
             continue;
         }
-        p += 1;
+        end += 1;
     }
-    out.push_str(&text[run_start..p]);
-    (out, p)
+    let raw = &text[p..end];
+    let value = if escaped {
+        Cow::Owned(raw.replace(",,", ","))
+    } else {
+        Cow::Borrowed(raw)
+    };
+    (value, end)
 }
 
 /// Position of the first `=` or `,` at or after `p` (or the end).
@@ -97,11 +102,11 @@ fn key_end(b: &[u8], p: usize) -> usize {
 
 /// Tokenize in QemuOpts style without interpreting `id`; `implied` applies
 /// to the first item only.
-fn qemu_opts_items(
-    text: &str,
-    implied: Option<&str>,
+fn qemu_opts_items<'a>(
+    text: &'a str,
+    implied: Option<&'a str>,
     warnings: Option<&mut Vec<Warning>>,
-) -> Vec<Item> {
+) -> Vec<Item<'a>> {
     let b = text.as_bytes();
     let mut items = Vec::new();
     let mut warnings = warnings;
@@ -115,7 +120,7 @@ fn qemu_opts_items(
             if let Some(key) = implied {
                 let (value, end) = read_value(text, p);
                 item = Item {
-                    key: key.into(),
+                    key,
                     value,
                     form: ItemForm::Implied,
                     key_span: Span::empty(p),
@@ -139,8 +144,8 @@ fn qemu_opts_items(
                     ));
                 }
                 item = Item {
-                    key: key.into(),
-                    value: value.into(),
+                    key,
+                    value: Cow::Borrowed(value),
                     form: ItemForm::Flag,
                     key_span: Span::new(p, len_end),
                     value_span: Span::new(p, len_end),
@@ -150,7 +155,7 @@ fn qemu_opts_items(
         } else {
             let (value, end) = read_value(text, len_end + 1);
             item = Item {
-                key: text[p..len_end].into(),
+                key: &text[p..len_end],
                 value,
                 form: ItemForm::KeyValue,
                 key_span: Span::new(p, len_end),
@@ -180,13 +185,29 @@ fn qemu_opts_items(
 /// assert_eq!(opts.items[1].value, "a,b");
 /// assert_eq!(opts.items[2].key, "nodeid");
 /// ```
-pub fn parse_opts(text: &str, implied: Option<&str>) -> Result<Opts, Error> {
-    // QemuOpts looks for the id in a first pass that treats the first
-    // item as a flag (no implied key), so `node,,id=x` has id `x`.
-    // A flag counts too: `id` alone is `id=on`.
-    let id = qemu_opts_items(text, None, None)
-        .into_iter()
-        .find(|item| item.key == "id");
+pub fn parse_opts<'a>(text: &'a str, implied: Option<&'a str>) -> Result<Opts<'a>, Error> {
+    let mut warnings = Vec::new();
+    let mut items = qemu_opts_items(text, implied, Some(&mut warnings));
+    // QemuOpts looks for the id in a pass that treats the first item as a
+    // flag (no implied key), so `node,,id=x` has id `x` and `id,...` has id
+    // `on`. That pass differs from this one only when the first item is
+    // implied and has an escape or is itself `id`/`noid`: then run it.
+    let first_differs = items.first().is_some_and(|first| {
+        first.form == ItemForm::Implied
+            && (text[first.value_span.range()].contains(",,")
+                || matches!(&text[first.value_span.range()], "id" | "noid"))
+    });
+    let id = if first_differs {
+        qemu_opts_items(text, None, None)
+            .into_iter()
+            .find(|item| item.key == "id")
+    } else {
+        // A flag counts too: `id` alone is `id=on`.
+        items
+            .iter()
+            .find(|item| item.key == "id" && item.form != ItemForm::Implied)
+            .cloned()
+    };
     if let Some(id) = &id {
         if !crate::value::is_identifier(&id.value) {
             return Err(Error::new(
@@ -198,11 +219,7 @@ pub fn parse_opts(text: &str, implied: Option<&str>) -> Result<Opts, Error> {
             ));
         }
     }
-    let mut warnings = Vec::new();
-    let items = qemu_opts_items(text, implied, Some(&mut warnings))
-        .into_iter()
-        .filter(|item| item.key != "id" || item.form == ItemForm::Implied)
-        .collect();
+    items.retain(|item| item.key != "id" || item.form == ItemForm::Implied);
     Ok(Opts {
         items,
         id,
@@ -278,7 +295,7 @@ fn valid_keyval_key(key: &str) -> bool {
 /// assert_eq!(items[1].key, "smp.cpus");
 /// assert!(parse_keyval("pc,hmat", Some("type")).is_err());
 /// ```
-pub fn parse_keyval(text: &str, implied: Option<&str>) -> Result<Vec<Item>, Error> {
+pub fn parse_keyval<'a>(text: &'a str, implied: Option<&'a str>) -> Result<Vec<Item<'a>>, Error> {
     let b = text.as_bytes();
     let mut items = Vec::new();
     let mut implied = implied;
@@ -288,8 +305,8 @@ pub fn parse_keyval(text: &str, implied: Option<&str>) -> Result<Vec<Item>, Erro
         if len_end > p && b.get(len_end) != Some(&b'=') {
             if let Some(key) = implied.take() {
                 items.push(Item {
-                    key: key.into(),
-                    value: text[p..len_end].into(),
+                    key,
+                    value: Cow::Borrowed(&text[p..len_end]),
                     form: ItemForm::Implied,
                     key_span: Span::empty(p),
                     value_span: Span::new(p, len_end),
@@ -318,7 +335,7 @@ pub fn parse_keyval(text: &str, implied: Option<&str>) -> Result<Vec<Item>, Erro
         }
         let (value, end) = read_value(text, len_end + 1);
         items.push(Item {
-            key: key.into(),
+            key,
             value,
             form: ItemForm::KeyValue,
             key_span: Span::new(p, len_end),
@@ -330,7 +347,7 @@ pub fn parse_keyval(text: &str, implied: Option<&str>) -> Result<Vec<Item>, Erro
 }
 
 /// Escape a value for QemuOpts / keyval output: every `,` doubled.
-pub fn escape(value: &str) -> String {
+pub fn escape(value: &str) -> alloc::string::String {
     value.replace(',', ",,")
 }
 
@@ -338,10 +355,10 @@ pub fn escape(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn kv(opts: &Opts) -> Vec<(&str, &str, ItemForm)> {
+    fn kv<'a>(opts: &'a Opts<'_>) -> Vec<(&'a str, &'a str, ItemForm)> {
         opts.items
             .iter()
-            .map(|i| (i.key.as_str(), i.value.as_str(), i.form))
+            .map(|i| (i.key, &*i.value, i.form))
             .collect()
     }
 

@@ -272,15 +272,20 @@ pub(crate) fn parse_m(
         ));
     }
     for item in &opts.items {
-        match item.key.as_str() {
+        match item.key {
             "size" => {
                 let bytes = qemu_opts_size(item, location, warnings)?;
-                into.size =
-                    (bytes != 0).then(|| (item.value.clone(), location.clone(), item.value_span));
+                into.size = (bytes != 0).then(|| {
+                    (
+                        item.value.clone().into_owned(),
+                        location.clone(),
+                        item.value_span,
+                    )
+                });
             }
             "maxmem" => {
                 let bytes = qemu_opts_size(item, location, warnings)?;
-                into.maxmem = Some((item.value.clone(), bytes, item.value_span));
+                into.maxmem = Some((item.value.clone().into_owned(), bytes, item.value_span));
             }
             "slots" => {
                 into.slots = Some(match value::qemu_strtou64(&item.value) {
@@ -288,8 +293,8 @@ pub(crate) fn parse_m(
                     Err(NumError::Range) => {
                         return Err(Error::new(
                             ErrorKind::ValueTooLarge {
-                                key: item.key.clone(),
-                                value: item.value.clone(),
+                                key: item.key.into(),
+                                value: item.value.clone().into_owned(),
                             },
                             item.value_span,
                         ))
@@ -297,7 +302,7 @@ pub(crate) fn parse_m(
                     Err(NumError::Invalid) => {
                         return Err(Error::new(
                             ErrorKind::InvalidValue {
-                                key: item.key.clone(),
+                                key: item.key.into(),
                                 expected: Expected::Number,
                             },
                             item.value_span,
@@ -308,7 +313,7 @@ pub(crate) fn parse_m(
             _ => {
                 return Err(Error::new(
                     ErrorKind::InvalidParameter {
-                        key: item.key.clone(),
+                        key: item.key.into(),
                     },
                     item.key_span,
                 ))
@@ -320,7 +325,7 @@ pub(crate) fn parse_m(
 
 /// A QemuOpts size member (`-m size=`, `maxmem=`).
 fn qemu_opts_size(
-    item: &Item,
+    item: &Item<'_>,
     location: &Location,
     warnings: &mut Vec<Warning>,
 ) -> Result<u64, Error> {
@@ -330,7 +335,7 @@ fn qemu_opts_size(
                 warnings.push(
                     Warning::new(
                         WarningKind::HexSizeSuffix {
-                            text: item.value.clone(),
+                            text: item.value.clone().into_owned(),
                         },
                         item.value_span,
                     )
@@ -341,14 +346,14 @@ fn qemu_opts_size(
         }
         Err(NumError::Range) => Err(Error::new(
             ErrorKind::ValueOutOfRange {
-                key: item.key.clone(),
-                value: item.value.clone(),
+                key: item.key.into(),
+                value: item.value.clone().into_owned(),
             },
             item.value_span,
         )),
         Err(NumError::Invalid) => Err(Error::new(
             ErrorKind::InvalidValue {
-                key: item.key.clone(),
+                key: item.key.into(),
                 expected: Expected::NonNegativeNumber,
             },
             item.value_span,
@@ -386,7 +391,7 @@ impl MachineArgs {
     /// `-smp`. A key used both as a value and as a group is an error.
     fn merge(
         &mut self,
-        items: Vec<Item>,
+        items: Vec<Item<'_>>,
         prefix: &str,
         location: &Location,
         within_option: bool,
@@ -430,7 +435,7 @@ impl MachineArgs {
                 Prop {
                     seq,
                     key,
-                    value: item.value,
+                    value: item.value.into_owned(),
                     location: location.clone(),
                     span,
                 },

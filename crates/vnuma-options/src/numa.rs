@@ -311,7 +311,7 @@ impl NumaOptions {
     /// Type already tokenized items (the typing warnings only).
     pub(crate) fn from_opts(
         text: &str,
-        opts: &grammar::Opts,
+        opts: &grammar::Opts<'_>,
     ) -> Result<Parsed<NumaOptions>, Error> {
         let whole = Span::new(0, text.len());
         let mut v = Visitor::new(&opts.items, opts.id.as_ref());

@@ -211,17 +211,17 @@ impl ObjectOptions {
         Ok(parsed)
     }
 
-    pub(crate) fn from_opts(text: &str, opts: &Opts) -> Result<Parsed<ObjectOptions>, Error> {
+    pub(crate) fn from_opts(text: &str, opts: &Opts<'_>) -> Result<Parsed<ObjectOptions>, Error> {
         let whole = Span::new(0, text.len());
         let mut v = Visitor::new(&opts.items, opts.id.as_ref());
         let ty = v.required("qom-type", whole)?;
         let kind = match BACKEND_TYPES.iter().position(|t| *t == ty.value) {
             Some(k) => k,
-            None if OTHER_OBJECT_TYPES.contains(&ty.value.as_str()) => {
+            None if OTHER_OBJECT_TYPES.contains(&&*ty.value) => {
                 return Ok(Parsed {
                     value: ObjectOptions::Other {
-                        qom_type: ty.value.clone(),
-                        id: opts.id.as_ref().map(|i| i.value.clone()),
+                        qom_type: ty.value.clone().into_owned(),
+                        id: opts.id.as_ref().map(|i| i.value.clone().into_owned()),
                         text: text.into(),
                     },
                     warnings: Vec::new(),
@@ -231,7 +231,7 @@ impl ObjectOptions {
                 return Err(Error::new(
                     ErrorKind::InvalidEnumValue {
                         key: "qom-type".into(),
-                        value: ty.value.clone(),
+                        value: ty.value.clone().into_owned(),
                     },
                     ty.value_span,
                 ))
@@ -241,7 +241,8 @@ impl ObjectOptions {
             .id()
             .ok_or_else(|| Error::new(ErrorKind::MissingParameter { key: "id".into() }, whole))?
             .value
-            .clone();
+            .clone()
+            .into_owned();
         let b = |v: &mut Visitor<'_>, key: &str| v.scalar(key).map(visit::bool_member).transpose();
         let dump = b(&mut v, "dump")?;
         let host_nodes = visit::u16_list(&v.list("host-nodes"))?;
@@ -270,7 +271,7 @@ impl ObjectOptions {
                     None => None,
                 };
                 let discard_data = b(&mut v, "discard-data")?;
-                let mem_path = v.required("mem-path", whole)?.value.clone();
+                let mem_path = v.required("mem-path", whole)?.value.clone().into_owned();
                 let pmem = b(&mut v, "pmem")?;
                 let readonly = b(&mut v, "readonly")?;
                 BackendKind::File(FileBackendOptions {

@@ -18,11 +18,11 @@ use crate::IdRange;
 pub(crate) const RANGE_MAX: u64 = 65536;
 
 pub(crate) struct Visitor<'a> {
-    items: &'a [Item],
+    items: &'a [Item<'a>],
     processed: Vec<bool>,
     /// A well-formed `id=` the option group passes on as a member; the
     /// `-numa` schema has none, so it ends up invalid.
-    id: Option<&'a Item>,
+    id: Option<&'a Item<'a>>,
     id_processed: bool,
     pub(crate) warnings: Vec<Warning>,
 }
@@ -38,7 +38,7 @@ fn invalid(key: &str, expected: Expected, span: Span) -> Error {
 }
 
 impl<'a> Visitor<'a> {
-    pub(crate) fn new(items: &'a [Item], id: Option<&'a Item>) -> Self {
+    pub(crate) fn new(items: &'a [Item<'a>], id: Option<&'a Item<'a>>) -> Self {
         Visitor {
             items,
             processed: alloc::vec![false; items.len()],
@@ -49,7 +49,7 @@ impl<'a> Visitor<'a> {
     }
 
     /// The last occurrence of `key`, marking every occurrence processed.
-    pub(crate) fn scalar(&mut self, key: &str) -> Option<&'a Item> {
+    pub(crate) fn scalar(&mut self, key: &str) -> Option<&'a Item<'a>> {
         let mut found = None;
         for (i, item) in self.items.iter().enumerate() {
             if item.key == key {
@@ -61,13 +61,13 @@ impl<'a> Visitor<'a> {
     }
 
     /// The `id` pseudo-member.
-    pub(crate) fn id(&mut self) -> Option<&'a Item> {
+    pub(crate) fn id(&mut self) -> Option<&'a Item<'a>> {
         self.id_processed = true;
         self.id
     }
 
     /// Every occurrence of `key`, in order, marked processed.
-    pub(crate) fn list(&mut self, key: &str) -> Vec<&'a Item> {
+    pub(crate) fn list(&mut self, key: &str) -> Vec<&'a Item<'a>> {
         let mut out = Vec::new();
         for (i, item) in self.items.iter().enumerate() {
             if item.key == key {
@@ -78,7 +78,7 @@ impl<'a> Visitor<'a> {
         out
     }
 
-    pub(crate) fn required(&mut self, key: &str, whole: Span) -> Result<&'a Item, Error> {
+    pub(crate) fn required(&mut self, key: &str, whole: Span) -> Result<&'a Item<'a>, Error> {
         self.scalar(key)
             .ok_or_else(|| Error::new(ErrorKind::MissingParameter { key: key.into() }, whole))
     }
@@ -95,7 +95,7 @@ impl<'a> Visitor<'a> {
             let item = &self.items[i];
             return Err(Error::new(
                 ErrorKind::InvalidParameter {
-                    key: item.key.clone(),
+                    key: item.key.into(),
                 },
                 item.key_span,
             ));
@@ -109,14 +109,14 @@ impl<'a> Visitor<'a> {
                 if size.hex_with_suffix {
                     self.warnings.push(Warning::new(
                         WarningKind::HexSizeSuffix {
-                            text: item.value.clone(),
+                            text: item.value.clone().into_owned(),
                         },
                         item.value_span,
                     ));
                 }
                 Ok(size.bytes)
             }
-            Err(_) => Err(invalid(&item.key, Expected::Size, item.value_span)),
+            Err(_) => Err(invalid(item.key, Expected::Size, item.value_span)),
         }
     }
 }
@@ -126,12 +126,12 @@ pub(crate) fn uint(item: &Item, max: u64, width: Expected) -> Result<u64, Error>
     match value::parse_uint(&item.value) {
         Some((v, end)) if end == item.value.len() => {
             if v > max {
-                Err(invalid(&item.key, width, item.value_span))
+                Err(invalid(item.key, width, item.value_span))
             } else {
                 Ok(v)
             }
         }
-        _ => Err(invalid(&item.key, Expected::Uint64, item.value_span)),
+        _ => Err(invalid(item.key, Expected::Uint64, item.value_span)),
     }
 }
 
@@ -154,21 +154,21 @@ pub(crate) fn u64_member(item: &Item) -> Result<u64, Error> {
 /// A signed member (`strtoll`, base 0).
 pub(crate) fn i64_member(item: &Item) -> Result<i64, Error> {
     value::parse_int64(&item.value)
-        .ok_or_else(|| invalid(&item.key, Expected::Int64, item.value_span))
+        .ok_or_else(|| invalid(item.key, Expected::Int64, item.value_span))
 }
 
 pub(crate) fn bool_member(item: &Item) -> Result<bool, Error> {
     value::parse_bool(&item.value)
-        .ok_or_else(|| invalid(&item.key, Expected::Bool, item.value_span))
+        .ok_or_else(|| invalid(item.key, Expected::Bool, item.value_span))
 }
 
 /// The elements of a `uint16` list member, kept as the ranges written:
 /// `A` or `A-B` with `A ≤ B` and `B − A < 65536`; each element is
 /// width-checked with QEMU's `null` key.
-pub(crate) fn u16_list(items: &[&Item]) -> Result<Vec<IdRange>, Error> {
+pub(crate) fn u16_list(items: &[&Item<'_>]) -> Result<Vec<IdRange>, Error> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        let bad = || invalid(&item.key, Expected::Uint64OrRange, item.value_span);
+        let bad = || invalid(item.key, Expected::Uint64OrRange, item.value_span);
         let width = || invalid("null", Expected::Uint16, item.value_span);
         let (first, end) = value::parse_uint(&item.value).ok_or_else(bad)?;
         let last = if end == item.value.len() {
@@ -196,8 +196,8 @@ pub(crate) fn enum_member(item: &Item, names: &[&str]) -> Result<usize, Error> {
     names.iter().position(|n| *n == item.value).ok_or_else(|| {
         Error::new(
             ErrorKind::InvalidEnumValue {
-                key: item.key.clone(),
-                value: item.value.clone(),
+                key: item.key.into(),
+                value: item.value.clone().into_owned(),
             },
             item.value_span,
         )
@@ -212,7 +212,7 @@ pub(crate) fn legacy_mem(item: &Item, bytes: u64, warnings: &mut Vec<Warning>) -
             if size.hex_with_suffix {
                 warnings.push(Warning::new(
                     WarningKind::HexSizeSuffix {
-                        text: item.value.clone(),
+                        text: item.value.clone().into_owned(),
                     },
                     item.value_span,
                 ));
@@ -224,5 +224,5 @@ pub(crate) fn legacy_mem(item: &Item, bytes: u64, warnings: &mut Vec<Warning>) -
 }
 
 pub(crate) fn string_member(item: &Item) -> String {
-    item.value.clone()
+    item.value.clone().into_owned()
 }

@@ -1,0 +1,60 @@
+//! From argv to a validated topology: `CommandLine::parse` followed by
+//! `vnuma_topology::resolve`, against parsing alone as the baseline (so
+//! the report shows what resolution adds to reading the options).
+//!
+//! Benchmark ids (paired by `cargo xtask bench`):
+//!
+//! * `resolve-128-nodes/{resolve,parse}`: the largest configuration q35
+//!   accepts: 288 CPUs, 128 nodes with backends, the full 128 × 128
+//!   distance matrix and HMAT (see `vnuma_benches::largest_argv`);
+//! * `resolve-q35/{resolve,parse}`: a typical 4-node VM.
+
+// criterion's macros generate undocumented items (`benches`, `main`).
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
+use vnuma_benches::{largest_argv, resolve_or_panic, typical_argv};
+use vnuma_options::CommandLine;
+
+/// Benchmark parse + resolve and parse alone of `argv` in group `name`.
+fn bench_argv(c: &mut Criterion, name: &str, argv: &[String], flat: bool) {
+    // Refuse to time a configuration QEMU would reject.
+    resolve_or_panic(argv);
+    let mut g = c.benchmark_group(name);
+    if flat {
+        // Milliseconds per iteration: linear sampling would need
+        // thousands of them.
+        g.sampling_mode(SamplingMode::Flat);
+    }
+    g.bench_function("resolve", |b| {
+        b.iter(|| {
+            let cl = CommandLine::parse(black_box(argv)).expect("parses");
+            vnuma_topology::resolve(&cl).expect("resolves")
+        });
+    });
+    g.bench_function("parse", |b| {
+        b.iter(|| CommandLine::parse(black_box(argv)).expect("parses"));
+    });
+    g.finish();
+}
+
+fn resolve_largest(c: &mut Criterion) {
+    bench_argv(c, "resolve-128-nodes", &largest_argv(), true);
+}
+
+fn resolve_typical(c: &mut Criterion) {
+    bench_argv(c, "resolve-q35", &typical_argv(), false);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = resolve_largest, resolve_typical
+}
+criterion_main!(benches);

@@ -1,0 +1,366 @@
+//! The `pipeline` target: a structure-aware command line through parse,
+//! resolve and the memory layout, with the topology's invariants checked
+//! on success and the error's location checked on failure.
+//!
+//! Values are bounded and mostly plausible (node memory often adds up to
+//! `-m`, CPU indexes near `-smp`), with faults mixed in: out-of-range ids,
+//! raw text in place of an option, shuffled order.
+
+use arbitrary::Arbitrary;
+use vnuma_options::CommandLine;
+use vnuma_topology::layout::{MemoryLayout, LOW_WINDOW};
+use vnuma_topology::{resolve, Topology};
+
+const MACHINES: &[&str] = &[
+    "pc",
+    "q35",
+    "pc-i440fx-7.2",
+    "pc-q35-7.2",
+    "pc-i440fx-6.1",
+    "pc-q35-5.0",
+    "pc-i440fx-5.0",
+    "pc-i440fx-2.10",
+    "pc-i440fx-2.0",
+    "pc-q35-2.4",
+    "pc-i440fx-1.7",
+    "isapc",
+    "",
+];
+
+/// The `-smp` of a case.
+#[derive(Arbitrary, Clone, Debug)]
+pub struct Smp {
+    cpus: Option<u8>,
+    sockets: Option<u8>,
+    dies: Option<u8>,
+    cores: Option<u8>,
+    threads: Option<u8>,
+    maxcpus: Option<u16>,
+}
+
+/// A memory backend: size in MiB (small: nothing is allocated).
+#[derive(Arbitrary, Clone, Debug)]
+pub struct Backend {
+    mib: u8,
+    kind: u8,
+    extra: Option<u8>,
+}
+
+/// One `-numa` option, with small ids.
+#[derive(Arbitrary, Clone, Debug)]
+pub enum Numa {
+    /// `node`.
+    Node {
+        /// nodeid.
+        nodeid: Option<u8>,
+        /// CPU ranges.
+        cpus: Vec<(u8, u8)>,
+        /// Backend index.
+        memdev: Option<u8>,
+        /// Legacy MiB.
+        mem: Option<u8>,
+        /// Initiator.
+        initiator: Option<u8>,
+    },
+    /// `dist`.
+    Dist(u8, u8, u8),
+    /// `cpu`.
+    Cpu {
+        /// node-id.
+        node: Option<i8>,
+        /// socket-id.
+        socket: Option<i8>,
+        /// die-id.
+        die: Option<i8>,
+        /// core-id.
+        core: Option<i8>,
+        /// thread-id.
+        thread: Option<i8>,
+    },
+    /// `hmat-lb`.
+    HmatLb {
+        /// initiator.
+        initiator: u8,
+        /// target.
+        target: u8,
+        /// hierarchy.
+        hierarchy: u8,
+        /// data type.
+        data_type: u8,
+        /// latency.
+        latency: Option<u16>,
+        /// bandwidth in MiB/s.
+        bandwidth_mib: Option<u16>,
+    },
+    /// `hmat-cache`.
+    HmatCache {
+        /// node-id.
+        node: u8,
+        /// size in KiB.
+        kib: u16,
+        /// level.
+        level: u8,
+    },
+    /// Raw text as the `-numa` argument.
+    Raw(String),
+}
+
+/// A whole command line.
+#[derive(Arbitrary, Clone, Debug)]
+pub struct Input {
+    machine: u8,
+    hmat: bool,
+    /// `-m` in MiB; `None`: the sum of the backends (often what fits).
+    mem: Option<u16>,
+    slots: Option<u8>,
+    maxmem_extra_gib: Option<u8>,
+    below_4g: Option<u8>,
+    smp: Option<Smp>,
+    backends: Vec<Backend>,
+    numa: Vec<Numa>,
+    /// Swap two options before rendering.
+    swap: Option<(u8, u8)>,
+}
+
+fn kv(out: &mut String, key: &str, v: Option<impl core::fmt::Display>) {
+    if let Some(v) = v {
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push_str(&format!("{key}={v}"));
+    }
+}
+
+impl Input {
+    /// The QEMU-style argv this input stands for.
+    pub fn argv(&self) -> Vec<String> {
+        let mut opts: Vec<(String, String)> = Vec::new();
+        let machine = MACHINES[usize::from(self.machine) % MACHINES.len()];
+        let mut m = format!("type={machine}");
+        if self.hmat {
+            m.push_str(",hmat=on");
+        }
+        if let Some(b) = self.below_4g {
+            m.push_str(&format!(",max-ram-below-4g={}M", u32::from(b) * 32));
+        }
+        opts.push(("-machine".into(), m));
+        let backends: Vec<&Backend> = self.backends.iter().take(8).collect();
+        let sum: u32 = backends.iter().map(|b| u32::from(b.mib.max(1))).sum();
+        let ram = self.mem.map_or(sum.max(1), u32::from);
+        let mut mem = format!("{ram}M");
+        if let Some(s) = self.slots {
+            mem.push_str(&format!(",slots={}", s % 8));
+        }
+        if let Some(g) = self.maxmem_extra_gib {
+            mem.push_str(&format!(",maxmem={}M", ram + u32::from(g % 16) * 1024));
+        }
+        opts.push(("-m".into(), mem));
+        if let Some(s) = &self.smp {
+            let mut t = String::new();
+            kv(&mut t, "cpus", s.cpus);
+            kv(&mut t, "sockets", s.sockets.map(|v| v % 8));
+            kv(&mut t, "dies", s.dies.map(|v| v % 4));
+            kv(&mut t, "cores", s.cores.map(|v| v % 16));
+            kv(&mut t, "threads", s.threads.map(|v| v % 4));
+            kv(&mut t, "maxcpus", s.maxcpus.map(|v| v % 300));
+            opts.push(("-smp".into(), t));
+        }
+        for (i, b) in backends.iter().enumerate() {
+            let kind = [
+                "memory-backend-ram",
+                "memory-backend-memfd",
+                "memory-backend-ram,share=on",
+            ][usize::from(b.kind) % 3];
+            let mut text = format!("{kind},id=m{i},size={}M", b.mib.max(1));
+            match b.extra.map(|e| e % 6) {
+                Some(0) => text.push_str(",host-nodes=0,policy=bind"),
+                Some(1) => text.push_str(",prealloc=on,reserve=off"),
+                Some(2) => text.push_str(",policy=bind"),
+                Some(3) => text.push_str(",merge=off,dump=off"),
+                Some(4) => text.push_str(",prealloc-threads=0"),
+                _ => {}
+            }
+            opts.push(("-object".into(), text));
+        }
+        for n in self.numa.iter().take(24) {
+            let text = match n {
+                Numa::Node {
+                    nodeid,
+                    cpus,
+                    memdev,
+                    mem,
+                    initiator,
+                } => {
+                    let mut t = String::from("node");
+                    kv(&mut t, "nodeid", *nodeid);
+                    for &(a, b) in cpus.iter().take(4) {
+                        kv(&mut t, "cpus", Some(if a < b { format!("{a}-{b}") } else { a.to_string() }));
+                    }
+                    kv(&mut t, "memdev", memdev.map(|d| format!("m{}", d % 9)));
+                    kv(&mut t, "mem", mem.map(|m| format!("{m}M")));
+                    kv(&mut t, "initiator", *initiator);
+                    t
+                }
+                Numa::Dist(s, d, v) => format!("dist,src={s},dst={d},val={v}"),
+                Numa::Cpu {
+                    node,
+                    socket,
+                    die,
+                    core,
+                    thread,
+                } => {
+                    let mut t = String::from("cpu");
+                    kv(&mut t, "node-id", *node);
+                    kv(&mut t, "socket-id", *socket);
+                    kv(&mut t, "die-id", *die);
+                    kv(&mut t, "core-id", *core);
+                    kv(&mut t, "thread-id", *thread);
+                    t
+                }
+                Numa::HmatLb {
+                    initiator,
+                    target,
+                    hierarchy,
+                    data_type,
+                    latency,
+                    bandwidth_mib,
+                } => {
+                    let h = ["memory", "first-level", "second-level", "third-level"][usize::from(*hierarchy) % 4];
+                    let d = [
+                        "access-latency",
+                        "read-latency",
+                        "write-latency",
+                        "access-bandwidth",
+                        "read-bandwidth",
+                        "write-bandwidth",
+                    ][usize::from(*data_type) % 6];
+                    let mut t = format!("hmat-lb,initiator={initiator},target={target},hierarchy={h},data-type={d}");
+                    kv(&mut t, "latency", *latency);
+                    kv(&mut t, "bandwidth", bandwidth_mib.map(|b| format!("{b}M")));
+                    t
+                }
+                Numa::HmatCache { node, kib, level } => format!(
+                    "hmat-cache,node-id={node},size={kib}K,level={},associativity=direct,policy=write-back,line=64",
+                    level % 5
+                ),
+                Numa::Raw(s) => s.chars().take(64).collect(),
+            };
+            opts.push(("-numa".into(), text));
+        }
+        if let Some((a, b)) = self.swap {
+            if !opts.is_empty() {
+                let (a, b) = (usize::from(a) % opts.len(), usize::from(b) % opts.len());
+                opts.swap(a, b);
+            }
+        }
+        opts.into_iter().flat_map(|(o, a)| [o, a]).collect()
+    }
+}
+
+/// Check a resolved topology and its layout.
+pub fn check_topology(t: &Topology, args: &[String]) {
+    let nodes = t.nodes().len();
+    // Every possible CPU slot belongs to exactly one node (none without NUMA).
+    for c in t.cpus() {
+        match c.node {
+            Some(n) => assert!(
+                usize::from(n) < nodes,
+                "{args:?}: CPU {} on node {n} of {nodes}",
+                c.slot.index
+            ),
+            None => assert_eq!(nodes, 0, "{args:?}: CPU {} without node", c.slot.index),
+        }
+    }
+    assert_eq!(t.cpus().len() as u32, t.cpu_topology().max_cpus);
+    // Node sizes sum to the RAM size.
+    if nodes > 0 {
+        let sum: u64 = t.nodes().iter().map(|n| n.mem).sum();
+        assert_eq!(sum, t.ram_size(), "{args:?}");
+    }
+    // Distances: complete, 10 on the diagonal.
+    if let Some(d) = t.distances() {
+        assert_eq!(d.len(), nodes * nodes);
+        for a in 0..nodes {
+            for b in 0..nodes {
+                let v = d[a * nodes + b];
+                assert!(v >= 10, "{args:?}: distance {a}->{b} = {v}");
+                if a == b {
+                    assert_eq!(v, 10);
+                }
+            }
+        }
+    }
+    // The layout covers exactly the RAM (less the 640K-1M window on x86)
+    // and node_of agrees with a linear scan.
+    let layout = MemoryLayout::new(t);
+    let ranges: Vec<_> = layout.ranges().collect();
+    let total: u128 = ranges.iter().map(|(r, _)| r.size()).sum();
+    let split = layout.split();
+    let window = if t.machine().x86.is_some() && split.below_4g > LOW_WINDOW.0 {
+        split.below_4g.min(LOW_WINDOW.1) - LOW_WINDOW.0
+    } else {
+        0
+    };
+    assert_eq!(total, u128::from(t.ram_size() - window), "{args:?}");
+    for pair in ranges.windows(2) {
+        assert!(
+            pair[0].0.last() < pair[1].0.start(),
+            "{args:?}: overlapping ranges"
+        );
+    }
+    for (r, owner) in &ranges {
+        for addr in [r.start(), r.last(), r.start() / 2 + r.last() / 2] {
+            assert_eq!(layout.node_of(addr), Some(owner.node()));
+            let scan = ranges
+                .iter()
+                .find(|(q, _)| q.contains(addr))
+                .map(|(_, o)| o.node());
+            assert_eq!(layout.node_of(addr), scan);
+        }
+        if let Some(after) = r.end() {
+            let scan = ranges
+                .iter()
+                .find(|(q, _)| q.contains(after))
+                .map(|(_, o)| o.node());
+            assert_eq!(layout.node_of(after), scan);
+        }
+    }
+    for n in 0..nodes as u16 {
+        let covered: u128 = layout.ranges_of(n).map(|r| r.size()).sum();
+        let mem = u128::from(t.nodes()[usize::from(n)].mem);
+        assert!(
+            covered <= mem && mem - covered <= u128::from(window),
+            "{args:?}: node {n}"
+        );
+    }
+}
+
+/// Run a command line through the pipeline and check what comes out.
+pub fn check_argv(args: &[String]) {
+    let cl = match CommandLine::parse(args) {
+        Ok(cl) => cl,
+        Err(_) => return,
+    };
+    match resolve(&cl) {
+        Ok(t) => check_topology(&t, args),
+        Err(e) => {
+            // The error names an option that is on the command line.
+            if let Some(loc) = e.location() {
+                assert_eq!(
+                    args.get(loc.index).map(String::as_str),
+                    Some(loc.option.as_str()),
+                    "{e}"
+                );
+                if let Some(arg) = &loc.arg {
+                    assert_eq!(args.get(loc.index + 1), Some(arg), "{e}");
+                }
+            }
+            assert!(!e.to_string().is_empty());
+        }
+    }
+}
+
+/// The fuzz entry.
+pub fn check(input: &Input) {
+    check_argv(&input.argv());
+}

@@ -1,0 +1,89 @@
+//! Every fuzz oracle, a few hundred seeded iterations, under `cargo test`;
+//! and every committed seed.
+
+use arbitrary::{Arbitrary, Unstructured};
+use vnuma_fuzz::{options, pipeline, ranges, Rng};
+
+fn seeds(target: &str) -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds")
+        .join(target);
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        out.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                .map(String::from),
+        );
+    }
+    assert!(!out.is_empty(), "no seeds in {}", dir.display());
+    out
+}
+
+#[test]
+fn options_seeded() {
+    for line in seeds("options") {
+        options::check_option_text(&line);
+        options::check_argv(
+            &line
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let mut rng = Rng::new(1);
+    for i in 0..400 {
+        let len = (rng.next_u64() % 64) as usize;
+        let mut data = rng.bytes(len);
+        // Bias towards option-like text.
+        for b in &mut data {
+            *b = b",=-0123456789abcdefnodistcpumemx.Kk "[(*b as usize) % 36];
+        }
+        data.insert(0, i as u8);
+        options::check_bytes(&data);
+    }
+}
+
+#[test]
+fn pipeline_seeded() {
+    for line in seeds("pipeline") {
+        pipeline::check_argv(
+            &line
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let mut rng = Rng::new(2);
+    let mut resolved = 0;
+    for _ in 0..600 {
+        let data = rng.bytes(256);
+        let mut u = Unstructured::new(&data);
+        if let Ok(input) = pipeline::Input::arbitrary(&mut u) {
+            let args = input.argv();
+            if let Ok(cl) = vnuma_options::CommandLine::parse(&args) {
+                resolved += usize::from(vnuma_topology::resolve(&cl).is_ok());
+            }
+            pipeline::check(&input);
+        }
+    }
+    // The generator must produce accepted configurations too, or the
+    // invariants are never exercised.
+    assert!(
+        resolved > 20,
+        "only {resolved} seeded command lines resolved"
+    );
+}
+
+#[test]
+fn ranges_seeded() {
+    let mut rng = Rng::new(3);
+    for _ in 0..300 {
+        let data = rng.bytes(512);
+        let mut u = Unstructured::new(&data);
+        if let Ok(ops) = Vec::<ranges::Op>::arbitrary(&mut u) {
+            ranges::check(&ops);
+        }
+    }
+}
