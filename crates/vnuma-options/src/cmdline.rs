@@ -259,7 +259,7 @@ impl CommandLine {
                 continue;
             };
             let name = name.strip_prefix('-').unwrap_or(name);
-            let bare = Location {
+            let bare = || Location {
                 option: written.into(),
                 arg: None,
                 index,
@@ -271,7 +271,7 @@ impl CommandLine {
                     },
                     Span::default(),
                 )
-                .with_location(bare));
+                .with_location(bare()));
             };
             let takes_arg = !matches!(opt, Opt::MemPrealloc | Opt::IgnoredFlag);
             let arg = if takes_arg {
@@ -282,7 +282,7 @@ impl CommandLine {
                         },
                         Span::default(),
                     )
-                    .with_location(bare));
+                    .with_location(bare()));
                 };
                 i += 1;
                 arg.as_ref()

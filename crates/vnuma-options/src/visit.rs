@@ -19,7 +19,9 @@ pub(crate) const RANGE_MAX: u64 = 65536;
 
 pub(crate) struct Visitor<'a> {
     items: &'a [Item<'a>],
-    processed: Vec<bool>,
+    /// Which items a member took: a bit per item for the first 128, a
+    /// vector beyond (hostile input only).
+    processed: Processed,
     /// A well-formed `id=` the option group passes on as a member; the
     /// `-numa` schema has none, so it ends up invalid.
     id: Option<&'a Item<'a>>,
@@ -41,7 +43,7 @@ impl<'a> Visitor<'a> {
     pub(crate) fn new(items: &'a [Item<'a>], id: Option<&'a Item<'a>>) -> Self {
         Visitor {
             items,
-            processed: alloc::vec![false; items.len()],
+            processed: Processed::new(items.len()),
             id,
             id_processed: false,
             warnings: Vec::new(),
@@ -53,7 +55,7 @@ impl<'a> Visitor<'a> {
         let mut found = None;
         for (i, item) in self.items.iter().enumerate() {
             if item.key == key {
-                self.processed[i] = true;
+                self.processed.set(i);
                 found = Some(item);
             }
         }
@@ -71,7 +73,7 @@ impl<'a> Visitor<'a> {
         let mut out = Vec::new();
         for (i, item) in self.items.iter().enumerate() {
             if item.key == key {
-                self.processed[i] = true;
+                self.processed.set(i);
                 out.push(item);
             }
         }
@@ -91,7 +93,7 @@ impl<'a> Visitor<'a> {
                 id.span(),
             ));
         }
-        if let Some(i) = self.processed.iter().position(|p| !p) {
+        if let Some(i) = (0..self.items.len()).find(|&i| !self.processed.get(i)) {
             let item = &self.items[i];
             return Err(Error::new(
                 ErrorKind::InvalidParameter {
@@ -117,6 +119,39 @@ impl<'a> Visitor<'a> {
                 Ok(size.bytes)
             }
             Err(_) => Err(invalid(item.key, Expected::Size, item.value_span)),
+        }
+    }
+}
+
+/// A set of item indexes.
+pub(crate) struct Processed {
+    bits: u128,
+    more: Vec<bool>,
+}
+
+impl Processed {
+    fn new(len: usize) -> Self {
+        Processed {
+            bits: 0,
+            more: if len > 128 {
+                alloc::vec![false; len - 128]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn set(&mut self, i: usize) {
+        match i.checked_sub(128) {
+            None => self.bits |= 1 << i,
+            Some(j) => self.more[j] = true,
+        }
+    }
+
+    fn get(&self, i: usize) -> bool {
+        match i.checked_sub(128) {
+            None => self.bits & (1 << i) != 0,
+            Some(j) => self.more[j],
         }
     }
 }
@@ -158,8 +193,7 @@ pub(crate) fn i64_member(item: &Item) -> Result<i64, Error> {
 }
 
 pub(crate) fn bool_member(item: &Item) -> Result<bool, Error> {
-    value::parse_bool(&item.value)
-        .ok_or_else(|| invalid(item.key, Expected::Bool, item.value_span))
+    value::parse_bool(&item.value).ok_or_else(|| invalid(item.key, Expected::Bool, item.value_span))
 }
 
 /// The elements of a `uint16` list member, kept as the ranges written:
