@@ -439,6 +439,41 @@ pub enum ErrorKind {
     },
 }
 
+impl ErrorKind {
+    /// The key of the option item the error is about, when it is about one
+    /// (`nodeid` for `Duplicate NUMA nodeid`), so a caller can point at it.
+    pub fn key(&self) -> Option<&'static str> {
+        Some(match self {
+            ErrorKind::MaxNodes { .. } | ErrorKind::DuplicateNode { .. } => "nodeid",
+            ErrorKind::InitiatorOutOfRange { .. } => "initiator",
+            ErrorKind::CpuIndexTooLarge { .. } => "cpus",
+            ErrorKind::MixedMemAndMemdev | ErrorKind::MemNotSupported => "mem",
+            ErrorKind::MemdevAmbiguous { .. } => "memdev",
+            ErrorKind::DistNodeOutOfRange { key } => key,
+            ErrorKind::DistanceTooSmall { .. } | ErrorKind::LocalDistance { .. } => "val",
+            ErrorKind::CpuUndefinedNode { .. } => "node-id",
+            ErrorKind::CpuPropertyNotSupported { property } => property,
+            ErrorKind::HmatInitiatorRange { .. } | ErrorKind::HmatNotInitiator { .. } => {
+                "initiator"
+            }
+            ErrorKind::HmatTargetRange { .. } | ErrorKind::HmatTargetMissing { .. } => "target",
+            ErrorKind::HmatBandwidthForLatency
+            | ErrorKind::HmatBandwidthAlign { .. }
+            | ErrorKind::HmatBandwidthRange { .. } => "bandwidth",
+            ErrorKind::HmatLatencyForBandwidth | ErrorKind::HmatLatencyRange { .. } => "latency",
+            ErrorKind::HmatMissingLatency | ErrorKind::HmatMissingBandwidth => "data-type",
+            ErrorKind::CacheNodeRange { .. } | ErrorKind::CacheNeedsLb { .. } => "node-id",
+            ErrorKind::CacheLevel { .. }
+            | ErrorKind::CacheDuplicate { .. }
+            | ErrorKind::CacheLevelMissing { .. } => "level",
+            ErrorKind::CacheSmallerThanLower { .. } | ErrorKind::CacheLargerThanUpper { .. } => {
+                "size"
+            }
+            _ => return None,
+        })
+    }
+}
+
 /// A resolution error: what ([`ErrorKind`], QEMU's text) and, for errors
 /// QEMU reports while applying an option, the option ([`Location`]).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,0 +1,181 @@
+//! `vnuma [OPTIONS] [QEMU-STYLE ARGS...]`: read a QEMU command line's NUMA
+//! configuration, check it with QEMU 7.2's rules, and show what the guest
+//! gets. See `vnuma --help`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use vnuma::options::CommandLine;
+use vnuma::{Error, Rejection, Vm};
+
+const HELP: &str = "\
+vnuma: check and explain a QEMU guest NUMA configuration
+
+usage: vnuma [--json] [QEMU-STYLE ARGS...]
+       vnuma --help | --version
+
+Reads the QEMU options that shape guest NUMA (-numa, -object memory-backend-*,
+-m, -smp, -machine/-M, -mem-path, -mem-prealloc), checks them exactly as
+QEMU 7.2 does, and prints what the guest gets: `info numa`, the guest-physical
+ranges of each node, the distances, and QEMU's warnings. A pasted QEMU command
+line works: options that do not concern NUMA are ignored.
+
+options:
+  --json      one JSON object on stdout (accepted: the whole configuration;
+              rejected: the error, its location and the warnings)
+  --help      this text
+  --version   the version
+
+exit status: 0 accepted, 1 rejected, 2 usage error.
+
+examples:
+  vnuma -M q35 -m 4G -smp 4,sockets=2 \\
+        -object memory-backend-ram,id=m0,size=2G \\
+        -object memory-backend-ram,id=m1,size=2G \\
+        -numa node,nodeid=0,memdev=m0 -numa node,nodeid=1,memdev=m1 \\
+        -numa dist,src=0,dst=1,val=21
+  vnuma --json -m 1G -numa node,mem=512M -numa node,mem=512M
+";
+
+fn human_size(bytes: u128) -> String {
+    const UNITS: [(u32, &str); 5] = [
+        (50, "PiB"),
+        (40, "TiB"),
+        (30, "GiB"),
+        (20, "MiB"),
+        (10, "KiB"),
+    ];
+    for (shift, unit) in UNITS {
+        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    for (shift, unit) in UNITS {
+        if bytes >= 1 << shift {
+            return format!("{:.1} {unit}", bytes as f64 / (1u128 << shift) as f64);
+        }
+    }
+    format!("{bytes} B")
+}
+
+/// The person-readable report.
+fn text(vm: &Vm) -> String {
+    let t = vm.topology();
+    let mut s = vm.info_numa();
+    let ranges: Vec<_> = vm.layout().ranges().collect();
+    if !ranges.is_empty() {
+        s.push_str("\nguest-physical memory:\n");
+        for (r, owner) in ranges {
+            let label = if t.nodes().is_empty() {
+                "ram".to_string()
+            } else {
+                format!("node {}", owner.node())
+            };
+            let kind = match owner {
+                vnuma::topology::layout::Owner::Boot(_) => "",
+                vnuma::topology::layout::Owner::Dimm(_) => " (dimm)",
+            };
+            s.push_str(&format!(
+                "  {label:<8} 0x{:016x}-0x{:016x}  {}{kind}\n",
+                r.start(),
+                r.last(),
+                human_size(r.size())
+            ));
+        }
+    }
+    if let Some(w) = vm.layout().device_memory() {
+        s.push_str(&format!(
+            "  hotplug  0x{:016x}-0x{:016x}  {}\n",
+            w.start(),
+            w.last(),
+            human_size(w.size())
+        ));
+    }
+    if let Some(d) = t.distances() {
+        let n = t.nodes().len();
+        s.push_str("\ndistances:\n     ");
+        for b in 0..n {
+            s.push_str(&format!("{b:>4}"));
+        }
+        s.push('\n');
+        for a in 0..n {
+            s.push_str(&format!("  {a:>3}"));
+            for b in 0..n {
+                s.push_str(&format!("{:>4}", d[a * n + b]));
+            }
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// `vnuma: {location}: {message}`, a caret line under the offending bytes,
+/// and QEMU's hint.
+fn print_error(e: &Error) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "vnuma: {}", e.display_qemu());
+    if let (Some(loc), Some(span)) = (e.location(), e.span()) {
+        if loc.arg.is_some() {
+            // "vnuma: " + option + " " puts the argument's first byte here.
+            let indent = "vnuma: ".len() + loc.option.chars().count() + 1;
+            let arg = loc.arg.as_deref().unwrap_or_default();
+            let before = arg.get(..span.start).map_or(0, |s| s.chars().count());
+            let width = arg
+                .get(span.range())
+                .map_or(1, |s| s.chars().count().max(1));
+            let _ = writeln!(err, "{}{}", " ".repeat(indent + before), "^".repeat(width));
+        }
+    }
+    if let Some(hint) = e.hint() {
+        let _ = writeln!(err, "{hint}");
+    }
+}
+
+fn main() -> ExitCode {
+    let mut json = false;
+    let mut qemu_args: Vec<String> = Vec::new();
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--help" | "-h" => {
+                print!("{HELP}");
+                return ExitCode::SUCCESS;
+            }
+            "--version" | "-V" => {
+                println!("vnuma {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
+            _ => qemu_args.push(arg),
+        }
+    }
+
+    let parsed = CommandLine::parse(&qemu_args).map_err(Error::from);
+    let warnings: Vec<String> = match &parsed {
+        Ok(cl) => cl.warnings().iter().map(ToString::to_string).collect(),
+        Err(_) => Vec::new(),
+    };
+    match parsed.and_then(Vm::from_command_line) {
+        Ok(vm) => {
+            if json {
+                println!("{}", vm.report().to_json());
+            } else {
+                for w in vm.topology().warnings() {
+                    eprintln!("vnuma: {}", w.display_qemu());
+                    if let Some(hint) = w.hint() {
+                        eprintln!("{hint}");
+                    }
+                }
+                print!("{}", text(&vm));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if json {
+                println!("{}", Rejection::new(&e, warnings).to_json());
+            } else {
+                print_error(&e);
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

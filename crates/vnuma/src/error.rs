@@ -1,0 +1,84 @@
+//! The facade's error: one of the layers' errors.
+
+use core::fmt;
+
+use vnuma_options::{Location, Span};
+
+/// What went wrong, from whichever layer found it. `Display` is QEMU's
+/// message; [`Error::display_qemu`] adds the option QEMU names.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading the options.
+    #[error(transparent)]
+    Options(#[from] vnuma_options::Error),
+    /// Resolving the topology.
+    #[error(transparent)]
+    Topology(#[from] vnuma_topology::Error),
+}
+
+impl Error {
+    /// The option QEMU would name, if any.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::Options(e) => e.location(),
+            Error::Topology(e) => e.location(),
+        }
+    }
+
+    /// The offending bytes of the option's argument, when known; for errors
+    /// about a whole option, its whole argument.
+    pub fn span(&self) -> Option<Span> {
+        let options_error = match self {
+            Error::Options(e) => Some(e),
+            Error::Topology(e) => match e.kind() {
+                vnuma_topology::ErrorKind::Options(e) => Some(e),
+                _ => None,
+            },
+        };
+        if let Some(e) = options_error.filter(|e| e.location().is_some()) {
+            return Some(e.span());
+        }
+        let arg = self.location()?.arg.as_deref()?;
+        let whole = Span::new(0, arg.len());
+        // Point at the item the error is about, the last one with its key
+        // (the one QEMU used).
+        let key = match self {
+            Error::Topology(e) => e.kind().key(),
+            Error::Options(_) => None,
+        };
+        let item = key.and_then(|key| {
+            let opts = vnuma_options::grammar::parse_opts(arg, Some("type")).ok()?;
+            opts.items
+                .iter()
+                .rev()
+                .find(|i| i.key == key)
+                .map(|i| i.span())
+        });
+        Some(item.unwrap_or(whole))
+    }
+
+    /// A line QEMU prints after the message, if any.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Error::Options(e) => e.hint(),
+            Error::Topology(e) => e.hint(),
+        }
+    }
+
+    /// `{location}: {message}` as QEMU prints it after the program name.
+    pub fn display_qemu(&self) -> impl fmt::Display + '_ {
+        DisplayQemu(self)
+    }
+}
+
+struct DisplayQemu<'a>(&'a Error);
+
+impl fmt::Display for DisplayQemu<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Error::Options(e) => e.display_qemu().fmt(f),
+            Error::Topology(e) => e.display_qemu().fmt(f),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Guest NUMA for virtual machine monitors, as one call.
+//!
+//! `vnuma` runs the whole pipeline of the vnuma crates: QEMU-style
+//! arguments (or typed options, or JSON) are read
+//! ([`options`]), resolved into a validated topology with QEMU 7.2's rules
+//! ([`topology`]), laid out in guest-physical address space
+//! ([`topology::layout`]), and reported the way QEMU reports them
+//! (`info numa`, `query-memdev`) or as one JSON document.
+//!
+//! ## Should I use this crate or a layer?
+//!
+//! Use `vnuma` when you want the whole answer from a command line. Take a
+//! layer alone when that is all you need:
+//!
+//! | you need | crate |
+//! | --- | --- |
+//! | QEMU's option syntax, typed | [`vnuma-options`](options) |
+//! | an address → range index | [`vnuma-ranges`](ranges) |
+//! | validation, CPU slots, node memory, address → node | [`vnuma-topology`](topology) |
+//!
+//! ## Example
+//!
+//! ```
+//! let vm = vnuma::Vm::from_args([
+//!     "-M", "q35", "-m", "4G", "-smp", "4,sockets=2",
+//!     "-object", "memory-backend-ram,id=m0,size=2G",
+//!     "-object", "memory-backend-ram,id=m1,size=2G",
+//!     "-numa", "node,nodeid=0,memdev=m0",
+//!     "-numa", "node,nodeid=1,memdev=m1",
+//! ])?;
+//! assert!(vm.info_numa().starts_with("2 nodes\nnode 0 cpus: 0 1\n"));
+//! assert_eq!(vm.layout().node_of(0x1_0000_0000), Some(1));
+//! let json = vm.report().to_json();
+//! assert!(json.contains("\"accepted\":true"));
+//!
+//! let err = vnuma::Vm::from_args(["-numa", "node,nodeid=200"]).unwrap_err();
+//! assert_eq!(err.display_qemu().to_string(), "-numa node,nodeid=200: Max number of NUMA nodes reached: 200");
+//! # Ok::<(), vnuma::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+pub use vnuma_options as options;
+pub use vnuma_ranges as ranges;
+pub use vnuma_topology as topology;
+
+mod error;
+mod report;
+
+pub use error::Error;
+pub use report::{Memdev, Rejection, Report};
+
+use vnuma_options::CommandLine;
+use vnuma_topology::layout::MemoryLayout;
+use vnuma_topology::{Config, Topology};
+
+/// A resolved guest configuration: the command line, its topology and its
+/// memory layout.
+#[derive(Clone, Debug)]
+pub struct Vm {
+    command_line: CommandLine,
+    topology: Topology,
+    layout: MemoryLayout,
+}
+
+impl Vm {
+    /// Read QEMU-style arguments (without the program name) and resolve
+    /// them with QEMU 7.2's rules.
+    pub fn from_args<I, S>(args: I) -> Result<Vm, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Self::from_command_line(CommandLine::parse(args)?)
+    }
+
+    /// Resolve an already parsed command line.
+    pub fn from_command_line(command_line: CommandLine) -> Result<Vm, Error> {
+        Self::with_config(command_line, &Config::default())
+    }
+
+    /// Resolve with a machine model or profile of your choice.
+    pub fn with_config(command_line: CommandLine, config: &Config) -> Result<Vm, Error> {
+        let topology = vnuma_topology::resolve_with(&command_line, config)?;
+        let layout = MemoryLayout::new(&topology);
+        Ok(Vm {
+            command_line,
+            topology,
+            layout,
+        })
+    }
+
+    /// The command line as read.
+    pub fn command_line(&self) -> &CommandLine {
+        &self.command_line
+    }
+
+    /// The resolved topology.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// The guest memory layout.
+    pub fn layout(&self) -> &MemoryLayout {
+        &self.layout
+    }
+
+    /// The layout, to plug and unplug DIMMs.
+    pub fn layout_mut(&mut self) -> &mut MemoryLayout {
+        &mut self.layout
+    }
+
+    /// QEMU's `info numa` text (spec §6.1), lines ending in `\n`.
+    pub fn info_numa(&self) -> String {
+        report::info_numa(&self.topology, &self.layout)
+    }
+
+    /// QEMU's `query-memdev` (spec §6.2): every memory backend in
+    /// command-line order, then the default RAM backend when the machine
+    /// creates one.
+    pub fn query_memdev(&self) -> Vec<Memdev> {
+        report::query_memdev(&self.topology)
+    }
+
+    /// The JSON report of an accepted configuration.
+    pub fn report(&self) -> Report {
+        Report::new(self)
+    }
+}

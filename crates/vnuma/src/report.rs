@@ -1,0 +1,270 @@
+//! Reports: QEMU's `info numa` and `query-memdev`, and the JSON report.
+
+use serde::Serialize;
+use vnuma_options::{BackendKind, HostMemPolicy, MemoryBackendOptions};
+use vnuma_topology::layout::MemoryLayout;
+use vnuma_topology::Topology;
+
+use crate::{Error, Vm};
+
+/// `info numa` (spec §6.1).
+pub(crate) fn info_numa(t: &Topology, layout: &MemoryLayout) -> String {
+    let mut s = format!("{} nodes\n", t.nodes().len());
+    for n in t.nodes() {
+        s.push_str(&format!("node {} cpus:", n.id));
+        for c in t.node_cpus(n.id) {
+            s.push_str(&format!(" {c}"));
+        }
+        s.push_str(&format!(
+            "\nnode {} size: {} MB\n",
+            n.id,
+            layout.node_size(n.id) >> 20
+        ));
+        s.push_str(&format!(
+            "node {} plugged: {} MB\n",
+            n.id,
+            layout.node_plugged(n.id) >> 20
+        ));
+    }
+    s
+}
+
+/// One entry of QEMU's `query-memdev`, with QEMU's field names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Memdev {
+    /// Object id.
+    pub id: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// KSM merging.
+    pub merge: bool,
+    /// Included in core dumps.
+    pub dump: bool,
+    /// Preallocated.
+    pub prealloc: bool,
+    /// Shared mapping.
+    pub share: bool,
+    /// Swap/huge-page reservation.
+    pub reserve: bool,
+    /// Host nodes, ascending.
+    pub host_nodes: Vec<u16>,
+    /// Policy name.
+    pub policy: HostMemPolicy,
+}
+
+impl Memdev {
+    /// A backend's properties with the defaults QEMU 7.2 applies: merge and
+    /// dump from the machine, prealloc from `-mem-prealloc`, share on for
+    /// memfd, reserve on.
+    pub fn of(b: &MemoryBackendOptions, t: &Topology) -> Memdev {
+        Memdev {
+            id: b.id.clone(),
+            size: b.size,
+            merge: b.merge.unwrap_or(t.mem_merge()),
+            dump: b.dump.unwrap_or(t.dump_guest_core()),
+            prealloc: b.prealloc.unwrap_or(t.mem_prealloc()),
+            share: b.share.unwrap_or(matches!(b.kind, BackendKind::Memfd(_))),
+            reserve: b.reserve.unwrap_or(true),
+            host_nodes: b.host_node_ids(),
+            policy: b.policy.unwrap_or(HostMemPolicy::Default),
+        }
+    }
+}
+
+/// `query-memdev` (spec §6.2).
+pub(crate) fn query_memdev(t: &Topology) -> Vec<Memdev> {
+    let mut out: Vec<Memdev> = t.backends().iter().map(|b| Memdev::of(b, t)).collect();
+    // The machine creates its own RAM backend unless RAM comes from
+    // -numa memdev or -machine memory-backend.
+    if let Some(id) = &t.machine().default_ram_id {
+        if !t.uses_memdevs() && t.memory_backend().is_none() && t.ram_size() != 0 {
+            out.push(Memdev {
+                id: id.clone(),
+                size: t.ram_size(),
+                merge: t.mem_merge(),
+                dump: t.dump_guest_core(),
+                prealloc: t.mem_prealloc(),
+                share: false,
+                reserve: true,
+                host_nodes: Vec::new(),
+                policy: HostMemPolicy::Default,
+            });
+        }
+    }
+    out
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct MachineReport {
+    #[serde(rename = "type")]
+    machine_type: String,
+    hmat: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct SmpReport {
+    cpus: u32,
+    maxcpus: u32,
+    sockets: u32,
+    dies: u32,
+    clusters: u32,
+    cores: u32,
+    threads: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct MemoryReport {
+    size: u64,
+    slots: u64,
+    max_size: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct NodeReport {
+    id: u16,
+    cpus: Vec<u32>,
+    size_bytes: u64,
+    plugged_bytes: u64,
+    memdev: Option<String>,
+    initiator: Option<u16>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct CpuReport {
+    cpu_index: u32,
+    present: bool,
+    apic_id: u32,
+    socket_id: u32,
+    die_id: Option<u32>,
+    core_id: u32,
+    thread_id: u32,
+    node_id: Option<u16>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct RangeReport {
+    node: u16,
+    start: u64,
+    end: u64,
+}
+
+/// The JSON report of an accepted configuration (see the CLI's docs for
+/// the schema).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    accepted: bool,
+    machine: MachineReport,
+    smp: SmpReport,
+    memory: MemoryReport,
+    warnings: Vec<String>,
+    info_numa: String,
+    nodes: Vec<NodeReport>,
+    cpus: Vec<CpuReport>,
+    distances: Option<Vec<Vec<u8>>>,
+    memdevs: Vec<Memdev>,
+    ranges: Vec<RangeReport>,
+}
+
+impl Report {
+    pub(crate) fn new(vm: &Vm) -> Report {
+        let t = vm.topology();
+        let layout = vm.layout();
+        let c = t.cpu_topology();
+        let n = t.nodes().len();
+        Report {
+            accepted: true,
+            machine: MachineReport {
+                machine_type: t.machine().name.clone(),
+                hmat: t.hmat_enabled(),
+            },
+            smp: SmpReport {
+                cpus: c.cpus,
+                maxcpus: c.max_cpus,
+                sockets: c.sockets,
+                dies: c.dies,
+                clusters: c.clusters,
+                cores: c.cores,
+                threads: c.threads,
+            },
+            memory: MemoryReport {
+                size: t.ram_size(),
+                slots: t.ram_slots(),
+                max_size: t.max_ram_size(),
+            },
+            warnings: t.warnings().iter().map(ToString::to_string).collect(),
+            info_numa: vm.info_numa(),
+            nodes: t
+                .nodes()
+                .iter()
+                .map(|node| NodeReport {
+                    id: node.id,
+                    cpus: t.node_cpus(node.id).collect(),
+                    size_bytes: layout.node_size(node.id),
+                    plugged_bytes: layout.node_plugged(node.id),
+                    memdev: node.memdev.clone(),
+                    initiator: node.initiator,
+                })
+                .collect(),
+            cpus: t
+                .cpus()
+                .iter()
+                .map(|cpu| CpuReport {
+                    cpu_index: cpu.slot.index,
+                    present: cpu.present,
+                    apic_id: cpu.slot.apic_id,
+                    socket_id: cpu.slot.socket_id,
+                    die_id: cpu.slot.die_id,
+                    core_id: cpu.slot.core_id,
+                    thread_id: cpu.slot.thread_id,
+                    node_id: cpu.node,
+                })
+                .collect(),
+            distances: t
+                .distances()
+                .map(|d| d.chunks(n.max(1)).map(<[u8]>::to_vec).collect()),
+            memdevs: vm.query_memdev(),
+            ranges: layout
+                .ranges()
+                .map(|(r, owner)| RangeReport {
+                    node: owner.node(),
+                    start: r.start(),
+                    end: r.end().unwrap_or(u64::MAX),
+                })
+                .collect(),
+        }
+    }
+
+    /// The report as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The JSON report of a rejected configuration.
+#[derive(Clone, Debug, Serialize)]
+pub struct Rejection {
+    accepted: bool,
+    error: String,
+    error_location: Option<String>,
+    warnings: Vec<String>,
+}
+
+impl Rejection {
+    /// The report of `error`, with the warnings QEMU printed before it.
+    pub fn new(error: &Error, warnings: Vec<String>) -> Rejection {
+        Rejection {
+            accepted: false,
+            error: error.to_string(),
+            error_location: error.location().map(ToString::to_string),
+            warnings,
+        }
+    }
+
+    /// The report as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
