@@ -331,6 +331,21 @@ struct QemuLine<'a, M: fmt::Display> {
     message: &'a M,
 }
 
+/// A message as QEMU prints it after the program name:
+/// `{location}: {message}`, with `warning: ` before the message for
+/// warnings. For the other vnuma crates' errors and warnings.
+pub fn qemu_line<'a, M: fmt::Display>(
+    location: Option<&'a Location>,
+    warning: bool,
+    message: &'a M,
+) -> impl fmt::Display + 'a {
+    QemuLine {
+        location,
+        warning,
+        message,
+    }
+}
+
 impl<M: fmt::Display> fmt::Display for QemuLine<'_, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(loc) = self.location {

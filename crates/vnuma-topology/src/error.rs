@@ -531,11 +531,7 @@ impl Error {
     /// `{location}: {message}` or `{message}`, as QEMU prints it after the
     /// program name.
     pub fn display_qemu(&self) -> impl fmt::Display + '_ {
-        Line {
-            location: self.location(),
-            warning: false,
-            message: &self.0.kind,
-        }
+        vnuma_options::error::qemu_line(self.location(), false, &self.0.kind)
     }
 }
 
@@ -548,24 +544,6 @@ impl From<vnuma_options::Error> for Error {
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Self {
         Error::new(kind)
-    }
-}
-
-struct Line<'a, M> {
-    location: Option<&'a Location>,
-    warning: bool,
-    message: &'a M,
-}
-
-impl<M: fmt::Display> fmt::Display for Line<'_, M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(loc) = self.location {
-            write!(f, "{loc}: ")?;
-        }
-        if self.warning {
-            f.write_str("warning: ")?;
-        }
-        write!(f, "{}", self.message)
     }
 }
 
@@ -691,11 +669,7 @@ impl Warning {
     /// `{location}: warning: {message}` as QEMU prints it after the
     /// program name.
     pub fn display_qemu(&self) -> impl fmt::Display + '_ {
-        Line {
-            location: self.location(),
-            warning: true,
-            message: &self.kind,
-        }
+        vnuma_options::error::qemu_line(self.location(), true, &self.kind)
     }
 }
 
