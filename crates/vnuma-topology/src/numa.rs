@@ -94,18 +94,6 @@ pub(crate) struct SlotMatch {
     pub(crate) thread_id: Option<i64>,
 }
 
-impl SlotMatch {
-    pub(crate) fn of_slot(slot: &CpuSlot) -> SlotMatch {
-        SlotMatch {
-            socket_id: Some(slot.socket_id.into()),
-            die_id: slot.die_id.map(i64::from),
-            cluster_id: None,
-            core_id: Some(slot.core_id.into()),
-            thread_id: Some(slot.thread_id.into()),
-        }
-    }
-}
-
 impl NumaState {
     pub(crate) fn new(hmat_enabled: bool, slots: usize) -> Self {
         NumaState {
@@ -176,12 +164,35 @@ impl NumaState {
         }
     }
 
+    /// Map the slot at `index` to `node`: what [`Self::set_cpu_node`] does
+    /// with a slot's own properties (on x86 they designate exactly that
+    /// slot), without scanning every slot.
+    pub(crate) fn set_slot_node(&mut self, index: usize, node: u16) -> Result<(), ErrorKind> {
+        if let Some(old) = self.slot_node[index] {
+            if old != node {
+                return Err(ErrorKind::CpuAlreadyAssigned { node: old });
+            }
+        }
+        self.slot_node[index] = Some(node);
+        if self.hmat_enabled {
+            let info = &mut self.nodes[usize::from(node)];
+            if info.initiator < NO_INITIATOR && info.initiator != node {
+                return Err(ErrorKind::CpuInitiatorNotItself {
+                    node,
+                    initiator: info.initiator,
+                });
+            }
+            info.has_cpu = true;
+            info.initiator = node;
+        }
+        Ok(())
+    }
+
     /// `-numa node` (spec §2.1). `memdev_size` resolves a backend name to
     /// its canonical id and size.
     pub(crate) fn node(
         &mut self,
         opts: &NumaNodeOptions,
-        slots: &[CpuSlot],
         max_cpus: u32,
         mem_supported: bool,
         memdev_size: impl Fn(&str) -> Option<(String, u64)>,
@@ -210,8 +221,7 @@ impl NumaState {
             if u32::from(cpu) >= max_cpus {
                 return Err(ErrorKind::CpuIndexTooLarge { cpu, max_cpus });
             }
-            let slot = &slots[usize::from(cpu)];
-            self.set_cpu_node(slots, &SlotMatch::of_slot(slot), n)?;
+            self.set_slot_node(usize::from(cpu), n)?;
         }
         self.have_memdevs |= opts.memdev.is_some();
         self.have_mem |= opts.mem.is_some();

@@ -22,7 +22,7 @@ use crate::cpu::{self, CpuSlot};
 use crate::error::{Error, ErrorKind, Warning, WarningKind};
 use crate::layout::{device_memory, RamSplit};
 use crate::machine::{Chipset, CpuIdScheme, DefaultCpuNode, MachineModel, RamLayout};
-use crate::numa::{NumaState, SlotMatch, NO_INITIATOR};
+use crate::numa::{NumaState, NO_INITIATOR};
 use crate::topology::{Cpu, Hmat, Node, Topology};
 
 /// How to resolve.
@@ -360,7 +360,7 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
         warnings.extend(parsed.warnings.iter().cloned().map(Warning::from));
         match &parsed.value {
             NumaOptions::Node(node) => {
-                numa.node(node, slots, max_cpus, model.numa_mem_supported, |name| {
+                numa.node(node, max_cpus, model.numa_mem_supported, |name| {
                     find_backend(backends, name).map(|b| (b.id.clone(), b.size))
                 })
                 .map_err(at)?;
@@ -407,7 +407,7 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
         && ((ram_slots != 0 && model.auto_enable_numa_with_memhp)
             || (max_ram_size > ram_size && model.auto_enable_numa_with_memdev))
     {
-        numa.node(&Default::default(), slots, max_cpus, true, |_| None)
+        numa.node(&Default::default(), max_cpus, true, |_| None)
             .map_err(Error::new)?;
         numa.nodes[0].mem = ram_size;
     }
@@ -458,7 +458,7 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
                 unmapped.push_str(&alloc::format!("CPU {i} [{}]", slot_props(slot)));
                 0
             };
-            numa.set_cpu_node(slots, &SlotMatch::of_slot(slot), node)?;
+            numa.set_slot_node(i, node)?;
         }
         // QEMU prints the partial-mapping warnings before it validates
         // the HMAT initiators.
