@@ -342,7 +342,21 @@ pub fn check_argv(args: &[String]) {
         Err(_) => return,
     };
     match resolve(&cl) {
-        Ok(t) => check_topology(&t, args),
+        Ok(t) => {
+            check_topology(&t, args);
+            // The JSON report parses and agrees with the topology.
+            let vm = vnuma::Vm::from_command_line(cl).expect("resolves as before");
+            let report: serde_json::Value =
+                serde_json::from_str(&vm.report().to_json()).expect("the JSON report parses");
+            assert_eq!(
+                report["nodes"].as_array().map(Vec::len),
+                Some(t.nodes().len())
+            );
+            assert_eq!(
+                report["cpus"].as_array().map(Vec::len),
+                Some(t.cpus().len())
+            );
+        }
         Err(e) => {
             // The error names an option that is on the command line.
             if let Some(loc) = e.location() {

@@ -23,8 +23,6 @@ pub(crate) struct NodeState {
     pub(crate) present: bool,
     pub(crate) mem: u64,
     pub(crate) memdev: Option<String>,
-    /// Distances to every node; 0 = not given.
-    pub(crate) distance: [u8; MAX_NODES as usize],
     pub(crate) initiator: u16,
     pub(crate) has_cpu: bool,
     /// bit 0: a non-zero latency targets this node; bit 1: a bandwidth.
@@ -37,7 +35,6 @@ impl Default for NodeState {
             present: false,
             mem: 0,
             memdev: None,
-            distance: [0; MAX_NODES as usize],
             initiator: NO_INITIATOR,
             has_cpu: false,
             lb_bits: 0,
@@ -75,6 +72,9 @@ pub(crate) struct NumaState {
     pub(crate) have_memdevs: bool,
     pub(crate) have_mem: bool,
     pub(crate) have_distance: bool,
+    /// `distance[src * 128 + dst]`, 0 = not given; allocated by the first
+    /// `-numa dist`.
+    pub(crate) distance: Vec<u8>,
     pub(crate) hmat_enabled: bool,
     /// `[hierarchy][data type]`.
     pub(crate) lb: [[Option<LbTable>; 6]; 4],
@@ -103,6 +103,7 @@ impl NumaState {
             have_memdevs: false,
             have_mem: false,
             have_distance: false,
+            distance: Vec::new(),
             hmat_enabled,
             lb: Default::default(),
             caches: BTreeMap::new(),
@@ -262,7 +263,10 @@ impl NumaState {
         if d.src == d.dst && d.val != 10 {
             return Err(ErrorKind::LocalDistance { node: d.src });
         }
-        self.nodes[usize::from(d.src)].distance[usize::from(d.dst)] = d.val;
+        if self.distance.is_empty() {
+            self.distance = vec![0; usize::from(MAX_NODES) * usize::from(MAX_NODES)];
+        }
+        self.distance[usize::from(d.src) * usize::from(MAX_NODES) + usize::from(d.dst)] = d.val;
         self.have_distance = true;
         Ok(())
     }
@@ -442,13 +446,21 @@ impl NumaState {
         Ok(())
     }
 
+    /// The distance from `a` to `b` as given (0: not given).
+    pub(crate) fn dist_at(&self, a: usize, b: usize) -> u8 {
+        self.distance
+            .get(a * usize::from(MAX_NODES) + b)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Distance validation and completion (spec §3.5).
     pub(crate) fn complete_distances(&mut self) -> Result<(), ErrorKind> {
         let n = self.num_nodes as usize;
         let mut asymmetric = false;
         for a in 0..n {
             for b in a..n {
-                let (ab, ba) = (self.nodes[a].distance[b], self.nodes[b].distance[a]);
+                let (ab, ba) = (self.dist_at(a, b), self.dist_at(b, a));
                 if ab == 0 && ba == 0 && a != b {
                     return Err(ErrorKind::DistanceMissing {
                         a: a as u16,
@@ -463,7 +475,7 @@ impl NumaState {
         if asymmetric {
             for a in 0..n {
                 for b in 0..n {
-                    if a != b && self.nodes[a].distance[b] == 0 {
+                    if a != b && self.dist_at(a, b) == 0 {
                         return Err(ErrorKind::AsymmetricDistanceMissing);
                     }
                 }
@@ -471,12 +483,9 @@ impl NumaState {
         }
         for a in 0..n {
             for b in 0..n {
-                if self.nodes[a].distance[b] == 0 {
-                    self.nodes[a].distance[b] = if a == b {
-                        10
-                    } else {
-                        self.nodes[b].distance[a]
-                    };
+                if self.dist_at(a, b) == 0 {
+                    let v = if a == b { 10 } else { self.dist_at(b, a) };
+                    self.distance[a * usize::from(MAX_NODES) + b] = v;
                 }
             }
         }

@@ -487,8 +487,8 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
         .collect();
     let distances = (n > 0 && numa.have_distance).then(|| {
         let mut d = Vec::with_capacity(n * n);
-        for a in &numa.nodes[..n] {
-            d.extend_from_slice(&a.distance[..n]);
+        for a in 0..n {
+            d.extend((0..n).map(|b| numa.dist_at(a, b)));
         }
         d
     });
