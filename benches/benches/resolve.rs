@@ -4,7 +4,9 @@
 //!
 //! Benchmark ids (paired by `cargo xtask bench`):
 //!
-//! * `resolve-128-nodes/{resolve,parse}`: the largest configuration q35
+//! * `resolve-128-nodes/{resolve,resolve-only,parse}`: parse + resolve,
+//!   resolve of an already parsed command line, and parse alone, of the
+//!   largest configuration q35
 //!   accepts: 288 CPUs, 128 nodes with backends, the full 128 × 128
 //!   distance matrix and HMAT (see `vnuma_benches::largest_argv`);
 //! * `resolve-q35/{resolve,parse}`: a typical 4-node VM.
@@ -34,6 +36,10 @@ fn bench_argv(c: &mut Criterion, name: &str, argv: &[String], flat: bool) {
             let cl = CommandLine::parse(black_box(argv)).expect("parses");
             vnuma_topology::resolve(&cl).expect("resolves")
         });
+    });
+    let parsed = CommandLine::parse(argv).expect("parses");
+    g.bench_function("resolve-only", |b| {
+        b.iter(|| vnuma_topology::resolve(black_box(&parsed)).expect("resolves"));
     });
     g.bench_function("parse", |b| {
         b.iter(|| CommandLine::parse(black_box(argv)).expect("parses"));
