@@ -1,0 +1,506 @@
+//! One allocated backend: the mapping, its file, QEMU's allocation
+//! sequence (spec §5.3).
+
+use std::fs::{File, OpenOptions};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::error::{Errno, Error, ErrorKind, HumanSize, Warning};
+use crate::os::{self, madv, mpol, MapRequest, Mapping, Prot};
+use crate::plan::{map_error, BackendPlan, Source};
+use crate::prealloc::{self, Progress, ThreadRule};
+use crate::report::Memdev;
+
+/// How to allocate: what QEMU does not let the user choose.
+pub struct AllocOptions<'a> {
+    pub(crate) thp: bool,
+    pub(crate) best_effort_bind: bool,
+    pub(crate) threads: ThreadRule,
+    pub(crate) cancel: Option<&'a AtomicBool>,
+    pub(crate) progress: Option<&'a mut dyn FnMut(Progress)>,
+    pub(crate) method: PreallocMethod,
+}
+
+impl std::fmt::Debug for AllocOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AllocOptions")
+            .field("thp", &self.thp)
+            .field("best_effort_bind", &self.best_effort_bind)
+            .field("threads", &self.threads)
+            .field("cancel", &self.cancel)
+            .field("progress", &self.progress.is_some())
+            .field("method", &self.method)
+            .finish()
+    }
+}
+
+/// How preallocation faults pages in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PreallocMethod {
+    /// `MADV_POPULATE_WRITE` where the kernel has it (Linux ≥ 5.14,
+    /// probed on every backend as QEMU does), else touching pages.
+    #[default]
+    Auto,
+    /// Touch one byte per page (read it, write it back), as on kernels
+    /// without `MADV_POPULATE_WRITE`. File-backed shared memory is
+    /// `fallocate`d first, hugetlb pools were checked when planning; see
+    /// the crate docs for the risk that remains.
+    Touch,
+}
+
+impl Default for AllocOptions<'_> {
+    fn default() -> Self {
+        AllocOptions {
+            thp: true,
+            best_effort_bind: false,
+            threads: ThreadRule::Qemu,
+            cancel: None,
+            progress: None,
+            method: PreallocMethod::Auto,
+        }
+    }
+}
+
+impl<'a> AllocOptions<'a> {
+    /// The defaults: transparent huge pages advised, binding failures are
+    /// errors, QEMU's thread rule, no progress, no cancellation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Advise transparent huge pages (`MADV_HUGEPAGE`) on anonymous and
+    /// shared-memory RAM (default on).
+    pub fn transparent_huge_pages(mut self, on: bool) -> Self {
+        self.thp = on;
+        self
+    }
+
+    /// For containers: where `mbind` is refused with `EPERM`, carry on
+    /// unbound and return a [`Warning::BindRefused`] instead of failing.
+    pub fn best_effort_bind(mut self, on: bool) -> Self {
+        self.best_effort_bind = on;
+        self
+    }
+
+    /// How many preallocation threads per backend (default: QEMU's rule).
+    pub fn prealloc_threads(mut self, rule: ThreadRule) -> Self {
+        self.threads = rule;
+        self
+    }
+
+    /// Stop preallocating when `flag` becomes true (checked between
+    /// chunks of at most 32 MiB); the allocation then fails with
+    /// [`ErrorKind::Cancelled`] and leaves nothing mapped.
+    pub fn cancel_flag(mut self, flag: &'a AtomicBool) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Call `f` with the bytes preallocated so far, from the calling
+    /// thread, as the work proceeds (after each chunk, or when woken by a
+    /// worker that finished one, at least every 50 ms while workers
+    /// run), never twice with the same figure, and with the total at the
+    /// end.
+    pub fn progress(mut self, f: &'a mut dyn FnMut(Progress)) -> Self {
+        self.progress = Some(f);
+        self
+    }
+
+    /// How pages are faulted in (default: [`PreallocMethod::Auto`]).
+    pub fn prealloc_method(mut self, method: PreallocMethod) -> Self {
+        self.method = method;
+        self
+    }
+}
+
+/// Removes a file vnuma created unless the allocation it belongs to
+/// succeeded.
+#[derive(Debug)]
+pub(crate) struct CreatedFile {
+    path: PathBuf,
+    keep: AtomicBool,
+}
+
+impl Drop for CreatedFile {
+    fn drop(&mut self) {
+        if !self.keep.load(Ordering::Relaxed) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// One memory backend with its memory mapped: the mapping is unmapped,
+/// and its file closed, when the value is dropped (after
+/// `MADV_REMOVE` with `discard-data=on`).
+#[derive(Debug)]
+pub struct HostMemoryBackend {
+    // Field order matters: the mapping goes before the file.
+    mapping: Mapping,
+    plan: BackendPlan,
+    file: Option<Arc<File>>,
+    created: Option<CreatedFile>,
+    preallocated: AtomicBool,
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A temporary file in `dir`, unlinked at once (QEMU's
+/// `qemu_back_mem.{name}.XXXXXX` and unlink).
+fn temp_file(dir: &Path, name: &str) -> Result<File, i32> {
+    let sanitized: String = name
+        .chars()
+        .map(|c| if c == '/' { '_' } else { c })
+        .collect();
+    let pid = std::process::id();
+    for _ in 0..100 {
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let p = dir.join(format!("vnuma_back_mem.{sanitized}.{pid:x}{n:x}{nanos:x}"));
+        match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&p)
+        {
+            Ok(f) => {
+                let _ = std::fs::remove_file(&p);
+                return Ok(f);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
+        }
+    }
+    Err(libc::EEXIST)
+}
+
+/// QEMU's `file_ram_open`: use an existing file, create a missing one, or
+/// a temporary file in a directory.
+fn open_mem_path(
+    path: &Path,
+    name: &str,
+    readonly: bool,
+) -> Result<(File, Option<CreatedFile>), i32> {
+    loop {
+        match OpenOptions::new().read(true).write(!readonly).open(path) {
+            Ok(f) => return Ok((f, None)),
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                if errno == libc::ENOENT {
+                    match OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .create_new(true)
+                        .mode(0o644)
+                        .open(path)
+                    {
+                        Ok(f) => {
+                            return Ok((
+                                f,
+                                Some(CreatedFile {
+                                    path: path.to_path_buf(),
+                                    keep: AtomicBool::new(false),
+                                }),
+                            ))
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                        Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
+                    }
+                } else if errno == libc::EISDIR {
+                    return temp_file(path, name).map(|f| (f, None));
+                } else if errno != libc::EINTR {
+                    return Err(errno);
+                }
+            }
+        }
+    }
+}
+
+impl HostMemoryBackend {
+    /// Allocate one backend: map it, apply `merge`, `dump` and the NUMA
+    /// policy, preallocate if asked (QEMU's order, spec §5.3). On error
+    /// nothing stays mapped and a file it created is removed.
+    pub fn allocate(
+        plan: &BackendPlan,
+        opts: AllocOptions<'_>,
+    ) -> Result<(HostMemoryBackend, Vec<Warning>), Error> {
+        let mut opts = opts;
+        let mut warnings = plan.warnings.clone();
+        let b = Self::map(plan, &opts, &mut warnings)?;
+        if plan.prealloc {
+            prealloc::run(&[&b], &mut opts, &mut warnings)?;
+        }
+        b.keep_file();
+        Ok((b, warnings))
+    }
+
+    /// Steps 1–5 of QEMU's sequence (everything but preallocation).
+    pub(crate) fn map(
+        plan: &BackendPlan,
+        opts: &AllocOptions<'_>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<HostMemoryBackend, Error> {
+        let id = plan.id.as_str();
+        let err = |kind| Error::at(id, kind);
+        let mut file = None;
+        let mut created = None;
+        let mut page_size = plan.page_size;
+        let len =
+            usize::try_from(plan.map_len).map_err(|_| map_error(id, &plan.source, libc::ENOMEM))?;
+        let align =
+            usize::try_from(plan.align).map_err(|_| map_error(id, &plan.source, libc::ENOMEM))?;
+        let mut prot = Prot::ReadWrite;
+        match &plan.source {
+            Source::Anonymous => {}
+            Source::File { path, readonly, .. } => {
+                let (f, c) = open_mem_path(path, id, *readonly).map_err(|e| {
+                    err(ErrorKind::OpenBackingStore {
+                        path: path.display().to_string(),
+                        errno: Errno(e),
+                    })
+                })?;
+                created = c;
+                // The file system decides the page size (a file may have
+                // changed since planning).
+                if let Ok(fs) = os::fstatfs(f.as_fd()) {
+                    if fs.is_hugetlbfs() {
+                        page_size = fs.block_size;
+                    }
+                }
+                if plan.map_len % page_size != 0 {
+                    return Err(err(ErrorKind::SizeNotPageMultiple {
+                        qom_type: plan.qom_type,
+                        page_size: HumanSize(page_size),
+                    }));
+                }
+                let file_len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                let rounded = plan
+                    .size
+                    .checked_next_multiple_of(os::page_size())
+                    .unwrap_or(u64::MAX);
+                if file_len > 0 && file_len < rounded {
+                    return Err(err(ErrorKind::BackingStoreSize {
+                        file_size: file_len,
+                        size: rounded,
+                    }));
+                }
+                if file_len == 0 {
+                    f.set_len(plan.map_len).map_err(|e| {
+                        err(ErrorKind::MapBackingStore {
+                            errno: Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+                        })
+                    })?;
+                }
+                if *readonly {
+                    prot = Prot::Read;
+                }
+                file = Some(f);
+            }
+            Source::Memfd { flags, seal, .. } => {
+                let fd = os::memfd_create("memory-backend-memfd", *flags).map_err(|e| {
+                    err(ErrorKind::MemfdCreate {
+                        flags: *flags,
+                        errno: Errno(e),
+                    })
+                })?;
+                let f = File::from(fd);
+                f.set_len(plan.map_len).map_err(|e| {
+                    err(ErrorKind::MemfdResize {
+                        size: plan.size,
+                        errno: Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+                    })
+                })?;
+                if *seal {
+                    let seals = libc::F_SEAL_GROW | libc::F_SEAL_SHRINK | libc::F_SEAL_SEAL;
+                    os::add_seals(f.as_fd(), seals).map_err(|e| {
+                        err(ErrorKind::MemfdSeal {
+                            seals: seals as u32,
+                            errno: Errno(e),
+                        })
+                    })?;
+                }
+                file = Some(f);
+            }
+        }
+        let mapping = Mapping::new(&MapRequest {
+            len,
+            align: align.max(usize::try_from(page_size).unwrap_or(4096)),
+            prot,
+            shared: plan.share,
+            noreserve: !plan.reserve,
+            fd: file.as_ref().map(|f| f.as_fd()),
+            offset: 0,
+        })
+        .map_err(|e| map_error(id, &plan.source, e))?;
+        let mut plan = plan.clone();
+        plan.page_size = page_size;
+        let b = HostMemoryBackend {
+            mapping,
+            plan,
+            file: file.map(Arc::new),
+            created,
+            preallocated: AtomicBool::new(false),
+        };
+        let plan = &b.plan;
+        // QEMU advises huge pages on every RAM block (errors ignored).
+        if opts.thp && plan.thp_candidate() {
+            let _ = b.mapping.madvise(0, len, madv::HUGEPAGE);
+        }
+        // madvise errors are ignored, as QEMU ignores them (KSM or
+        // core-dump filtering may be compiled out).
+        if plan.merge {
+            let _ = b.mapping.madvise(0, len, madv::MERGEABLE);
+        }
+        if !plan.dump {
+            let _ = b.mapping.madvise(0, len, madv::DONTDUMP);
+        }
+        if let Some(bind) = &plan.bind {
+            let flags = mpol::MF_STRICT | mpol::MF_MOVE;
+            let mut r = b.mapping.mbind(bind.mode, &bind.mask, bind.maxnode, flags);
+            if r == Err(libc::EINVAL) && bind.mode == mpol::PREFERRED_MANY {
+                // Linux < 5.15: prefer the first node only.
+                r = b
+                    .mapping
+                    .mbind(mpol::PREFERRED, &bind.mask, bind.maxnode, flags);
+                if r.is_ok() {
+                    warnings.push(Warning::PreferredManyUnavailable {
+                        backend: id.into(),
+                        node: plan.host_nodes.first().copied().unwrap_or(0),
+                    });
+                }
+            }
+            match r {
+                Ok(()) => {}
+                Err(libc::EPERM) if opts.best_effort_bind => {
+                    warnings.push(Warning::BindRefused {
+                        backend: id.into(),
+                        errno: Errno(libc::EPERM),
+                    });
+                }
+                Err(e) => return Err(err(ErrorKind::Bind { errno: Errno(e) })),
+            }
+        }
+        Ok(b)
+    }
+
+    /// Preallocate now (QEMU: setting `prealloc=on` on an allocated
+    /// backend), with QEMU's thread rule unless `opts` says otherwise.
+    pub fn prealloc(&self, opts: AllocOptions<'_>) -> Result<Vec<Warning>, Error> {
+        let mut opts = opts;
+        let mut warnings = Vec::new();
+        prealloc::run(&[self], &mut opts, &mut warnings)?;
+        Ok(warnings)
+    }
+
+    pub(crate) fn keep_file(&self) {
+        if let Some(c) = &self.created {
+            c.keep.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    pub(crate) fn file_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.file.as_ref().map(|f| f.as_fd())
+    }
+
+    pub(crate) fn mark_preallocated(&self) {
+        self.preallocated.store(true, Ordering::Relaxed);
+    }
+
+    /// The plan it was made from (with the page size the file system
+    /// reported).
+    pub fn plan(&self) -> &BackendPlan {
+        &self.plan
+    }
+
+    /// The object id.
+    pub fn id(&self) -> &str {
+        &self.plan.id
+    }
+
+    /// Host address of the first byte.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.mapping.as_ptr()
+    }
+
+    /// Bytes mapped.
+    pub fn len(&self) -> usize {
+        self.mapping.len()
+    }
+
+    /// Always false: a backend has at least one page.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The mapping's page size.
+    pub fn page_size(&self) -> u64 {
+        self.plan.page_size
+    }
+
+    /// The backing file (memfd or `mem-path`), for VMMs that share guest
+    /// memory with other processes (vhost-user).
+    pub fn file(&self) -> Option<&Arc<File>> {
+        self.file.as_ref()
+    }
+
+    /// The memfd's seals (`fcntl(F_GET_SEALS)`: `F_SEAL_*` bits), if it is
+    /// a file that supports sealing.
+    pub fn seals(&self) -> Option<i32> {
+        self.file_fd().and_then(|fd| os::get_seals(fd).ok())
+    }
+
+    /// Whether the whole backend was preallocated.
+    pub fn is_preallocated(&self) -> bool {
+        self.preallocated.load(Ordering::Relaxed)
+    }
+
+    /// Bytes now resident in memory (`mincore`).
+    pub fn resident_bytes(&self) -> Result<u64, Errno> {
+        self.mapping
+            .resident_pages()
+            .map(|p| (p as u64).saturating_mul(os::page_size()))
+            .map_err(Errno)
+    }
+
+    /// Copy `data` into the backend at `offset` (fails on a read-only
+    /// backend or out of range).
+    pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<(), Errno> {
+        let off = usize::try_from(offset).map_err(|_| Errno(libc::EINVAL))?;
+        self.mapping.write(off, data).map_err(Errno)
+    }
+
+    /// Copy bytes from the backend at `offset` into `buf`.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        let off = usize::try_from(offset).map_err(|_| Errno(libc::EINVAL))?;
+        self.mapping.read(off, buf).map_err(Errno)
+    }
+
+    /// Its `query-memdev` entry (`prealloc` is true once preallocated).
+    pub fn memdev(&self) -> Memdev {
+        let mut m = self.plan.memdev();
+        m.prealloc |= self.is_preallocated();
+        m
+    }
+}
+
+impl Drop for HostMemoryBackend {
+    fn drop(&mut self) {
+        if let Source::File {
+            discard_data: true, ..
+        } = self.plan.source
+        {
+            let _ = self.mapping.madvise(0, self.mapping.len(), madv::REMOVE);
+        }
+    }
+}

@@ -1,0 +1,667 @@
+//! Planning one backend: every property resolved, every check that can be
+//! made without mapping memory made. [`BackendPlan::new`] touches nothing
+//! on the host (it reads `/sys`, `/proc` through [`HostInfo`] and looks at
+//! `mem-path` with `stat`/`statfs`/`statvfs`).
+
+use std::path::{Path, PathBuf};
+
+use vnuma_options::{BackendKind, HostMemPolicy, MemoryBackendOptions};
+
+use crate::error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
+use crate::host::HostInfo;
+use crate::os::{self, mfd, mpol};
+use crate::report::Memdev;
+
+/// What a property takes when the backend object leaves it unset: values
+/// that come from the machine and `-smp`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Defaults {
+    /// `merge` (`-machine mem-merge`, default on).
+    pub merge: bool,
+    /// `dump` (`-machine dump-guest-core`, default on).
+    pub dump: bool,
+    /// `prealloc` (`-mem-prealloc` makes it on for every backend).
+    pub prealloc: bool,
+    /// `prealloc-threads`: the number of boot vCPUs (`-smp cpus`).
+    pub prealloc_threads: u32,
+}
+
+impl Default for Defaults {
+    /// QEMU's machine defaults with one vCPU.
+    fn default() -> Self {
+        Defaults {
+            merge: true,
+            dump: true,
+            prealloc: false,
+            prealloc_threads: 1,
+        }
+    }
+}
+
+/// How `mem-path` is used.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FileOpen {
+    /// An existing file of this many bytes (0: it is extended).
+    Existing {
+        /// Its size now.
+        len: u64,
+    },
+    /// A file that does not exist yet: created (and extended), removed
+    /// again if the guest's allocation fails.
+    Create,
+    /// A directory: a temporary file is created in it and unlinked at
+    /// once (as QEMU does for hugetlbfs mounts).
+    TempInDirectory,
+}
+
+/// Where a backend's memory comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Source {
+    /// Anonymous memory (`memory-backend-ram`).
+    Anonymous,
+    /// A file (`memory-backend-file`).
+    File {
+        /// `mem-path`.
+        path: PathBuf,
+        /// How it is opened.
+        open: FileOpen,
+        /// `readonly`.
+        readonly: bool,
+        /// `discard-data`.
+        discard_data: bool,
+        /// Whether the file system is hugetlbfs.
+        hugetlbfs: bool,
+    },
+    /// A memfd (`memory-backend-memfd`).
+    Memfd {
+        /// The `memfd_create` flags (as QEMU computes them).
+        flags: u32,
+        /// `hugetlb`.
+        hugetlb: bool,
+        /// `seal`: F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL.
+        seal: bool,
+    },
+}
+
+/// The `mbind` call a backend needs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct BindPlan {
+    pub(crate) mode: i32,
+    /// Node mask words (room for node 127 and the `maxnode + 1` bit).
+    pub(crate) mask: [u64; 3],
+    /// QEMU's `maxnode + 1` (one more than the highest node + 1, for the
+    /// kernel quirk that drops the last node).
+    pub(crate) maxnode: u64,
+}
+
+/// One backend, planned: properties resolved with their defaults, the page
+/// size found, the checks done. Nothing is mapped until
+/// [`crate::HostMemoryBackend::allocate`] (or
+/// [`crate::GuestRam::allocate`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendPlan {
+    pub(crate) id: String,
+    pub(crate) qom_type: &'static str,
+    pub(crate) size: u64,
+    pub(crate) map_len: u64,
+    pub(crate) page_size: u64,
+    pub(crate) align: u64,
+    pub(crate) share: bool,
+    pub(crate) reserve: bool,
+    pub(crate) merge: bool,
+    pub(crate) dump: bool,
+    pub(crate) prealloc: bool,
+    pub(crate) prealloc_threads: u32,
+    pub(crate) host_nodes: Vec<u16>,
+    pub(crate) policy: HostMemPolicy,
+    pub(crate) source: Source,
+    pub(crate) bind: Option<BindPlan>,
+    pub(crate) node_cpus: Vec<u32>,
+    pub(crate) online_cpus: Option<usize>,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+/// QEMU's `QEMU_VMALLOC_ALIGN` on x86-64: anonymous RAM starts on a 2 MiB
+/// boundary so that transparent huge pages can back it.
+const ANON_ALIGN: u64 = 2 << 20;
+
+fn round_up(v: u64, to: u64) -> Option<u64> {
+    v.checked_next_multiple_of(to)
+}
+
+impl BackendPlan {
+    /// Plan `opts` on `host`, with `defaults` for unset properties.
+    ///
+    /// Checks, in QEMU's order where QEMU has one: the property values
+    /// (`MemoryBackendOptions::validate`), `prealloc` against `reserve`,
+    /// the type's own rules (`mem-path` opened or creatable, backing
+    /// store size, `align`, page size and page multiples, `hugetlbsize`
+    /// and its pool), `policy` against `host-nodes`; then what QEMU finds
+    /// only while mapping or later: host nodes that do not exist, have no
+    /// memory or are not allowed, too few free huge pages, too little
+    /// room for a shared file that is preallocated, sizes the kernel's
+    /// overcommit rule refuses.
+    pub fn new(
+        opts: &MemoryBackendOptions,
+        defaults: &Defaults,
+        host: &HostInfo,
+    ) -> Result<BackendPlan, Error> {
+        let id = opts.id.as_str();
+        let err = |kind| Error::at(id, kind);
+        opts.validate().map_err(|e| err(ErrorKind::Property(e)))?;
+        let qom_type = opts.qom_type();
+        let is_memfd = matches!(opts.kind, BackendKind::Memfd(_));
+        let share = opts.share.unwrap_or(is_memfd);
+        let reserve = opts.reserve.unwrap_or(true);
+        let prealloc = opts.prealloc.unwrap_or(defaults.prealloc);
+        if prealloc && !reserve {
+            return Err(err(ErrorKind::PreallocWithoutReserve));
+        }
+        let host_page = host.page_size.max(1);
+        let mut warnings = Vec::new();
+        let host_nodes: Vec<u16> = opts.host_node_ids();
+        let policy = opts.policy.unwrap_or(HostMemPolicy::Default);
+
+        // The type's allocation rules.
+        let (source, page_size, map_len, align) = match &opts.kind {
+            BackendKind::Ram => {
+                let map_len = round_up(opts.size, host_page).ok_or_else(|| {
+                    err(ErrorKind::SetupGuestMemory {
+                        name: id.into(),
+                        errno: Errno(libc::ENOMEM),
+                    })
+                })?;
+                (Source::Anonymous, host_page, map_len, ANON_ALIGN)
+            }
+            BackendKind::File(f) => {
+                let readonly = f.readonly.unwrap_or(false);
+                let path = PathBuf::from(&f.mem_path);
+                let open_err = |errno: i32| {
+                    err(ErrorKind::OpenBackingStore {
+                        path: f.mem_path.clone(),
+                        errno: Errno(errno),
+                    })
+                };
+                let (open, fs_dir) = inspect_mem_path(&f.mem_path).map_err(open_err)?;
+                let fsinfo = os::statfs(&fs_dir).map_err(open_err)?;
+                let page_size = if fsinfo.is_hugetlbfs() {
+                    fsinfo.block_size
+                } else {
+                    host_page
+                };
+                let rounded = round_up(opts.size, host_page).ok_or_else(|| {
+                    err(ErrorKind::MapBackingStore {
+                        errno: Errno(libc::ENOMEM),
+                    })
+                })?;
+                if let FileOpen::Existing { len } = open {
+                    if len > 0 && len < rounded {
+                        return Err(err(ErrorKind::BackingStoreSize {
+                            file_size: len,
+                            size: rounded,
+                        }));
+                    }
+                }
+                let align = f.align.unwrap_or(0);
+                if align % page_size != 0 {
+                    return Err(err(ErrorKind::AlignNotPageMultiple { align, page_size }));
+                }
+                if align != 0 && !align.is_power_of_two() {
+                    return Err(err(ErrorKind::AlignNotPowerOfTwo { align }));
+                }
+                if rounded < page_size {
+                    return Err(err(ErrorKind::SizeBelowPageSize {
+                        size: rounded,
+                        page_size,
+                    }));
+                }
+                if opts.size % page_size != 0 {
+                    return Err(err(ErrorKind::SizeNotPageMultiple {
+                        qom_type,
+                        page_size: HumanSize(page_size),
+                    }));
+                }
+                let source = Source::File {
+                    path,
+                    open,
+                    readonly,
+                    discard_data: f.discard_data.unwrap_or(false),
+                    hugetlbfs: fsinfo.is_hugetlbfs(),
+                };
+                (source, page_size, opts.size, align.max(page_size))
+            }
+            BackendKind::Memfd(m) => {
+                let hugetlb = m.hugetlb.unwrap_or(false);
+                let seal = m.seal.unwrap_or(true);
+                let hsize = m.hugetlbsize.unwrap_or(0);
+                if hsize != 0 && !hsize.is_power_of_two() {
+                    return Err(err(ErrorKind::HugepageSizeNotPowerOfTwo));
+                }
+                let mut flags = mfd::CLOEXEC;
+                if seal {
+                    flags |= mfd::ALLOW_SEALING;
+                }
+                if hugetlb {
+                    flags |= mfd::HUGETLB;
+                }
+                if hsize != 0 {
+                    flags |= hsize.trailing_zeros() << mfd::HUGE_SHIFT;
+                }
+                let page_size = if hugetlb {
+                    let size = if hsize != 0 {
+                        hsize
+                    } else {
+                        host.default_hugepage_size.unwrap_or(0)
+                    };
+                    if size == 0 || host.hugepage_pool(size).is_none() {
+                        // What memfd_create answers without such a pool.
+                        return Err(err(ErrorKind::MemfdCreate {
+                            flags,
+                            errno: Errno(libc::ENODEV),
+                        }));
+                    }
+                    size
+                } else {
+                    host_page
+                };
+                if opts.size % page_size != 0 {
+                    return Err(err(ErrorKind::SizeNotPageMultiple {
+                        qom_type,
+                        page_size: HumanSize(page_size),
+                    }));
+                }
+                let align = if hugetlb { page_size } else { ANON_ALIGN };
+                (
+                    Source::Memfd {
+                        flags,
+                        hugetlb,
+                        seal,
+                    },
+                    page_size,
+                    opts.size,
+                    align,
+                )
+            }
+        };
+        if usize::try_from(map_len)
+            .ok()
+            .and_then(|l| l.checked_add(usize::try_from(align).ok()?))
+            .is_none_or(|t| t > isize::MAX as usize)
+        {
+            return Err(map_error(id, &source, libc::ENOMEM));
+        }
+
+        // The NUMA policy (QEMU checks it after mapping; nothing here
+        // depends on the mapping).
+        let bind = match (host_nodes.last(), policy) {
+            (Some(_), HostMemPolicy::Default) => {
+                return Err(err(ErrorKind::HostNodesWithDefaultPolicy))
+            }
+            (None, HostMemPolicy::Default) => None,
+            (None, policy) => return Err(err(ErrorKind::PolicyWithoutHostNodes { policy })),
+            (Some(&highest), policy) => {
+                let mut mask = [0u64; 3];
+                for &n in &host_nodes {
+                    mask[usize::from(n / 64)] |= 1 << (n % 64);
+                }
+                let mode = match policy {
+                    HostMemPolicy::Preferred if host_nodes.len() > 1 => mpol::PREFERRED_MANY,
+                    HostMemPolicy::Preferred => mpol::PREFERRED,
+                    HostMemPolicy::Bind => mpol::BIND,
+                    HostMemPolicy::Interleave => mpol::INTERLEAVE,
+                    HostMemPolicy::Default => mpol::DEFAULT,
+                };
+                Some(BindPlan {
+                    mode,
+                    mask,
+                    maxnode: u64::from(highest) + 2,
+                })
+            }
+        };
+        if bind.is_some() {
+            for &node in &host_nodes {
+                let problem = match host.node(node) {
+                    None => Some(HostNodeProblem::Missing),
+                    Some(n) if !n.has_memory => Some(HostNodeProblem::NoMemory),
+                    Some(_) => match &host.mems_allowed {
+                        Some(allowed) if !allowed.contains(&node) => {
+                            Some(HostNodeProblem::NotAllowed)
+                        }
+                        _ => None,
+                    },
+                };
+                if let Some(problem) = problem {
+                    return Err(err(ErrorKind::HostNode {
+                        backend: id.into(),
+                        node,
+                        problem,
+                    }));
+                }
+            }
+        }
+
+        // Resources.
+        let hugetlb = match &source {
+            Source::File { hugetlbfs, .. } => *hugetlbfs,
+            Source::Memfd { hugetlb, .. } => *hugetlb,
+            Source::Anonymous => false,
+        };
+        let readonly = matches!(source, Source::File { readonly: true, .. });
+        if hugetlb && (reserve || prealloc) {
+            check_hugepages(
+                id,
+                &source,
+                map_len,
+                page_size,
+                prealloc,
+                policy,
+                &host_nodes,
+                host,
+            )?;
+        }
+        if let Source::File {
+            path,
+            open,
+            hugetlbfs: false,
+            ..
+        } = &source
+        {
+            if share && !readonly {
+                let existing = match open {
+                    FileOpen::Existing { len } => (*len).min(map_len),
+                    _ => 0,
+                };
+                let needed = map_len - existing;
+                let dir = if matches!(open, FileOpen::TempInDirectory) {
+                    path.clone()
+                } else {
+                    parent_dir(path)
+                };
+                if let Ok(available) = os::statvfs_available(&dir) {
+                    if needed > available {
+                        let path = path.display().to_string();
+                        if prealloc {
+                            return Err(err(ErrorKind::NoRoom {
+                                backend: id.into(),
+                                path,
+                                needed,
+                                available,
+                            }));
+                        }
+                        warnings.push(Warning::MayRunOutOfRoom {
+                            backend: id.into(),
+                            path,
+                            needed,
+                            available,
+                        });
+                    }
+                }
+            }
+        }
+        // The kernel's accounting of private writable (and shared
+        // anonymous) memory.
+        let accountable = !hugetlb
+            && !readonly
+            && match &source {
+                Source::Anonymous => true,
+                Source::File { .. } | Source::Memfd { .. } => !share,
+            };
+        if accountable {
+            match host.overcommit_memory {
+                Some(2) if !reserve => return Err(err(ErrorKind::NoReserveUnsupported)),
+                Some(0) if reserve => {
+                    if let Some(limit) = host.commit_heuristic_limit {
+                        if map_len > limit {
+                            return Err(map_error(id, &source, libc::ENOMEM));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        let node_cpus = if bind.is_some() {
+            host.cpus_of(&host_nodes)
+        } else {
+            Vec::new()
+        };
+        Ok(BackendPlan {
+            id: id.into(),
+            qom_type,
+            size: opts.size,
+            map_len,
+            page_size,
+            align,
+            share,
+            reserve,
+            merge: opts.merge.unwrap_or(defaults.merge),
+            dump: opts.dump.unwrap_or(defaults.dump),
+            prealloc,
+            prealloc_threads: opts.prealloc_threads.unwrap_or(defaults.prealloc_threads),
+            host_nodes,
+            policy,
+            source,
+            bind,
+            node_cpus,
+            online_cpus: host.online_cpus,
+            warnings,
+        })
+    }
+
+    /// The object id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The QOM type (`memory-backend-ram`).
+    pub fn qom_type(&self) -> &'static str {
+        self.qom_type
+    }
+
+    /// `size` as given.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Bytes that will be mapped (`size` rounded up to the base page size
+    /// for `memory-backend-ram`, as QEMU does).
+    pub fn mapped_len(&self) -> u64 {
+        self.map_len
+    }
+
+    /// The page size of the mapping (the huge page size on hugetlbfs and
+    /// for hugetlb memfds).
+    pub fn page_size(&self) -> u64 {
+        self.page_size
+    }
+
+    /// `share`, with the type's default (on for memfd).
+    pub fn share(&self) -> bool {
+        self.share
+    }
+
+    /// `reserve`.
+    pub fn reserve(&self) -> bool {
+        self.reserve
+    }
+
+    /// `merge`, with the machine's default.
+    pub fn merge(&self) -> bool {
+        self.merge
+    }
+
+    /// `dump`, with the machine's default.
+    pub fn dump(&self) -> bool {
+        self.dump
+    }
+
+    /// `prealloc`, with `-mem-prealloc`'s default.
+    pub fn prealloc(&self) -> bool {
+        self.prealloc
+    }
+
+    /// `prealloc-threads`, with the vCPU count as default.
+    pub fn prealloc_threads(&self) -> u32 {
+        self.prealloc_threads
+    }
+
+    /// `host-nodes`, ascending.
+    pub fn host_nodes(&self) -> &[u16] {
+        &self.host_nodes
+    }
+
+    /// `policy`.
+    pub fn policy(&self) -> HostMemPolicy {
+        self.policy
+    }
+
+    /// Where the memory comes from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The CPUs of the bound host nodes, where preallocation threads run.
+    pub fn node_cpus(&self) -> &[u32] {
+        &self.node_cpus
+    }
+
+    /// Warnings found while planning.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// The `query-memdev` entry this backend will have.
+    pub fn memdev(&self) -> Memdev {
+        Memdev {
+            id: Some(self.id.clone()),
+            size: self.size,
+            merge: self.merge,
+            dump: self.dump,
+            prealloc: self.prealloc,
+            share: self.share,
+            reserve: Some(self.reserve),
+            host_nodes: self.host_nodes.clone(),
+            policy: self.policy,
+        }
+    }
+
+    /// Whether transparent huge pages can back it (anonymous or shared
+    /// memory that is not hugetlb).
+    pub(crate) fn thp_candidate(&self) -> bool {
+        match &self.source {
+            Source::Anonymous => true,
+            Source::Memfd { hugetlb, .. } => !hugetlb,
+            Source::File { .. } => false,
+        }
+    }
+}
+
+/// The mapping error QEMU gives for the backend's type.
+pub(crate) fn map_error(id: &str, source: &Source, errno: i32) -> Error {
+    let kind = match source {
+        Source::Anonymous => ErrorKind::SetupGuestMemory {
+            name: id.into(),
+            errno: Errno(errno),
+        },
+        _ => ErrorKind::MapBackingStore {
+            errno: Errno(errno),
+        },
+    };
+    Error::at(id, kind)
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// How `mem-path` will be opened, and the directory whose file system
+/// holds it; errors are the errno QEMU's open would see.
+fn inspect_mem_path(mem_path: &str) -> Result<(FileOpen, PathBuf), i32> {
+    let path = Path::new(mem_path);
+    match std::fs::metadata(path) {
+        Ok(md) if md.is_dir() => Ok((FileOpen::TempInDirectory, path.to_path_buf())),
+        Ok(md) => Ok((FileOpen::Existing { len: md.len() }, parent_dir(path))),
+        Err(e) => {
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            if errno != libc::ENOENT {
+                return Err(errno);
+            }
+            // open(O_CREAT) of a name ending in '/' fails with EISDIR.
+            if mem_path.ends_with('/') {
+                return Err(libc::EISDIR);
+            }
+            let dir = parent_dir(path);
+            match std::fs::metadata(&dir) {
+                Ok(md) if md.is_dir() => Ok((FileOpen::Create, dir)),
+                Ok(_) => Err(libc::ENOTDIR),
+                Err(e) => Err(e.raw_os_error().unwrap_or(libc::ENOENT)),
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_hugepages(
+    id: &str,
+    source: &Source,
+    map_len: u64,
+    page_size: u64,
+    prealloc: bool,
+    policy: HostMemPolicy,
+    host_nodes: &[u16],
+    host: &HostInfo,
+) -> Result<(), Error> {
+    let mut needed = map_len / page_size;
+    if let Source::File {
+        open: FileOpen::Existing { len },
+        ..
+    } = source
+    {
+        // Pages of an existing hugetlbfs file are already allocated (or
+        // reserved) up to its size.
+        needed = needed.saturating_sub(len / page_size);
+    }
+    if needed == 0 {
+        return Ok(());
+    }
+    let short = |available: u64, where_: String| {
+        Error::at(
+            id,
+            ErrorKind::HugePagesShort {
+                backend: id.into(),
+                page_size: HumanSize(page_size),
+                needed,
+                available,
+                where_,
+            },
+        )
+    };
+    let global = host.hugepage_pool(page_size).map_or(0, |p| p.available());
+    if global < needed {
+        return Err(short(global, "the host".into()));
+    }
+    if prealloc && policy == HostMemPolicy::Bind {
+        // Bound memory must come from the bound nodes' pools; without
+        // MADV_POPULATE_WRITE a shortfall there would be a SIGBUS.
+        let on_nodes: u64 = host_nodes
+            .iter()
+            .filter_map(|&n| host.node(n))
+            .filter_map(|n| n.hugepage_pools.iter().find(|p| p.page_size == page_size))
+            .map(|p| p.available())
+            .sum();
+        if on_nodes < needed {
+            let list = host_nodes
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            return Err(short(on_nodes, format!("host nodes {list}")));
+        }
+    }
+    Ok(())
+}
