@@ -11,7 +11,7 @@ use vnuma::{Error, Rejection, Vm};
 const HELP: &str = "\
 vnuma: check and explain a QEMU guest NUMA configuration
 
-usage: vnuma [--json] [QEMU-STYLE ARGS...]
+usage: vnuma [--json] [--allocate] [QEMU-STYLE ARGS...]
        vnuma --help | --version
 
 Reads the QEMU options that shape guest NUMA (-numa, -object memory-backend-*,
@@ -23,6 +23,9 @@ line works: options that do not concern NUMA are ignored.
 options:
   --json      one JSON object on stdout (accepted: the whole configuration;
               rejected: the error, its location and the warnings)
+  --allocate  also allocate the guest's RAM on this host as QEMU would
+              (backends, host-node binding, preallocation), report it, and
+              free it again
   --help      this text
   --version   the version
 
@@ -133,10 +136,12 @@ fn print_error(e: &Error) {
 
 fn main() -> ExitCode {
     let mut json = false;
+    let mut allocate = false;
     let mut qemu_args: Vec<String> = Vec::new();
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--json" => json = true,
+            "--allocate" => allocate = true,
             "--help" | "-h" => {
                 print!("{HELP}");
                 return ExitCode::SUCCESS;
@@ -156,6 +161,22 @@ fn main() -> ExitCode {
     };
     match parsed.and_then(Vm::from_command_line) {
         Ok(vm) => {
+            let allocation = if allocate {
+                let start = std::time::Instant::now();
+                match vm.allocate(vnuma::backend::AllocOptions::new()) {
+                    Ok(ram) => Some((ram, start.elapsed())),
+                    Err(e) => {
+                        if json {
+                            println!("{}", Rejection::new(&e, warnings).to_json());
+                        } else {
+                            print_error(&e);
+                        }
+                        return ExitCode::FAILURE;
+                    }
+                }
+            } else {
+                None
+            };
             if json {
                 println!("{}", vm.report().to_json());
             } else {
@@ -166,6 +187,22 @@ fn main() -> ExitCode {
                     }
                 }
                 print!("{}", text(&vm));
+                if let Some((ram, took)) = &allocation {
+                    for w in ram.warnings() {
+                        eprintln!("vnuma: warning: {w}");
+                    }
+                    let pre = ram
+                        .backends()
+                        .iter()
+                        .filter(|b| b.is_preallocated())
+                        .count();
+                    println!(
+                        "\nallocated {} in {} backend(s) in {:.3} s ({pre} preallocated)",
+                        human_size(ram.backends().iter().map(|b| b.len() as u128).sum()),
+                        ram.backends().len(),
+                        took.as_secs_f64()
+                    );
+                }
             }
             ExitCode::SUCCESS
         }

@@ -172,3 +172,44 @@ fn help_version_and_unknown_options() {
     assert_eq!(code, 1);
     assert_eq!(err, "vnuma: -frobnicate: invalid option\n");
 }
+
+#[test]
+fn allocate_on_this_host() {
+    let (code, out, err) = vnuma(&[
+        "--allocate",
+        "-m",
+        "16M",
+        "-object",
+        "memory-backend-ram,id=a,size=8M,prealloc=on",
+        "-object",
+        "memory-backend-ram,id=b,size=8M",
+        "-numa",
+        "node,memdev=a",
+        "-numa",
+        "node,memdev=b",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("\nallocated 16 MiB in 2 backend(s) in "),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with("(1 preallocated)"), "{out}");
+    if !std::path::Path::new("/sys/devices/system/node/node7").exists() {
+        let (code, _, err) = vnuma(&[
+            "--allocate",
+            "-m",
+            "8M",
+            "-object",
+            "memory-backend-ram,id=a,size=8M,host-nodes=7,policy=bind",
+            "-numa",
+            "node,memdev=a",
+        ]);
+        assert_eq!(code, 1);
+        assert!(
+            err.starts_with(
+                "vnuma: cannot bind memory to host NUMA nodes: host node 7 does not exist"
+            ),
+            "{err}"
+        );
+    }
+}

@@ -15,6 +15,9 @@ pub enum Error {
     /// Resolving the topology.
     #[error(transparent)]
     Topology(#[from] vnuma_topology::Error),
+    /// Placing memory on the host.
+    #[error(transparent)]
+    Backend(#[from] vnuma_backend::Error),
 }
 
 impl Error {
@@ -23,6 +26,7 @@ impl Error {
         match self {
             Error::Options(e) => e.location(),
             Error::Topology(e) => e.location(),
+            Error::Backend(_) => None,
         }
     }
 
@@ -35,6 +39,7 @@ impl Error {
                 vnuma_topology::ErrorKind::Options(e) => Some(e),
                 _ => None,
             },
+            Error::Backend(_) => None,
         };
         if let Some(e) = options_error.filter(|e| e.location().is_some()) {
             return Some(e.span());
@@ -45,7 +50,7 @@ impl Error {
         // (the one QEMU used).
         let key = match self {
             Error::Topology(e) => e.kind().key(),
-            Error::Options(_) => None,
+            Error::Options(_) | Error::Backend(_) => None,
         };
         let item = key.and_then(|key| {
             let opts = vnuma_options::grammar::parse_opts(arg, Some("type")).ok()?;
@@ -63,6 +68,7 @@ impl Error {
         match self {
             Error::Options(e) => e.hint(),
             Error::Topology(e) => e.hint(),
+            Error::Backend(_) => None,
         }
     }
 
@@ -79,6 +85,7 @@ impl fmt::Display for DisplayQemu<'_> {
         match self.0 {
             Error::Options(e) => e.display_qemu().fmt(f),
             Error::Topology(e) => e.display_qemu().fmt(f),
+            Error::Backend(e) => e.fmt(f),
         }
     }
 }

@@ -17,6 +17,7 @@
 //! | QEMU's option syntax, typed | [`vnuma-options`](options) |
 //! | an address → range index | [`vnuma-ranges`](ranges) |
 //! | validation, CPU slots, node memory, address → node | [`vnuma-topology`](topology) |
+//! | host memory for backends, mbind, preallocation | [`vnuma-backend`](backend) |
 //!
 //! ## Example
 //!
@@ -39,6 +40,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub use vnuma_backend as backend;
 pub use vnuma_options as options;
 pub use vnuma_ranges as ranges;
 pub use vnuma_topology as topology;
@@ -49,6 +51,9 @@ mod report;
 pub use error::Error;
 pub use report::{Memdev, Rejection, Report};
 
+use vnuma_backend::{
+    AllocOptions, BootRam, DefaultRam, Defaults, GuestRam, HostInfo, NodeRam, RamPlan, RamRequest,
+};
 use vnuma_options::CommandLine;
 use vnuma_topology::layout::MemoryLayout;
 use vnuma_topology::{Config, Topology};
@@ -124,5 +129,59 @@ impl Vm {
     /// The JSON report of an accepted configuration.
     pub fn report(&self) -> Report {
         Report::new(self)
+    }
+
+    /// What the backend crate needs to place this guest's RAM: every
+    /// backend, how boot RAM is made up (per-node backends, the machine
+    /// backend, or the machine's default RAM backend honouring
+    /// `-mem-path`), and the machine's property defaults.
+    pub fn ram_request(&self) -> RamRequest {
+        let t = &self.topology;
+        let boot = if t.uses_memdevs() {
+            BootRam::Nodes(
+                t.nodes()
+                    .iter()
+                    .map(|n| NodeRam {
+                        node: n.id,
+                        memdev: n.memdev.clone(),
+                    })
+                    .collect(),
+            )
+        } else if let Some(id) = t.memory_backend() {
+            BootRam::Backend(id.into())
+        } else {
+            let mut ram = DefaultRam::new(
+                t.machine()
+                    .default_ram_id
+                    .clone()
+                    .unwrap_or_else(|| "ram".into()),
+            );
+            ram.mem_path = t.mem_path().map(String::from);
+            BootRam::Default(ram)
+        };
+        RamRequest {
+            ram_size: t.ram_size(),
+            backends: t.backends().to_vec(),
+            boot,
+            defaults: Defaults {
+                merge: t.mem_merge(),
+                dump: t.dump_guest_core(),
+                prealloc: t.mem_prealloc(),
+                prealloc_threads: t.cpu_topology().cpus.max(1),
+            },
+        }
+    }
+
+    /// Check this guest's RAM against the host (nodes exist, huge pages
+    /// and file systems have room, sizes fit) without mapping anything.
+    pub fn plan_ram(&self, host: &HostInfo) -> Result<RamPlan, Error> {
+        Ok(RamPlan::new(&self.ram_request(), host)?)
+    }
+
+    /// Allocate, place and (where asked) preallocate this guest's RAM on
+    /// this host. A failure part-way leaves nothing mapped.
+    pub fn allocate(&self, opts: AllocOptions<'_>) -> Result<GuestRam, Error> {
+        let plan = self.plan_ram(&HostInfo::probe())?;
+        Ok(GuestRam::allocate(&plan, opts)?)
     }
 }
