@@ -6,6 +6,7 @@
 //! An oracle panics (which libFuzzer reports as a crash) when an invariant
 //! does not hold; it never panics on input the library rightly rejects.
 
+pub mod backend;
 pub mod options;
 pub mod pipeline;
 pub mod ranges;

@@ -87,3 +87,18 @@ fn ranges_seeded() {
         }
     }
 }
+
+#[test]
+fn backend_seeded() {
+    let mut rng = Rng::new(4);
+    let mut n = 0;
+    for _ in 0..200 {
+        let data = rng.bytes(32);
+        let mut u = Unstructured::new(&data);
+        if let Ok(input) = vnuma_fuzz::backend::Input::arbitrary(&mut u) {
+            vnuma_fuzz::backend::check(&input);
+            n += 1;
+        }
+    }
+    assert!(n > 100);
+}

@@ -10,7 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// The fuzz targets, and whether their seeds are raw-byte inputs.
-const TARGETS: &[(&str, bool)] = &[("options", true), ("pipeline", false), ("ranges", false)];
+const TARGETS: &[(&str, bool)] = &[
+    ("options", true),
+    ("pipeline", false),
+    ("ranges", false),
+    ("backend", false),
+];
 
 /// Seconds each target runs in `smoke`.
 const SMOKE_SECONDS: u64 = 20;

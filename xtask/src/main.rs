@@ -6,9 +6,13 @@
 //!   each vnuma figure against its baseline and target (see `bench.rs`).
 //! * `fuzz run <target> [--time S] | smoke | list`: the cargo-fuzz targets
 //!   in `fuzz/` (see `fuzz.rs`).
+//! * `qemu-diff [--corpus FILE] [--update] [--only ID,...] [--generate N
+//!   --seed S]`: every case through QEMU 7.2 and vnuma, disagreements
+//!   reported (see `qemu_diff.rs`).
 
 mod bench;
 mod fuzz;
+mod qemu_diff;
 
 use std::process::{Command, ExitCode};
 
@@ -80,8 +84,9 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
+        Some("qemu-diff") => qemu_diff::main(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask ci\n       cargo xtask bench [--quick] [--save NAME] [--compare NAME]\n       cargo xtask fuzz run <target> [--time S] | smoke | list");
+            eprintln!("usage: cargo xtask ci\n       cargo xtask bench [--quick] [--save NAME] [--compare NAME]\n       cargo xtask fuzz run <target> [--time S] | smoke | list\n       cargo xtask qemu-diff [--corpus FILE] [--update] [--only ID,...] [--generate N --seed S]");
             ExitCode::FAILURE
         }
     }

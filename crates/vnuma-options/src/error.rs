@@ -209,6 +209,18 @@ pub enum ErrorKind {
         /// The refused value.
         value: String,
     },
+    /// `prealloc=on` with `reserve=off`.
+    #[error("'prealloc=on' and 'reserve=off' are incompatible")]
+    PreallocWithoutReserve,
+    /// `host-nodes` with the `default` policy.
+    #[error("host-nodes must be empty for policy default, or you should explicitly specify a policy other than default")]
+    HostNodesWithDefaultPolicy,
+    /// A policy other than `default` without `host-nodes`.
+    #[error("host-nodes must be set for policy {policy}")]
+    PolicyWithoutHostNodes {
+        /// The policy.
+        policy: crate::HostMemPolicy,
+    },
     /// A `host-nodes` element of 128 or more.
     #[error("Invalid host-nodes value: {value}")]
     HostNodesValue {

@@ -376,9 +376,9 @@ impl MemoryBackendOptions {
     /// The property checks QEMU's setters make when the object is created
     /// (after the machine options, before `-numa`): `size` and
     /// `prealloc-threads` must not be 0, `hugetlbsize` must not be 0,
-    /// every host node must be below 128. Host-dependent rules (policy
-    /// without nodes, prealloc with reserve off, ...) are the backend
-    /// crate's.
+    /// every host node must be below 128, `prealloc=on` needs
+    /// `reserve=on`. See also [`MemoryBackendOptions::check_policy`];
+    /// host-dependent rules are the backend crate's.
     pub fn validate(&self) -> Result<(), Error> {
         let zero = |property: &str| {
             Error::new(
@@ -405,6 +405,12 @@ impl MemoryBackendOptions {
                 Span::default(),
             ));
         }
+        if self.prealloc == Some(true) && self.reserve == Some(false) {
+            return Err(Error::new(
+                ErrorKind::PreallocWithoutReserve,
+                Span::default(),
+            ));
+        }
         if let BackendKind::Memfd(m) = &self.kind {
             if m.hugetlbsize == Some(0) {
                 return Err(Error::new(
@@ -418,6 +424,20 @@ impl MemoryBackendOptions {
             }
         }
         Ok(())
+    }
+
+    /// The rule QEMU applies between `policy` and `host-nodes` when it
+    /// completes the backend (after mapping it; nothing here depends on the
+    /// host): nodes need a policy other than `default`, and a policy other
+    /// than `default` needs nodes.
+    pub fn check_policy(&self) -> Result<(), Error> {
+        let policy = self.policy.unwrap_or(HostMemPolicy::Default);
+        let kind = match (self.host_nodes.is_empty(), policy) {
+            (false, HostMemPolicy::Default) => ErrorKind::HostNodesWithDefaultPolicy,
+            (true, HostMemPolicy::Default) | (false, _) => return Ok(()),
+            (true, policy) => ErrorKind::PolicyWithoutHostNodes { policy },
+        };
+        Err(Error::new(kind, Span::default()))
     }
 
     /// The host nodes as a sorted, de-duplicated list.

@@ -94,6 +94,14 @@ pub(crate) fn find_backend<'a>(
     backends: &'a [MemoryBackendOptions],
     name: &str,
 ) -> Option<&'a MemoryBackendOptions> {
+    // QOM's partial-path lookup: an empty name matches any backend, so
+    // it resolves when there is exactly one.
+    if name.is_empty() {
+        return match backends {
+            [only] => Some(only),
+            _ => None,
+        };
+    }
     let id = name
         .strip_prefix("/objects/")
         .or_else(|| name.strip_prefix("objects/"))
@@ -198,6 +206,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     let backends: Vec<MemoryBackendOptions> = cl.memory_backends().cloned().collect();
     for b in &backends {
         b.validate()?;
+        b.check_policy()?;
     }
 
     // 5. -machine memory-backend.
@@ -277,16 +286,25 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     // Board init: the RAM split and the hotplug window.
     let mut topology = topology;
     let split = RamSplit::for_topology(&topology);
-    if let Some(w) = split_warning(&topology, &split) {
+    if let Some(w) = split_warning(&topology) {
         topology.warnings.push(Warning::new(w, None));
     }
     device_memory(&topology, &split)?;
     Ok(topology)
 }
 
+/// q35's split before `max-ram-below-4g` is applied.
+fn q35_initial_lowmem(ram: u64) -> u64 {
+    if ram >= 0xb000_0000 {
+        0x8000_0000
+    } else {
+        0xb000_0000
+    }
+}
+
 /// The performance warnings QEMU prints when `max-ram-below-4g` is not
 /// GiB-aligned and RAM is large.
-fn split_warning(t: &Topology, split: &RamSplit) -> Option<WarningKind> {
+fn split_warning(t: &Topology) -> Option<WarningKind> {
     let max = t.max_ram_below_4g().filter(|&m| m != 0)?;
     match t.machine().ram_layout {
         RamLayout::X86 {
@@ -296,11 +314,13 @@ fn split_warning(t: &Topology, split: &RamSplit) -> Option<WarningKind> {
         } if t.ram_size() >= max && max % (1 << 30) != 0 => {
             Some(WarningKind::I440fxLowmemAlign { value: max })
         }
+        // QEMU's q35 code subtracts without a sign: RAM below the limit
+        // wraps and warns too.
         RamLayout::X86 {
             chipset: Chipset::Q35,
             ..
-        } if split.below_4g == max
-            && t.ram_size().saturating_sub(max) > max
+        } if q35_initial_lowmem(t.ram_size()) > max
+            && t.ram_size().wrapping_sub(max) > max
             && max % (1 << 30) != 0 =>
         {
             Some(WarningKind::Q35LowmemAlign {

@@ -217,3 +217,46 @@ fn generic_machine_model() {
         "Invalid SMP CPUs 17. The max CPUs supported by machine 'my-board' is 16"
     );
 }
+
+/// Found by `cargo xtask qemu-diff`: cases the corpus tests did not reach.
+#[test]
+fn found_by_the_differential_runner() {
+    // An empty memdev name resolves to the only backend (QOM partial path).
+    let t = run("-m 512M -object memory-backend-ram,id=m0,size=512M -numa node,memdev=").unwrap();
+    assert_eq!(t.nodes()[0].memdev.as_deref(), Some("m0"));
+    assert_eq!(
+        run(&format!("{MEM2} -numa node,memdev=")).unwrap_err(),
+        "-numa node,memdev=: memdev= is ambiguous"
+    );
+    // Backends are completed (policy against host nodes) before -numa.
+    assert_eq!(
+        run("-m 8M -object memory-backend-ram,id=m0,size=8M,host-nodes=0 -numa node,nodeid=x").unwrap_err(),
+        "host-nodes must be empty for policy default, or you should explicitly specify a policy other than default"
+    );
+    assert_eq!(
+        run("-m 8M -object memory-backend-ram,id=m0,size=8M,policy=bind").unwrap_err(),
+        "host-nodes must be set for policy bind"
+    );
+    assert_eq!(
+        run("-m 8M -object memory-backend-ram,id=m0,size=8M,prealloc=on,reserve=off").unwrap_err(),
+        "'prealloc=on' and 'reserve=off' are incompatible"
+    );
+    // q35 warns when max-ram-below-4g is not GiB-aligned even for RAM
+    // below it (QEMU's unsigned subtraction wraps).
+    let t = run("-M pc-q35-5.0 -smp 3 -m 128 -machine max-ram-below-4g=1536M").unwrap();
+    assert_eq!(
+        t.warnings()[0].to_string(),
+        "There is possibly poor performance as the ram size  (0x8000000) is more then twice the size of max-ram-below-4g (1610612736) and max-ram-below-4g is not a multiple of 1G."
+    );
+    assert!(run("-M q35 -m 2G -machine max-ram-below-4g=1536M")
+        .unwrap()
+        .warnings()
+        .is_empty());
+    assert_eq!(
+        run("-M q35 -m 4G -machine max-ram-below-4g=1536M")
+            .unwrap()
+            .warnings()
+            .len(),
+        1
+    );
+}

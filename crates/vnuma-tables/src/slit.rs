@@ -1,0 +1,89 @@
+//! SLIT, the System Locality Information Table: the node distance matrix.
+
+use alloc::vec::Vec;
+
+use vnuma_topology::Topology;
+
+use crate::acpi::{self, Oem, TableHeader};
+use crate::bytes::{Bytes, Put};
+use crate::Error;
+
+/// The signature.
+pub const SIGNATURE: &str = "SLIT";
+/// The revision QEMU writes.
+pub const REVISION: u8 = 1;
+
+/// The SLIT body: `count × count` distances, row-major.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Slit {
+    /// Number of localities (nodes).
+    pub count: u64,
+    /// `matrix[i * count + j]` is the distance from `i` to `j`.
+    pub matrix: Vec<u8>,
+}
+
+impl Slit {
+    /// The SLIT of a topology: `None` unless distances were given
+    /// (`-numa dist`), as QEMU builds it only then.
+    pub fn from_topology(t: &Topology) -> Option<Slit> {
+        let matrix = t.distances()?;
+        Some(Slit {
+            count: t.nodes().len() as u64,
+            matrix: matrix.to_vec(),
+        })
+    }
+
+    /// The distance from `a` to `b`.
+    pub fn distance(&self, a: u64, b: u64) -> Option<u8> {
+        if a >= self.count || b >= self.count {
+            return None;
+        }
+        let i = a.checked_mul(self.count)?.checked_add(b)?;
+        self.matrix.get(usize::try_from(i).ok()?).copied()
+    }
+
+    fn check_shape(&self) -> Result<(), Error> {
+        let ok = self
+            .count
+            .checked_mul(self.count)
+            .is_some_and(|n| n == self.matrix.len() as u64);
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::SlitShape {
+                count: self.count,
+                len: self.matrix.len(),
+            })
+        }
+    }
+
+    /// Encode the whole table with a header and checksum.
+    pub fn to_bytes(&self, oem: &Oem) -> Result<Vec<u8>, Error> {
+        self.check_shape()?;
+        let mut body = Vec::with_capacity(8 + self.matrix.len());
+        body.put_u64(self.count);
+        body.extend_from_slice(&self.matrix);
+        acpi::encode(SIGNATURE, REVISION, oem, &body)
+    }
+
+    /// Parse a whole SLIT (header included). The checksum is not checked.
+    pub fn parse(bytes: &[u8]) -> Result<(TableHeader, Slit), Error> {
+        let (header, body) = acpi::open(SIGNATURE, bytes)?;
+        let count = Bytes(body).u64(0).ok_or(Error::Truncated {
+            table: SIGNATURE,
+            offset: acpi::HEADER_LEN,
+            need: 8,
+            have: body.len(),
+        })?;
+        let slit = Slit {
+            count,
+            matrix: body[8..].to_vec(),
+        };
+        slit.check_shape().map_err(|_| Error::Structure {
+            table: SIGNATURE,
+            offset: acpi::HEADER_LEN,
+            what: "the matrix is not count x count bytes",
+        })?;
+        Ok((header, slit))
+    }
+}

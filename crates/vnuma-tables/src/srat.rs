@@ -1,0 +1,454 @@
+//! SRAT, the System Resource Affinity Table: which proximity domain (NUMA
+//! node) each CPU and each memory range belongs to.
+//!
+//! [`Srat`] is the table as data. [`Srat::from_topology`] builds it the way
+//! QEMU 7.2 does, [`Srat::to_bytes`] encodes it and [`Srat::parse`] reads
+//! it back.
+
+use alloc::vec::Vec;
+
+use vnuma_topology::layout::{MemoryLayout, Owner};
+use vnuma_topology::Topology;
+
+use crate::acpi::{self, Oem, TableHeader};
+use crate::bytes::{Bytes, Put};
+use crate::options::{MemoryStyle, ProcessorEntries, TableOptions};
+use crate::Error;
+
+/// The signature.
+pub const SIGNATURE: &str = "SRAT";
+/// The revision QEMU writes (1, although ACPI 6 defines 3).
+pub const REVISION: u8 = 1;
+
+/// Memory affinity flag: the entry is in use.
+pub const MEM_ENABLED: u32 = 1;
+/// Memory affinity flag: the range may be hot-plugged.
+pub const MEM_HOTPLUGGABLE: u32 = 2;
+/// Memory affinity flag: the range is non-volatile.
+pub const MEM_NON_VOLATILE: u32 = 4;
+/// Processor affinity flag: the entry is in use.
+pub const CPU_ENABLED: u32 = 1;
+
+/// The `[640 KiB, 1 MiB)` window QEMU leaves out of SRAT.
+const HOLE_640K_START: u64 = 640 << 10;
+const HOLE_640K_END: u64 = 1 << 20;
+
+/// Processor Local APIC/SAPIC affinity (type 0, 16 bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct LocalApicAffinity {
+    /// Proximity domain (bits 7:0 and 31:8 are stored apart).
+    pub proximity: u32,
+    /// Local APIC id.
+    pub apic_id: u8,
+    /// Flags ([`CPU_ENABLED`]).
+    pub flags: u32,
+    /// Local SAPIC EID.
+    pub sapic_eid: u8,
+    /// Clock domain.
+    pub clock_domain: u32,
+}
+
+/// Memory affinity (type 1, 40 bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MemoryAffinity {
+    /// Proximity domain.
+    pub proximity: u32,
+    /// Base address.
+    pub base: u64,
+    /// Length in bytes.
+    pub length: u64,
+    /// Flags ([`MEM_ENABLED`], [`MEM_HOTPLUGGABLE`], [`MEM_NON_VOLATILE`]).
+    pub flags: u32,
+}
+
+/// Processor Local x2APIC affinity (type 2, 24 bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct X2ApicAffinity {
+    /// Proximity domain.
+    pub proximity: u32,
+    /// x2APIC id.
+    pub x2apic_id: u32,
+    /// Flags ([`CPU_ENABLED`]).
+    pub flags: u32,
+    /// Clock domain.
+    pub clock_domain: u32,
+}
+
+/// GICC affinity (type 3, 18 bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct GiccAffinity {
+    /// Proximity domain.
+    pub proximity: u32,
+    /// ACPI processor UID.
+    pub uid: u32,
+    /// Flags ([`CPU_ENABLED`]).
+    pub flags: u32,
+    /// Clock domain.
+    pub clock_domain: u32,
+}
+
+/// One SRAT structure.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SratEntry {
+    /// Type 0.
+    LocalApic(LocalApicAffinity),
+    /// Type 1.
+    Memory(MemoryAffinity),
+    /// Type 2.
+    X2Apic(X2ApicAffinity),
+    /// Type 3.
+    Gicc(GiccAffinity),
+    /// Any other type, kept as bytes.
+    Other {
+        /// Structure type.
+        kind: u8,
+        /// The bytes after the type and length bytes.
+        body: Vec<u8>,
+    },
+}
+
+impl SratEntry {
+    /// The proximity domain, for the known types.
+    pub fn proximity(&self) -> Option<u32> {
+        match self {
+            SratEntry::LocalApic(e) => Some(e.proximity),
+            SratEntry::Memory(e) => Some(e.proximity),
+            SratEntry::X2Apic(e) => Some(e.proximity),
+            SratEntry::Gicc(e) => Some(e.proximity),
+            SratEntry::Other { .. } => None,
+        }
+    }
+}
+
+/// The SRAT body: its structures in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Srat {
+    /// The structures.
+    pub entries: Vec<SratEntry>,
+}
+
+impl Srat {
+    /// The SRAT of a topology and its memory layout.
+    ///
+    /// CPUs: one entry per possible CPU slot, in slot order, with the
+    /// slot's node (node 0 when NUMA is off). Memory: see [`MemoryStyle`].
+    /// A topology without NUMA is described as one node 0 holding all RAM
+    /// (QEMU builds no SRAT then; [`crate::build`] returns `None`).
+    pub fn from_topology(t: &Topology, layout: &MemoryLayout, opts: &TableOptions) -> Srat {
+        let mut entries = Vec::with_capacity(t.cpus().len() + t.nodes().len() * 3 + 3);
+        for cpu in t.cpus() {
+            let proximity = u32::from(cpu.node.unwrap_or(0));
+            let arch = cpu.slot.apic_id;
+            entries.push(match opts.processors {
+                ProcessorEntries::Apic => match u8::try_from(arch) {
+                    Ok(apic_id) if apic_id < 255 => SratEntry::LocalApic(LocalApicAffinity {
+                        proximity,
+                        apic_id,
+                        flags: CPU_ENABLED,
+                        ..LocalApicAffinity::default()
+                    }),
+                    _ => SratEntry::X2Apic(X2ApicAffinity {
+                        proximity,
+                        x2apic_id: arch,
+                        flags: CPU_ENABLED,
+                        clock_domain: 0,
+                    }),
+                },
+                ProcessorEntries::Gicc => SratEntry::Gicc(GiccAffinity {
+                    proximity,
+                    uid: cpu.slot.index,
+                    flags: CPU_ENABLED,
+                    clock_domain: 0,
+                }),
+            });
+        }
+        let sizes: Vec<u64> = if t.nodes().is_empty() {
+            alloc::vec![t.ram_size()]
+        } else {
+            t.nodes().iter().map(|n| n.mem).collect()
+        };
+        match opts.memory_style(t) {
+            MemoryStyle::Layout => layout_memory(layout, sizes.len(), &mut entries),
+            _ => qemu_memory(layout, &sizes, &mut entries),
+        }
+        if let Some(window) = layout.device_memory() {
+            let last = u32::try_from(sizes.len().saturating_sub(1)).unwrap_or(u32::MAX);
+            entries.push(memory(
+                window.start(),
+                u64::try_from(window.size()).unwrap_or(u64::MAX),
+                last,
+                MEM_HOTPLUGGABLE | MEM_ENABLED,
+            ));
+        }
+        Srat { entries }
+    }
+
+    /// The processor entries as (arch id, proximity domain, flags): APIC
+    /// or x2APIC id, or GICC processor UID.
+    pub fn processors(&self) -> impl Iterator<Item = (u32, u32, u32)> + '_ {
+        self.entries.iter().filter_map(|e| match e {
+            SratEntry::LocalApic(c) => Some((u32::from(c.apic_id), c.proximity, c.flags)),
+            SratEntry::X2Apic(c) => Some((c.x2apic_id, c.proximity, c.flags)),
+            SratEntry::Gicc(c) => Some((c.uid, c.proximity, c.flags)),
+            _ => None,
+        })
+    }
+
+    /// The memory affinity entries, padding included.
+    pub fn memory(&self) -> impl Iterator<Item = &MemoryAffinity> + '_ {
+        self.entries.iter().filter_map(|e| match e {
+            SratEntry::Memory(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    /// Encode the body.
+    pub fn body(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(12 + self.entries.len() * 40);
+        b.put_u32(1); // "table revision", reserved as 1
+        b.put_u64(0);
+        for e in &self.entries {
+            match e {
+                SratEntry::LocalApic(c) => {
+                    b.put_u8(0);
+                    b.put_u8(16);
+                    b.put_u8(c.proximity as u8);
+                    b.put_u8(c.apic_id);
+                    b.put_u32(c.flags);
+                    b.put_u8(c.sapic_eid);
+                    b.extend_from_slice(&c.proximity.to_le_bytes()[1..]);
+                    b.put_u32(c.clock_domain);
+                }
+                SratEntry::Memory(m) => put_memory(&mut b, m),
+                SratEntry::X2Apic(c) => {
+                    b.put_u8(2);
+                    b.put_u8(24);
+                    b.put_u16(0);
+                    b.put_u32(c.proximity);
+                    b.put_u32(c.x2apic_id);
+                    b.put_u32(c.flags);
+                    b.put_u32(c.clock_domain);
+                    b.put_u32(0);
+                }
+                SratEntry::Gicc(c) => {
+                    b.put_u8(3);
+                    b.put_u8(18);
+                    b.put_u32(c.proximity);
+                    b.put_u32(c.uid);
+                    b.put_u32(c.flags);
+                    b.put_u32(c.clock_domain);
+                }
+                SratEntry::Other { kind, body } => {
+                    b.put_u8(*kind);
+                    // A length that does not fit is clamped; `to_bytes`
+                    // rejects such entries first.
+                    b.put_u8(u8::try_from(body.len() + 2).unwrap_or(u8::MAX));
+                    b.extend_from_slice(body);
+                }
+            }
+        }
+        b
+    }
+
+    /// Encode the whole table with a header and checksum.
+    pub fn to_bytes(&self, oem: &Oem) -> Result<Vec<u8>, Error> {
+        if self
+            .entries
+            .iter()
+            .any(|e| matches!(e, SratEntry::Other { body, .. } if body.len() > 253))
+        {
+            return Err(Error::TooManyEntries {
+                table: SIGNATURE,
+                what: "a structure of unknown type",
+            });
+        }
+        acpi::encode(SIGNATURE, REVISION, oem, &self.body())
+    }
+
+    /// Parse a whole SRAT (header included). The checksum is not checked
+    /// (see [`acpi::checksum_valid`]).
+    pub fn parse(bytes: &[u8]) -> Result<(TableHeader, Srat), Error> {
+        let (header, body) = acpi::open(SIGNATURE, bytes)?;
+        let base = acpi::HEADER_LEN;
+        if body.len() < 12 {
+            return Err(Error::Truncated {
+                table: SIGNATURE,
+                offset: base,
+                need: 12,
+                have: body.len(),
+            });
+        }
+        let mut entries = Vec::new();
+        let mut off = 12;
+        while off < body.len() {
+            let b = Bytes(&body[off..]);
+            let at = base + off;
+            let (Some(kind), Some(len)) = (b.u8(0), b.u8(1)) else {
+                return Err(Error::Truncated {
+                    table: SIGNATURE,
+                    offset: at,
+                    need: 2,
+                    have: body.len() - off,
+                });
+            };
+            let len = usize::from(len);
+            if len < 2 {
+                return Err(Error::Structure {
+                    table: SIGNATURE,
+                    offset: at,
+                    what: "length below 2",
+                });
+            }
+            let Some(s) = b.slice(0, len) else {
+                return Err(Error::Truncated {
+                    table: SIGNATURE,
+                    offset: at,
+                    need: len,
+                    have: body.len() - off,
+                });
+            };
+            let s = Bytes(s);
+            let want = match kind {
+                0 => 16,
+                1 => 40,
+                2 => 24,
+                3 => 18,
+                _ => len,
+            };
+            if len != want {
+                return Err(Error::Structure {
+                    table: SIGNATURE,
+                    offset: at,
+                    what: "wrong length for its type",
+                });
+            }
+            // In bounds: `s` has exactly the length of its type.
+            let u32_at = |i| s.u32(i).unwrap_or(0);
+            entries.push(match kind {
+                0 => {
+                    let hi = s.array::<3>(9).unwrap_or([0; 3]);
+                    SratEntry::LocalApic(LocalApicAffinity {
+                        proximity: u32::from_le_bytes([s.u8(2).unwrap_or(0), hi[0], hi[1], hi[2]]),
+                        apic_id: s.u8(3).unwrap_or(0),
+                        flags: u32_at(4),
+                        sapic_eid: s.u8(8).unwrap_or(0),
+                        clock_domain: u32_at(12),
+                    })
+                }
+                1 => SratEntry::Memory(MemoryAffinity {
+                    proximity: u32_at(2),
+                    base: s.u64(8).unwrap_or(0),
+                    length: s.u64(16).unwrap_or(0),
+                    flags: u32_at(28),
+                }),
+                2 => SratEntry::X2Apic(X2ApicAffinity {
+                    proximity: u32_at(4),
+                    x2apic_id: u32_at(8),
+                    flags: u32_at(12),
+                    clock_domain: u32_at(16),
+                }),
+                3 => SratEntry::Gicc(GiccAffinity {
+                    proximity: u32_at(2),
+                    uid: u32_at(6),
+                    flags: u32_at(10),
+                    clock_domain: u32_at(14),
+                }),
+                _ => SratEntry::Other {
+                    kind,
+                    body: s.0[2..].to_vec(),
+                },
+            });
+            off += len;
+        }
+        Ok((header, Srat { entries }))
+    }
+}
+
+fn memory(base: u64, length: u64, proximity: u32, flags: u32) -> SratEntry {
+    SratEntry::Memory(MemoryAffinity {
+        proximity,
+        base,
+        length,
+        flags,
+    })
+}
+
+fn put_memory(b: &mut Vec<u8>, m: &MemoryAffinity) {
+    b.put_u8(1);
+    b.put_u8(40);
+    b.put_u32(m.proximity);
+    b.put_u16(0);
+    b.put_u64(m.base);
+    b.put_u64(m.length);
+    b.put_u32(0);
+    b.put_u32(m.flags);
+    b.put_u64(0);
+}
+
+/// QEMU 7.2's `build_srat` memory walk (hw/i386/acpi-build.c), with its
+/// unsigned wrap-around arithmetic, then the padding entries.
+fn qemu_memory(layout: &MemoryLayout, sizes: &[u64], entries: &mut Vec<SratEntry>) {
+    let split = layout.split();
+    let below_4g = split.below_4g;
+    let above_4g_start = split.above_4g_start;
+    let first = entries.len();
+    let mut next_base = 0u64;
+    for (node, &node_mem) in sizes.iter().enumerate() {
+        let node = node as u32;
+        let mut mem_base = next_base;
+        let mut mem_len = node_mem;
+        next_base = mem_base.wrapping_add(mem_len);
+
+        if mem_base <= HOLE_640K_START && next_base > HOLE_640K_START {
+            mem_len = mem_len.wrapping_sub(next_base - HOLE_640K_START);
+            if mem_len > 0 {
+                entries.push(memory(mem_base, mem_len, node, MEM_ENABLED));
+            }
+            // A node ending inside the window: the next one starts at 1 MiB.
+            if next_base <= HOLE_640K_END {
+                next_base = HOLE_640K_END;
+                continue;
+            }
+            mem_base = HOLE_640K_END;
+            mem_len = next_base - HOLE_640K_END;
+        }
+
+        if mem_base <= below_4g && next_base > below_4g {
+            mem_len = mem_len.wrapping_sub(next_base - below_4g);
+            if mem_len > 0 {
+                entries.push(memory(mem_base, mem_len, node, MEM_ENABLED));
+            }
+            mem_base = above_4g_start;
+            mem_len = next_base - below_4g;
+            next_base = mem_base.wrapping_add(mem_len);
+        }
+
+        if mem_len > 0 {
+            entries.push(memory(mem_base, mem_len, node, MEM_ENABLED));
+        }
+    }
+    let mut slots = entries.len() - first;
+    while slots < sizes.len() + 2 {
+        entries.push(memory(0, 0, 0, 0));
+        slots += 1;
+    }
+}
+
+/// Boot RAM straight from the layout: nodes in id order, ranges in address
+/// order.
+fn layout_memory(layout: &MemoryLayout, nodes: usize, entries: &mut Vec<SratEntry>) {
+    let mut boot: Vec<(u16, u64, u64)> = layout
+        .ranges()
+        .filter_map(|(r, o)| match o {
+            Owner::Boot(n) => Some((n, r.start(), u64::try_from(r.size()).unwrap_or(u64::MAX))),
+            Owner::Dimm(_) => None,
+        })
+        .collect();
+    // Stable: address order is kept within a node.
+    boot.sort_by_key(|&(n, _, _)| n);
+    for (n, base, len) in boot {
+        if usize::from(n) < nodes.max(1) {
+            entries.push(memory(base, len, u32::from(n), MEM_ENABLED));
+        }
+    }
+}
