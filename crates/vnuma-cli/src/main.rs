@@ -11,7 +11,7 @@ use vnuma::{Error, Rejection, Vm};
 const HELP: &str = "\
 vnuma: check and explain a QEMU guest NUMA configuration
 
-usage: vnuma [--json] [--allocate] [QEMU-STYLE ARGS...]
+usage: vnuma [--json] [--allocate] [--acpi-dir DIR] [--dtb FILE] [QEMU-STYLE ARGS...]
        vnuma --help | --version
 
 Reads the QEMU options that shape guest NUMA (-numa, -object memory-backend-*,
@@ -26,6 +26,10 @@ options:
   --allocate  also allocate the guest's RAM on this host as QEMU would
               (backends, host-node binding, preallocation), report it, and
               free it again
+  --acpi-dir DIR
+              write the ACPI tables QEMU 7.2 would build for the guest
+              (SRAT.dat, and SLIT.dat / HMAT.dat when it builds them) to DIR
+  --dtb FILE  write a device-tree blob with the guest's NUMA nodes
   --help      this text
   --version   the version
 
@@ -134,12 +138,48 @@ fn print_error(e: &Error) {
     }
 }
 
+/// `--acpi-dir` and `--dtb`.
+fn write_outputs(
+    vm: &Vm,
+    acpi_dir: Option<&std::path::Path>,
+    dtb: Option<&std::path::Path>,
+) -> Result<(), String> {
+    if let Some(dir) = acpi_dir {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if let Some(tables) = vm.acpi_tables().map_err(|e| e.to_string())? {
+            for (signature, bytes) in tables.iter() {
+                let path = dir.join(format!("{signature}.dat"));
+                std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+    }
+    if let Some(path) = dtb {
+        let blob = vm.dtb().map_err(|e| e.to_string())?;
+        std::fs::write(path, blob).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let mut json = false;
     let mut allocate = false;
+    let mut acpi_dir: Option<std::path::PathBuf> = None;
+    let mut dtb: Option<std::path::PathBuf> = None;
     let mut qemu_args: Vec<String> = Vec::new();
-    for arg in std::env::args().skip(1) {
+    let mut argv = std::env::args().skip(1);
+    while let Some(arg) = argv.next() {
         match arg.as_str() {
+            "--acpi-dir" | "--dtb" => {
+                let Some(path) = argv.next() else {
+                    eprintln!("vnuma: {arg} needs a path (see vnuma --help)");
+                    return ExitCode::from(2);
+                };
+                if arg == "--dtb" {
+                    dtb = Some(path.into());
+                } else {
+                    acpi_dir = Some(path.into());
+                }
+            }
             "--json" => json = true,
             "--allocate" => allocate = true,
             "--help" | "-h" => {
@@ -177,6 +217,10 @@ fn main() -> ExitCode {
             } else {
                 None
             };
+            if let Err(e) = write_outputs(&vm, acpi_dir.as_deref(), dtb.as_deref()) {
+                eprintln!("vnuma: {e}");
+                return ExitCode::FAILURE;
+            }
             if json {
                 println!("{}", vm.report().to_json());
             } else {

@@ -213,3 +213,32 @@ fn allocate_on_this_host() {
         );
     }
 }
+
+#[test]
+fn acpi_dir_and_dtb() {
+    let dir = std::env::temp_dir().join(format!("vnuma-cli-test-{}", std::process::id()));
+    let dtb = dir.join("numa.dtb");
+    let mut args = vec![
+        "--acpi-dir",
+        dir.to_str().unwrap(),
+        "--dtb",
+        dtb.to_str().unwrap(),
+    ];
+    args.extend_from_slice(TWO_NODES);
+    let (code, _, err) = vnuma(&args);
+    assert_eq!(code, 0, "{err}");
+    let srat = std::fs::read(dir.join("SRAT.dat")).unwrap();
+    let slit = std::fs::read(dir.join("SLIT.dat")).unwrap();
+    assert_eq!(&srat[..4], b"SRAT");
+    assert_eq!(
+        srat.iter().fold(0u8, |a, b| a.wrapping_add(*b)),
+        0,
+        "checksum filled in"
+    );
+    // SLIT: header, count 2, then 10 21 21 10.
+    assert_eq!(&slit[36..], [2, 0, 0, 0, 0, 0, 0, 0, 10, 21, 21, 10]);
+    assert!(!dir.join("HMAT.dat").exists(), "no HMAT without hmat=on");
+    let blob = std::fs::read(&dtb).unwrap();
+    assert_eq!(&blob[..4], [0xd0, 0x0d, 0xfe, 0xed], "FDT magic");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -18,6 +18,9 @@ pub enum Error {
     /// Placing memory on the host.
     #[error(transparent)]
     Backend(#[from] vnuma_backend::Error),
+    /// Building tables.
+    #[error(transparent)]
+    Tables(#[from] vnuma_tables::Error),
 }
 
 impl Error {
@@ -26,7 +29,7 @@ impl Error {
         match self {
             Error::Options(e) => e.location(),
             Error::Topology(e) => e.location(),
-            Error::Backend(_) => None,
+            Error::Backend(_) | Error::Tables(_) => None,
         }
     }
 
@@ -39,7 +42,7 @@ impl Error {
                 vnuma_topology::ErrorKind::Options(e) => Some(e),
                 _ => None,
             },
-            Error::Backend(_) => None,
+            Error::Backend(_) | Error::Tables(_) => None,
         };
         if let Some(e) = options_error.filter(|e| e.location().is_some()) {
             return Some(e.span());
@@ -50,7 +53,7 @@ impl Error {
         // (the one QEMU used).
         let key = match self {
             Error::Topology(e) => e.kind().key(),
-            Error::Options(_) | Error::Backend(_) => None,
+            Error::Options(_) | Error::Backend(_) | Error::Tables(_) => None,
         };
         let item = key.and_then(|key| {
             let opts = vnuma_options::grammar::parse_opts(arg, Some("type")).ok()?;
@@ -68,7 +71,7 @@ impl Error {
         match self {
             Error::Options(e) => e.hint(),
             Error::Topology(e) => e.hint(),
-            Error::Backend(_) => None,
+            Error::Backend(_) | Error::Tables(_) => None,
         }
     }
 
@@ -86,6 +89,7 @@ impl fmt::Display for DisplayQemu<'_> {
             Error::Options(e) => e.display_qemu().fmt(f),
             Error::Topology(e) => e.display_qemu().fmt(f),
             Error::Backend(e) => e.fmt(f),
+            Error::Tables(e) => e.fmt(f),
         }
     }
 }

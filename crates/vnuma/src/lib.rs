@@ -18,6 +18,7 @@
 //! | an address → range index | [`vnuma-ranges`](ranges) |
 //! | validation, CPU slots, node memory, address → node | [`vnuma-topology`](topology) |
 //! | host memory for backends, mbind, preallocation | [`vnuma-backend`](backend) |
+//! | ACPI SRAT/SLIT/HMAT bytes, device-tree NUMA | [`vnuma-tables`](tables) |
 //!
 //! ## Example
 //!
@@ -43,6 +44,7 @@
 pub use vnuma_backend as backend;
 pub use vnuma_options as options;
 pub use vnuma_ranges as ranges;
+pub use vnuma_tables as tables;
 pub use vnuma_topology as topology;
 
 mod error;
@@ -129,6 +131,45 @@ impl Vm {
     /// The JSON report of an accepted configuration.
     pub fn report(&self) -> Report {
         Report::new(self)
+    }
+
+    /// The ACPI table options QEMU would use for this machine: its OEM
+    /// ids, or `-machine x-oem-id=`/`x-oem-table-id=`.
+    pub fn table_options(&self) -> vnuma_tables::TableOptions {
+        let mut oem = vnuma_tables::acpi::Oem::default();
+        if let Ok(machine) = self.command_line.machine() {
+            let prop = |k: &str| {
+                machine
+                    .ignored
+                    .iter()
+                    .rev()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.clone())
+            };
+            if let Some(id) = prop("x-oem-id") {
+                oem.oem_id = vnuma_tables::acpi::Oem::with_ids(&id, "").oem_id;
+            }
+            if let Some(id) = prop("x-oem-table-id") {
+                oem.oem_table_id = vnuma_tables::acpi::Oem::with_ids("", &id).oem_table_id;
+            }
+        }
+        vnuma_tables::TableOptions::with_oem(oem)
+    }
+
+    /// The SRAT, SLIT and HMAT QEMU 7.2 would build for this guest, with
+    /// checksums; `None` without NUMA.
+    pub fn acpi_tables(&self) -> Result<Option<vnuma_tables::NumaTables>, Error> {
+        Ok(vnuma_tables::build(
+            &self.topology,
+            &self.layout,
+            &self.table_options(),
+        )?)
+    }
+
+    /// A device-tree blob with the guest's NUMA nodes (`numa-node-id` on
+    /// CPUs and memory, a distance map when distances were given).
+    pub fn dtb(&self) -> Result<Vec<u8>, Error> {
+        Ok(vnuma_tables::fdt::numa_dtb(&self.topology, &self.layout)?)
     }
 
     /// What the backend crate needs to place this guest's RAM: every
