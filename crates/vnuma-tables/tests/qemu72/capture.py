@@ -37,8 +37,11 @@ import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROG = "qemu-system-x86_64"
-BASE_ARGS = ["-S", "-nodefaults", "-display", "none", "-accel", "tcg",
+BASE_ARGS = ["-S", "-nodefaults", "-display", "none",
              "-qtest", "stdio", "-qtest-log", "/dev/null"]
+# Cases whose id starts with "kvm-" run under KVM (/dev/kvm needed): TCG
+# refuses APIC ids of 255 and more, so x2APIC entries need KVM.
+KVM_PREFIX = "kvm-"
 TIMEOUT = 60.0
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 WANTED = ("SRAT", "SLIT", "HMAT")
@@ -88,10 +91,11 @@ class QtestError(Exception):
 class Qtest:
     """A qtest session on QEMU's stdio."""
 
-    def __init__(self, qemu, args):
+    def __init__(self, qemu, args, accel="tcg"):
         env = dict(os.environ, LC_ALL="C")
         self.proc = subprocess.Popen(
-            [qemu] + BASE_ARGS + args, stdin=subprocess.PIPE,
+            [qemu] + BASE_ARGS + ["-accel", accel] + args,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             cwd="/tmp", env=env)
         self.stderr = []
@@ -220,7 +224,7 @@ def read_tables_io(q, size):
 
 
 def capture(qemu, cid, args):
-    q = Qtest(qemu, args)
+    q = Qtest(qemu, args, "kvm" if cid.startswith(KVM_PREFIX) else "tcg")
     try:
         dma = q.has_dma()
         files = read_files(q, dma)
