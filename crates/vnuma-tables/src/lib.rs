@@ -58,9 +58,8 @@
 //! for the firmware's linker/loader, this crate computes it. The header is
 //! QEMU's (OEM id `BOCHS `, OEM table id `BXPC    `, revisions 1, creator
 //! `BXPC`); [`acpi::Oem::with_ids`] gives `-machine x-oem-id=,x-oem-table-id=`.
-//! x2APIC entries (APIC ids of 255 and more) cannot be captured from QEMU
-//! under TCG; they follow the ACPI layout QEMU writes and are checked with
-//! `iasl`.
+//! x2APIC entries (APIC ids of 255 and more) are checked against QEMU's
+//! bytes captured under KVM (TCG refuses such APIC ids) and with `iasl`.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
