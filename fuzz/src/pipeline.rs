@@ -9,7 +9,7 @@
 use arbitrary::Arbitrary;
 use vnuma_options::CommandLine;
 use vnuma_topology::layout::{MemoryLayout, LOW_WINDOW};
-use vnuma_topology::{resolve, Topology};
+use vnuma_topology::Topology;
 
 const MACHINES: &[&str] = &[
     "pc",
@@ -258,7 +258,7 @@ impl Input {
 }
 
 /// Check a resolved topology and its layout.
-pub fn check_topology(t: &Topology, args: &[String]) {
+pub fn check_topology(t: &Topology, layout: &MemoryLayout, args: &[String]) {
     let nodes = t.nodes().len();
     // Every possible CPU slot belongs to exactly one node (none without NUMA).
     for c in t.cpus() {
@@ -292,7 +292,6 @@ pub fn check_topology(t: &Topology, args: &[String]) {
     }
     // The layout covers exactly the RAM (less the 640K-1M window on x86)
     // and node_of agrees with a linear scan.
-    let layout = MemoryLayout::new(t);
     let ranges: Vec<_> = layout.ranges().collect();
     let total: u128 = ranges.iter().map(|(r, _)| r.size()).sum();
     let split = layout.split();
@@ -341,21 +340,40 @@ pub fn check_argv(args: &[String]) {
         Ok(cl) => cl,
         Err(_) => return,
     };
-    match resolve(&cl) {
-        Ok(t) => {
-            check_topology(&t, args);
-            // The JSON report parses and agrees with the topology.
-            let vm = vnuma::Vm::from_command_line(cl).expect("resolves as before");
-            let report: serde_json::Value =
-                serde_json::from_str(&vm.report().to_json()).expect("the JSON report parses");
-            assert_eq!(
-                report["nodes"].as_array().map(Vec::len),
-                Some(t.nodes().len())
-            );
-            assert_eq!(
-                report["cpus"].as_array().map(Vec::len),
-                Some(t.cpus().len())
-            );
+    match vnuma::Vm::from_command_line(cl) {
+        Ok(vm) => {
+            let t = vm.topology();
+            check_topology(t, vm.layout(), args);
+            // The JSON report is valid JSON.
+            serde_json::from_str::<serde::de::IgnoredAny>(&vm.report().to_json())
+                .expect("the JSON report parses");
+            // The ACPI tables parse back to the same nodes, CPUs, ranges
+            // and distances.
+            let tables = vm
+                .acpi_tables()
+                .expect("tables build for a resolved topology");
+            if let Some(tables) = tables {
+                let info = vnuma::tables::info::NumaInfo::from_tables(
+                    &tables.srat,
+                    tables.slit.as_deref(),
+                    tables.hmat.as_deref(),
+                )
+                .expect("emitted tables parse");
+                if let Err(e) =
+                    vnuma::tables::info::verify(t, vm.layout(), &vm.table_options(), &info)
+                {
+                    panic!("{args:?}: tables disagree with the topology: {e}");
+                }
+                for (_, bytes) in tables.iter() {
+                    assert_eq!(
+                        bytes.iter().fold(0u8, |a, b| a.wrapping_add(*b)),
+                        0,
+                        "checksum"
+                    );
+                }
+            } else {
+                assert!(!t.numa_enabled());
+            }
         }
         Err(e) => {
             // The error names an option that is on the command line.
