@@ -3,9 +3,11 @@
 //!
 //! They live in a library (not in the benchmark files) so that
 //! `cargo test` checks them: every command line resolves, every range set
-//! is disjoint, every query address is inside a range. The benchmarks
-//! (`benches/lookup.rs`, `benches/resolve.rs`) only time them, and
-//! `cargo xtask bench` pairs each vnuma figure with its baseline.
+//! is disjoint, every query address is inside a range, the largest
+//! configuration's tables build. The benchmarks (`benches/lookup.rs`,
+//! `benches/resolve.rs`, `benches/tables.rs`) and the end-to-end helper
+//! (`examples/e2e.rs`) only time them, and `cargo xtask bench` pairs each
+//! vnuma figure with its baseline.
 //!
 //! Everything here is deterministic: query addresses come from a seeded
 //! xorshift generator, so two runs measure the same work.
@@ -333,6 +335,25 @@ fn describe(argv: &[String], e: &dyn std::fmt::Display) -> String {
     s
 }
 
+/// Size of the backend the preallocation comparisons fill.
+pub const PREALLOC_SIZE: u64 = 2 * GIB;
+
+/// One 2 GiB `memory-backend-ram` as the machine's RAM, preallocated
+/// (`prealloc=on`) or not, as argv: the configuration `cargo xtask bench`
+/// gives QEMU and vnuma to compare their preallocation end to end.
+pub fn prealloc_argv(prealloc: bool) -> Vec<String> {
+    let prealloc = if prealloc { "on" } else { "off" };
+    [
+        "-m".to_owned(),
+        "2G".to_owned(),
+        "-object".to_owned(),
+        format!("memory-backend-ram,id=m,size=2G,prealloc={prealloc}"),
+        "-machine".to_owned(),
+        "memory-backend=m".to_owned(),
+    ]
+    .into()
+}
+
 /// The memory layout of the typical 4-node VM.
 pub fn typical_layout() -> MemoryLayout {
     MemoryLayout::new(&resolve_or_panic(&typical_argv()))
@@ -361,6 +382,32 @@ mod tests {
         for node in 0..128u16 {
             let cpus = t.node_cpus(node).count();
             assert!((2..=3).contains(&cpus), "node {node}: {cpus} CPUs");
+        }
+    }
+
+    #[test]
+    fn largest_configuration_has_tables() {
+        let t = resolve_or_panic(&largest_argv());
+        let layout = MemoryLayout::new(&t);
+        let tables = vnuma_tables::build(&t, &layout, &vnuma_tables::TableOptions::default())
+            .expect("builds")
+            .expect("NUMA is on");
+        let names: Vec<&str> = tables.iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["SRAT", "SLIT", "HMAT"]);
+        // SLIT: header, locality count, one byte per pair of nodes.
+        assert_eq!(tables.slit.as_ref().unwrap().len(), 36 + 8 + 128 * 128);
+        assert!(tables.srat.len() > 128 * 40, "a memory affinity per node");
+    }
+
+    #[test]
+    fn prealloc_configuration_plans() {
+        for prealloc in [false, true] {
+            let vm = vnuma::Vm::from_args(prealloc_argv(prealloc)).expect("resolves");
+            assert_eq!(vm.topology().ram_size(), PREALLOC_SIZE);
+            let ram = vm.ram_request();
+            assert_eq!(ram.backends.len(), 1);
+            assert_eq!(ram.backends[0].size, PREALLOC_SIZE);
+            assert_eq!(ram.backends[0].prealloc, Some(prealloc));
         }
     }
 

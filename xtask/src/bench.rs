@@ -1,12 +1,23 @@
 //! `cargo xtask bench [--quick] [--save NAME] [--compare NAME]`: run the
-//! criterion benchmarks of `vnuma-benches`, pair each vnuma figure with
-//! its baseline, and report them against the project's targets.
+//! benchmarks, pair each vnuma figure with its baseline, and report them
+//! against the project's targets.
 //!
-//! * Runs `cargo bench -p vnuma-benches` (with `--quick`: short warm-up
-//!   and measurement, few samples, so every benchmark runs once, briefly).
+//! * Runs the criterion benchmarks: `cargo bench -p vnuma-benches`
+//!   (lookups, resolution, ACPI tables) and `cargo bench -p vnuma-backend
+//!   --bench prealloc` (preallocation against a raw `MADV_POPULATE_WRITE`).
+//!   With `--quick`, the first gets a short warm-up and measurement and few
+//!   samples; the second, whose group fixes its own sampling, runs in
+//!   criterion's `--quick` mode (a few iterations, until they agree).
 //! * Reads criterion's estimates (`<target>/criterion/<group>/<bench>/new/
-//!   estimates.json`, the mean, divided by the benchmark's element count
-//!   when it declares a throughput, so lookups are per lookup).
+//!   estimates.json`): the mean, divided by the benchmark's element count
+//!   when it declares one (lookups are per lookup); for preallocation the
+//!   median, because filling memory is very noisy on a virtual machine
+//!   whose balloon driver hands free pages back to the host (whoever
+//!   fills memory next waits, at random, for the host to supply it).
+//! * Runs the end-to-end comparison with QEMU 7.2 (between the two) when
+//!   `qemu-system-x86_64` is installed (not criterion: whole processes),
+//!   see [`e2e`]; the vnuma side runs in an optimised helper
+//!   (`benches/examples/e2e.rs`).
 //! * Prints one table (benchmark, vnuma's figure, baseline and its figure,
 //!   ratio baseline/vnuma — bigger is better for vnuma —, target, met) and
 //!   writes the same rows to `<target>/vnuma-bench.json`.
@@ -19,9 +30,11 @@
 //! are too noisy to gate on.
 
 use std::fmt;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
-use std::time::SystemTime;
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -31,8 +44,9 @@ use serde_json::Value;
 /// are not compiled in).
 const CRITERION_ARGS: &[&str] = &["--noplot"];
 
-/// Criterion arguments added by `--quick`: each benchmark runs about half
-/// a second, with a small bootstrap.
+/// Criterion arguments `--quick` adds to runs whose benchmarks take the
+/// command line's sampling: each benchmark runs about half a second,
+/// with a small bootstrap.
 const QUICK_ARGS: &[&str] = &[
     "--warm-up-time",
     "0.1",
@@ -44,8 +58,46 @@ const QUICK_ARGS: &[&str] = &[
     "1000",
 ];
 
-/// The benchmark package.
-const PACKAGE: &str = "vnuma-benches";
+/// Criterion arguments `--quick` adds to runs whose groups fix their own
+/// sampling (the preallocation group: 10 flat samples in 8 s): criterion's
+/// quick mode, which doubles the iteration count from 1 until two
+/// successive measurements agree (at most the group's measurement time).
+const QUICK_MODE_ARGS: &[&str] = &["--quick", "--nresamples", "1000"];
+
+/// One `cargo bench` invocation.
+#[derive(Clone, Copy, Debug)]
+struct Suite {
+    package: &'static str,
+    /// `--bench` target, or every benchmark of the package.
+    bench: Option<&'static str>,
+    /// Criterion arguments added by `--quick`.
+    quick: &'static [&'static str],
+    /// Whether it fills much memory, and so runs after the end-to-end
+    /// rows: the host takes the memory back for a while afterwards, and
+    /// whoever fills memory meanwhile is slowed down at random.
+    fills_memory: bool,
+}
+
+/// The criterion runs, in order (those that fill memory after the
+/// end-to-end rows).
+const SUITES: &[Suite] = &[
+    Suite {
+        package: "vnuma-benches",
+        bench: None,
+        quick: QUICK_ARGS,
+        fills_memory: false,
+    },
+    Suite {
+        package: "vnuma-backend",
+        bench: Some("prealloc"),
+        quick: QUICK_MODE_ARGS,
+        fills_memory: true,
+    },
+];
+
+/// The package of the end-to-end helper, and its name (an example).
+const E2E_PACKAGE: &str = "vnuma-benches";
+const E2E_EXAMPLE: &str = "e2e";
 
 /// What a figure measures.
 #[derive(Clone, Copy, Debug)]
@@ -54,13 +106,32 @@ enum Unit {
     PerLookup,
     /// Nanoseconds per run of the benchmarked routine.
     PerRun,
+    /// Nanoseconds per run of a routine that fills memory (shown with its
+    /// throughput, from the benchmark's byte count).
+    FillRun,
 }
 
 impl Unit {
     fn as_str(self) -> &'static str {
         match self {
             Unit::PerLookup => "ns/lookup",
-            Unit::PerRun => "ns",
+            Unit::PerRun | Unit::FillRun => "ns",
+        }
+    }
+}
+
+/// Which of criterion's estimates a row reports.
+#[derive(Clone, Copy, Debug)]
+enum Stat {
+    Mean,
+    Median,
+}
+
+impl Stat {
+    fn as_str(self) -> &'static str {
+        match self {
+            Stat::Mean => "mean",
+            Stat::Median => "median",
         }
     }
 }
@@ -99,63 +170,102 @@ impl fmt::Display for Target {
 }
 
 /// One row of the report: a vnuma benchmark, the baseline it is compared
-/// with, and the target. Ids are criterion's `group/function`.
+/// with, and the target. Ids are criterion's `group/function` (a function
+/// id may hold `/`).
 #[derive(Clone, Copy, Debug)]
 struct Row {
     bench: &'static str,
     baseline: &'static str,
     unit: Unit,
+    stat: Stat,
     target: Target,
 }
 
 /// The rows, in report order. The targets are the issue's: ≥ 20× the
 /// seed's scan at 4096 ranges, no slower than vm-memory, the largest
 /// configuration resolved in the low milliseconds (< 5 ms for resolution
-/// of the parsed command line; parse + resolve is reported alongside).
-/// The resolve rows' baseline is parsing alone, so their ratio compares
-/// the two (for `resolve-only`: parse time / resolve time).
+/// of the parsed command line; parse + resolve is reported alongside),
+/// its ACPI tables built in the low milliseconds (< 5 ms), and
+/// preallocation at 0.9 of the raw limit or better.
+///
+/// * The resolve rows' baseline is parsing alone, so their ratio compares
+///   the two (for `resolve-only`: parse time / resolve time).
+/// * The tables row's baseline is a copy (clone) of the tables it emits:
+///   the least any emitter of the same bytes does; ratio = copy / build.
+/// * The preallocation rows' baseline is `mmap` + `MADV_HUGEPAGE` +
+///   `MADV_POPULATE_WRITE` over a fresh mapping, with libc: the kernel's
+///   limit. Ratio = raw time / vnuma time = vnuma's throughput / raw
+///   throughput; medians.
 const ROWS: &[Row] = &[
     Row {
         bench: "lookup-4096/vnuma",
         baseline: "lookup-4096/seed",
         unit: Unit::PerLookup,
+        stat: Stat::Mean,
         target: Target::MinRatio(20.0),
     },
     Row {
         bench: "lookup-4096-4k/vnuma",
         baseline: "lookup-4096-4k/vm-memory",
         unit: Unit::PerLookup,
+        stat: Stat::Mean,
         target: Target::MinRatio(1.0),
     },
     Row {
         bench: "lookup-q35/vnuma",
         baseline: "lookup-q35/seed",
         unit: Unit::PerLookup,
+        stat: Stat::Mean,
         target: Target::None,
     },
     Row {
         bench: "lookup-q35-4k/vnuma",
         baseline: "lookup-q35-4k/vm-memory",
         unit: Unit::PerLookup,
+        stat: Stat::Mean,
         target: Target::MinRatio(1.0),
     },
     Row {
         bench: "resolve-128-nodes/resolve-only",
         baseline: "resolve-128-nodes/parse",
         unit: Unit::PerRun,
+        stat: Stat::Mean,
         target: Target::MaxNs(5e6),
     },
     Row {
         bench: "resolve-128-nodes/resolve",
         baseline: "resolve-128-nodes/parse",
         unit: Unit::PerRun,
+        stat: Stat::Mean,
         target: Target::None,
     },
     Row {
         bench: "resolve-q35/resolve",
         baseline: "resolve-q35/parse",
         unit: Unit::PerRun,
+        stat: Stat::Mean,
         target: Target::None,
+    },
+    Row {
+        bench: "tables-128-nodes/build",
+        baseline: "tables-128-nodes/copy",
+        unit: Unit::PerRun,
+        stat: Stat::Mean,
+        target: Target::MaxNs(5e6),
+    },
+    Row {
+        bench: "prealloc/2GiB/vnuma-1t",
+        baseline: "prealloc/2GiB/raw-populate",
+        unit: Unit::FillRun,
+        stat: Stat::Median,
+        target: Target::MinRatio(0.9),
+    },
+    Row {
+        bench: "prealloc/2GiB/vnuma-2t",
+        baseline: "prealloc/2GiB/raw-populate",
+        unit: Unit::FillRun,
+        stat: Stat::Median,
+        target: Target::MinRatio(0.9),
     },
 ];
 
@@ -165,24 +275,59 @@ struct Ns(f64);
 impl fmt::Display for Ns {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = self.0;
-        let (value, unit) = if ns < 1e3 {
+        let (value, unit) = if ns.abs() < 1e3 {
             (ns, "ns")
-        } else if ns < 1e6 {
+        } else if ns.abs() < 1e6 {
             (ns / 1e3, "µs")
-        } else if ns < 1e9 {
+        } else if ns.abs() < 1e9 {
             (ns / 1e6, "ms")
         } else {
             (ns / 1e9, "s")
         };
-        let digits = if value < 10.0 {
+        let digits = if value.abs() < 10.0 {
             2
-        } else if value < 100.0 {
+        } else if value.abs() < 100.0 {
             1
         } else {
             0
         };
         write!(f, "{value:.digits$} {unit}")
     }
+}
+
+/// `[min, max]` shown as `[a – b]` in one unit (the larger one's), so the
+/// spread reads at a glance.
+struct Range([f64; 2]);
+
+impl fmt::Display for Range {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [lo, hi] = self.0;
+        write!(f, "[{} – {}]", Ns(lo), Ns(hi))
+    }
+}
+
+/// Throughput of `bytes` in `ns`, in GiB/s.
+fn gib_per_s(bytes: f64, ns: f64) -> f64 {
+    bytes / (ns * 1e-9) / f64::from(1u32 << 30)
+}
+
+/// The median of `samples` (the mean of the middle two for an even
+/// count); NaN when empty.
+fn median(samples: &[f64]) -> f64 {
+    let mut s = samples.to_vec();
+    s.sort_by(f64::total_cmp);
+    match s.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => s[n / 2],
+        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+    }
+}
+
+/// `[min, max]` of `samples` (NaN when empty).
+fn spread(samples: &[f64]) -> [f64; 2] {
+    let min = samples.iter().copied().reduce(f64::min).unwrap_or(f64::NAN);
+    let max = samples.iter().copied().reduce(f64::max).unwrap_or(f64::NAN);
+    [min, max]
 }
 
 /// The command-line options.
@@ -227,49 +372,29 @@ impl Options {
     }
 }
 
-/// A row with its figures.
-#[derive(Debug)]
-struct Measured {
-    row: Row,
-    value: f64,
-    baseline_value: f64,
-}
-
-impl Measured {
-    fn ratio(&self) -> f64 {
-        self.baseline_value / self.value
-    }
-
-    fn met(&self) -> Option<bool> {
-        self.row.target.met(self.value, self.ratio())
-    }
-
-    fn report(&self) -> ReportRow {
-        ReportRow {
-            name: self.row.bench.into(),
-            value: self.value,
-            unit: self.row.unit.as_str().into(),
-            baseline: self.row.baseline.into(),
-            baseline_value: self.baseline_value,
-            ratio: self.ratio(),
-            target: self.row.target.to_string(),
-            met: self.met(),
-        }
-    }
+/// A figure read from criterion.
+#[derive(Clone, Copy, Debug)]
+struct Figure {
+    /// The estimate in ns (per element for element throughputs).
+    ns: f64,
+    /// Bytes per run, for byte throughputs.
+    bytes: Option<f64>,
 }
 
 /// One row of `vnuma-bench.json`, in the order the fields are written.
-#[derive(Debug, Serialize, Deserialize)]
+/// The fields after `met` are optional, so reports saved before they
+/// existed still load for `--compare`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct ReportRow {
-    /// The vnuma benchmark (`group/function`).
+    /// The vnuma benchmark (`group/function`, or `e2e/...`).
     name: String,
-    /// Its mean, in `unit`.
+    /// Its figure (see `stat`), in `unit`.
     value: f64,
     /// `ns/lookup` or `ns` (per run).
     unit: String,
-    /// The baseline benchmark.
+    /// The baseline.
     baseline: String,
-    /// The baseline's mean, in `unit`.
+    /// The baseline's figure, in `unit`.
     baseline_value: f64,
     /// `baseline_value / value`.
     ratio: f64,
@@ -277,6 +402,125 @@ struct ReportRow {
     target: String,
     /// Whether the target is met (`null` without a target).
     met: Option<bool>,
+    /// Which estimate `value` and `baseline_value` are: `mean` or
+    /// `median`.
+    #[serde(default = "mean")]
+    stat: String,
+    /// Bytes each run fills (preallocation rows), for the throughput.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bytes: Option<f64>,
+    /// End-to-end rows: the runs behind `value`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    runs: Option<usize>,
+    /// End-to-end rows: `[min, max]` of vnuma's runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    value_range: Option<[f64; 2]>,
+    /// End-to-end rows: `[min, max]` of the paired differences behind
+    /// `baseline_value`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    baseline_range: Option<[f64; 2]>,
+    /// End-to-end rows: QEMU's two sets of runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qemu: Option<QemuRuns>,
+    /// How the row was measured where it departs from the plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
+}
+
+fn mean() -> String {
+    "mean".into()
+}
+
+/// QEMU's runs behind an end-to-end row: the configuration measured and
+/// the reference subtracted from it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct QemuRuns {
+    /// `qemu-system-x86_64 --version`'s first line.
+    version: String,
+    /// `tcg` or `kvm`.
+    accel: String,
+    /// What is timed (`start to exit`, `start to QMP answer`).
+    timed: String,
+    measured: Runs,
+    reference: Runs,
+    /// vnuma's runs (`value` is their median).
+    vnuma: Runs,
+}
+
+/// A set of runs, in ns.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Runs {
+    /// What distinguishes the set (`with -numa`, `prealloc=on`, ...).
+    label: String,
+    median: f64,
+    min: f64,
+    max: f64,
+    samples: Vec<f64>,
+}
+
+impl Runs {
+    fn new(label: &str, samples: Vec<f64>) -> Runs {
+        let [min, max] = spread(&samples);
+        Runs {
+            label: label.into(),
+            median: median(&samples),
+            min,
+            max,
+            samples,
+        }
+    }
+}
+
+impl ReportRow {
+    /// A criterion row with its figures.
+    fn from_criterion(row: &Row, value: Figure, baseline: Figure) -> ReportRow {
+        let ratio = baseline.ns / value.ns;
+        ReportRow {
+            name: row.bench.into(),
+            value: value.ns,
+            unit: row.unit.as_str().into(),
+            baseline: row.baseline.into(),
+            baseline_value: baseline.ns,
+            ratio,
+            target: row.target.to_string(),
+            met: row.target.met(value.ns, ratio),
+            stat: row.stat.as_str().into(),
+            bytes: match row.unit {
+                Unit::FillRun => value.bytes,
+                Unit::PerLookup | Unit::PerRun => None,
+            },
+            runs: None,
+            value_range: None,
+            baseline_range: None,
+            qemu: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// vnuma's cell: the figure, its throughput and its spread where
+    /// known.
+    fn value_cell(&self) -> String {
+        let mut cell = Ns(self.value).to_string();
+        if let Some(bytes) = self.bytes {
+            cell += &format!(" ({:.2} GiB/s)", gib_per_s(bytes, self.value));
+        }
+        if let Some(range) = self.value_range {
+            cell += &format!(" {}", Range(range));
+        }
+        cell
+    }
+
+    /// The baseline's cell, likewise.
+    fn baseline_cell(&self) -> String {
+        let mut cell = Ns(self.baseline_value).to_string();
+        if let Some(bytes) = self.bytes {
+            cell += &format!(" ({:.2} GiB/s)", gib_per_s(bytes, self.baseline_value));
+        }
+        if let Some(range) = self.baseline_range {
+            cell += &format!(" {}", Range(range));
+        }
+        cell
+    }
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -318,11 +562,24 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The mean of benchmark `id` in ns, per element if the benchmark
-/// declares an element throughput. Results older than `since` are stale
-/// (the benchmark did not run this time) and refused.
-fn figure(criterion: &Path, id: &str, since: SystemTime) -> Result<f64, String> {
-    let dir = criterion.join(id).join("new");
+/// Where criterion keeps benchmark `id` (`group/function`, the function
+/// id possibly holding `/`): `<group>/<function>` with the function id
+/// made safe as criterion does (`/` and the like become `_`).
+fn criterion_dir(criterion: &Path, id: &str) -> PathBuf {
+    let (group, function) = id.split_once('/').unwrap_or((id, ""));
+    let safe: String = function
+        .chars()
+        .map(|c| if "?\"/\\*<>:|^".contains(c) { '_' } else { c })
+        .collect();
+    criterion.join(group).join(safe)
+}
+
+/// Benchmark `id`'s `stat` in ns, per element if the benchmark declares
+/// an element throughput, with its byte count if it declares bytes.
+/// Results older than `since` are stale (the benchmark did not run this
+/// time) and refused.
+fn figure(criterion: &Path, id: &str, stat: Stat, since: SystemTime) -> Result<Figure, String> {
+    let dir = criterion_dir(criterion, id).join("new");
     let estimates = dir.join("estimates.json");
     let modified = std::fs::metadata(&estimates)
         .and_then(|m| m.modified())
@@ -332,21 +589,40 @@ fn figure(criterion: &Path, id: &str, since: SystemTime) -> Result<f64, String> 
             "{id} did not run (its result is from an earlier run)"
         ));
     }
-    let mean = read_json::<Value>(&estimates)?["mean"]["point_estimate"]
+    let ns = read_json::<Value>(&estimates)?[stat.as_str()]["point_estimate"]
         .as_f64()
-        .ok_or_else(|| format!("{}: no mean.point_estimate", estimates.display()))?;
+        .ok_or_else(|| {
+            format!(
+                "{}: no {}.point_estimate",
+                estimates.display(),
+                stat.as_str()
+            )
+        })?;
     let benchmark: Value = read_json(&dir.join("benchmark.json"))?;
     let elements = benchmark["throughput"]["Elements"].as_f64().unwrap_or(1.0);
-    Ok(mean / elements.max(1.0))
+    Ok(Figure {
+        ns: ns / elements.max(1.0),
+        bytes: benchmark["throughput"]["Bytes"].as_f64(),
+    })
+}
+
+/// The `cargo` arguments that run `suite`.
+fn suite_args(suite: &Suite, quick: bool) -> Vec<&'static str> {
+    let mut args = vec!["bench", "-p", suite.package];
+    if let Some(bench) = suite.bench {
+        args.extend(["--bench", bench]);
+    }
+    args.push("--");
+    args.extend_from_slice(CRITERION_ARGS);
+    if quick {
+        args.extend_from_slice(suite.quick);
+    }
+    args
 }
 
 /// Runs criterion; `Err` if cargo could not run or a benchmark failed.
-fn run_criterion(root: &Path, criterion: &Path, quick: bool) -> Result<(), String> {
-    let mut args = vec!["bench", "-p", PACKAGE, "--"];
-    args.extend_from_slice(CRITERION_ARGS);
-    if quick {
-        args.extend_from_slice(QUICK_ARGS);
-    }
+fn run_criterion(root: &Path, criterion: &Path, suite: &Suite, quick: bool) -> Result<(), String> {
+    let args = suite_args(suite, quick);
     eprintln!("xtask: cargo {}", args.join(" "));
     let status = Command::new(cargo())
         .args(&args)
@@ -360,6 +636,505 @@ fn run_criterion(root: &Path, criterion: &Path, quick: bool) -> Result<(), Strin
     } else {
         Err(format!("`cargo {}` failed ({status})", args.join(" ")))
     }
+}
+
+/// The end-to-end comparison with QEMU 7.2: whole `qemu-system-x86_64`
+/// processes against vnuma in-process, medians and spreads of several
+/// runs.
+///
+/// * `e2e/numa-128-nodes`: the largest configuration
+///   (`vnuma_benches::largest_argv`). QEMU runs it with `-S -nodefaults
+///   -display none -qmp stdio` and quits over QMP as soon as it has
+///   answered `qmp_capabilities` (so the machine, ACPI tables included,
+///   was built); the figure is the median time from start to exit with
+///   the `-numa` options minus the median without them (runs interleaved,
+///   the spread is that of the paired differences). TCG refuses APIC ids
+///   of 255 and more (`-smp 288`), so when it does and `/dev/kvm` can be
+///   opened the runs use `-accel kvm`; without `-numa`, QEMU maps the
+///   128 GiB as one `pc.ram`, which a host with less memory refuses under
+///   heuristic overcommit, and then the reference uses `-m 4G` (mapping
+///   untouched memory costs the same whatever its size). vnuma's figure
+///   is parse + resolve + layout + ACPI tables of the same argv
+///   (`Vm::from_args`, `Vm::acpi_tables`), in an optimised build.
+/// * `e2e/prealloc-2GiB`: a 2 GiB `memory-backend-ram` as the machine's
+///   RAM (`vnuma_benches::prealloc_argv`). QEMU's figure is the median
+///   time from start to QMP's answer with `prealloc=on` minus with
+///   `prealloc=off` (TCG); vnuma's is `Vm::from_args(..)?.allocate(..)`
+///   with `prealloc=on`. Untimed warm-up rounds come first, then the
+///   three kinds of run take turns, in rotating order, so none always
+///   runs first after the host took memory back.
+///
+/// These rows run before the criterion benchmarks that fill memory (see
+/// [`Suite::fills_memory`]).
+mod e2e {
+    use super::*;
+
+    /// QEMU's binary.
+    pub(super) const QEMU: &str = "qemu-system-x86_64";
+    /// Arguments of every QEMU run before `-accel` and the configuration.
+    const BASE_ARGS: &[&str] = &["-S", "-nodefaults", "-display", "none", "-qmp", "stdio"];
+    /// Limit of one QEMU run (filling 2 GiB on a host that takes pages
+    /// back can take seconds).
+    const TIMEOUT: Duration = Duration::from_secs(120);
+    /// `-m` of the reference run when QEMU cannot map the whole RAM as
+    /// one `pc.ram`.
+    const REFERENCE_MEMORY: &str = "4G";
+
+    /// How many runs each figure is the median of.
+    #[derive(Clone, Copy, Debug)]
+    pub(super) struct Counts {
+        numa_qemu: usize,
+        numa_vnuma: usize,
+        prealloc: usize,
+        /// Untimed rounds (QEMU with `prealloc=on`, then vnuma) before
+        /// the preallocation runs.
+        prealloc_warm_up: usize,
+    }
+
+    impl Counts {
+        pub(super) fn new(quick: bool) -> Counts {
+            if quick {
+                Counts {
+                    numa_qemu: 1,
+                    numa_vnuma: 3,
+                    prealloc: 1,
+                    prealloc_warm_up: 1,
+                }
+            } else {
+                // Filling memory is the noisiest: more runs for its medians.
+                Counts {
+                    numa_qemu: 5,
+                    numa_vnuma: 11,
+                    prealloc: 11,
+                    prealloc_warm_up: 3,
+                }
+            }
+        }
+    }
+
+    /// One QEMU run's times, in ns from spawning the process.
+    #[derive(Clone, Copy, Debug)]
+    struct Timing {
+        /// Until QMP answered `qmp_capabilities`.
+        answered: f64,
+        /// Until the process exited (after `quit`).
+        exited: f64,
+    }
+
+    /// QEMU's first error line in `stderr` (warnings skipped), without
+    /// the program name.
+    pub(super) fn first_error(stderr: &str) -> String {
+        let lines: Vec<&str> = stderr
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let line = lines
+            .iter()
+            .find(|l| !l.contains("warning:"))
+            .or(lines.last())
+            .copied()
+            .unwrap_or("no message");
+        line.strip_prefix(QEMU)
+            .and_then(|l| l.strip_prefix(": "))
+            .unwrap_or(line)
+            .to_string()
+    }
+
+    /// The next line QEMU writes, by `deadline`.
+    fn next_line(rx: &mpsc::Receiver<String>, deadline: Instant) -> Result<String, String> {
+        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .map_err(|e| match e {
+                mpsc::RecvTimeoutError::Timeout => {
+                    format!("no QMP answer within {} s", TIMEOUT.as_secs())
+                }
+                mpsc::RecvTimeoutError::Disconnected => "QEMU exited before answering".into(),
+            })
+    }
+
+    /// The QMP greeting, then `qmp_capabilities` and its answer.
+    fn handshake(
+        stdin: &mut impl Write,
+        rx: &mpsc::Receiver<String>,
+        deadline: Instant,
+    ) -> Result<(), String> {
+        while !next_line(rx, deadline)?.contains("\"QMP\"") {}
+        stdin
+            .write_all(b"{\"execute\": \"qmp_capabilities\"}\n")
+            .and_then(|()| stdin.flush())
+            .map_err(|_| "QEMU exited before answering".to_string())?;
+        loop {
+            let line = next_line(rx, deadline)?;
+            let msg: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+            if msg.get("return").is_some() {
+                return Ok(());
+            }
+            if let Some(error) = msg.get("error") {
+                return Err(format!("qmp_capabilities failed: {error}"));
+            }
+        }
+    }
+
+    /// Runs QEMU once with `accel` and `args`, quitting as soon as QMP
+    /// answers.
+    fn qemu_once(accel: &str, args: &[String]) -> Result<Timing, String> {
+        let start = Instant::now();
+        let deadline = start + TIMEOUT;
+        let mut child = Command::new(QEMU)
+            .args(BASE_ARGS)
+            .args(["-accel", accel])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run {QEMU}: {e}"))?;
+        let (Some(mut stdin), Some(stdout), Some(mut stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("no pipes to QEMU".into());
+        };
+        let errors = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let outcome = handshake(&mut stdin, &rx, deadline);
+        let answered = start.elapsed();
+        if outcome.is_ok() {
+            let _ = stdin
+                .write_all(b"{\"execute\": \"quit\"}\n")
+                .and_then(|()| stdin.flush());
+        }
+        drop(stdin);
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_micros(250));
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+            }
+        };
+        let exited = start.elapsed();
+        let stderr = errors.join().unwrap_or_default();
+        match (outcome, status) {
+            (Ok(()), Some(status)) if status.success() => Ok(Timing {
+                answered: answered.as_nanos() as f64,
+                exited: exited.as_nanos() as f64,
+            }),
+            (Ok(()), Some(status)) => Err(format!("QEMU {status}: {}", first_error(&stderr))),
+            (Ok(()), None) => Err(format!("QEMU did not exit within {} s", TIMEOUT.as_secs())),
+            (Err(e), _) if stderr.trim().is_empty() => Err(e),
+            (Err(e), _) => Err(format!("{e}: {}", first_error(&stderr))),
+        }
+    }
+
+    /// `qemu-system-x86_64 --version`'s first line; `None` when QEMU
+    /// cannot be run.
+    pub(super) fn qemu_version() -> Option<String> {
+        let output = Command::new(QEMU).arg("--version").output().ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        Some(text.lines().next().unwrap_or("").trim().to_string())
+    }
+
+    /// Whether KVM can be used (`/dev/kvm` opens for reading and writing).
+    fn kvm_usable() -> bool {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/kvm")
+            .is_ok()
+    }
+
+    /// `argv` without its `-numa` options (each with its value).
+    pub(super) fn without_numa(argv: &[String]) -> Vec<String> {
+        let mut out = Vec::with_capacity(argv.len());
+        let mut words = argv.iter();
+        while let Some(word) = words.next() {
+            if word == "-numa" {
+                words.next();
+            } else {
+                out.push(word.clone());
+            }
+        }
+        out
+    }
+
+    /// `argv` with the value of every `-m` replaced by `size`.
+    pub(super) fn with_memory(argv: &[String], size: &str) -> Vec<String> {
+        let mut out = argv.to_vec();
+        for i in 1..out.len() {
+            if out[i - 1] == "-m" {
+                out[i] = size.to_string();
+            }
+        }
+        out
+    }
+
+    /// The optimised helper that times vnuma (`benches/examples/e2e.rs`).
+    pub(super) struct Helper(PathBuf);
+
+    impl Helper {
+        /// Builds it (`cargo build --release`, sharing the criterion
+        /// runs' build).
+        pub(super) fn build(root: &Path, target: &Path) -> Result<Helper, String> {
+            let args = [
+                "build",
+                "--release",
+                "-q",
+                "-p",
+                E2E_PACKAGE,
+                "--example",
+                E2E_EXAMPLE,
+            ];
+            eprintln!("xtask: cargo {}", args.join(" "));
+            let status = Command::new(cargo())
+                .args(args)
+                .current_dir(root)
+                .status()
+                .map_err(|e| format!("cannot run cargo: {e}"))?;
+            if !status.success() {
+                return Err(format!("`cargo {}` failed ({status})", args.join(" ")));
+            }
+            Ok(Helper(target.join("release").join("examples").join(
+                format!("{E2E_EXAMPLE}{}", std::env::consts::EXE_SUFFIX),
+            )))
+        }
+
+        /// Its output lines for `args`.
+        fn lines(&self, args: &[&str]) -> Result<Vec<String>, String> {
+            let output = Command::new(&self.0)
+                .args(args)
+                .output()
+                .map_err(|e| format!("cannot run {}: {e}", self.0.display()))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "`{E2E_EXAMPLE} {}` failed: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ));
+            }
+            Ok(String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .map(String::from)
+                .collect())
+        }
+
+        /// Its timings (ns) for `args`.
+        fn samples(&self, args: &[&str]) -> Result<Vec<f64>, String> {
+            self.lines(args)?
+                .iter()
+                .map(|l| {
+                    l.parse::<f64>()
+                        .map_err(|_| format!("`{E2E_EXAMPLE} {}` printed `{l}`", args.join(" ")))
+                })
+                .collect()
+        }
+    }
+
+    /// What an end-to-end row is made of.
+    struct Parts<'a> {
+        name: &'a str,
+        baseline: &'a str,
+        vnuma: Vec<f64>,
+        version: &'a str,
+        accel: &'a str,
+        timed: &'a str,
+        measured: Runs,
+        reference: Runs,
+        notes: Vec<String>,
+    }
+
+    /// The row: vnuma's median against the difference of QEMU's medians
+    /// (ratio QEMU / vnuma, no target).
+    fn row(parts: Parts<'_>) -> ReportRow {
+        let vnuma = Runs::new("vnuma", parts.vnuma);
+        let value = vnuma.median;
+        let baseline_value = parts.measured.median - parts.reference.median;
+        let differences: Vec<f64> = parts
+            .measured
+            .samples
+            .iter()
+            .zip(&parts.reference.samples)
+            .map(|(m, r)| m - r)
+            .collect();
+        ReportRow {
+            name: parts.name.into(),
+            value,
+            unit: Unit::PerRun.as_str().into(),
+            baseline: parts.baseline.into(),
+            baseline_value,
+            ratio: baseline_value / value,
+            target: Target::None.to_string(),
+            met: None,
+            stat: Stat::Median.as_str().into(),
+            bytes: None,
+            runs: Some(vnuma.samples.len()),
+            value_range: Some([vnuma.min, vnuma.max]),
+            baseline_range: Some(spread(&differences)),
+            qemu: Some(QemuRuns {
+                version: parts.version.into(),
+                accel: parts.accel.into(),
+                timed: parts.timed.into(),
+                measured: parts.measured,
+                reference: parts.reference,
+                vnuma,
+            }),
+            notes: parts.notes,
+        }
+    }
+
+    /// `e2e/numa-128-nodes`.
+    pub(super) fn numa(
+        helper: &Helper,
+        counts: Counts,
+        version: &str,
+    ) -> Result<ReportRow, String> {
+        let argv = helper.lines(&["argv", "largest"])?;
+        let mut notes = Vec::new();
+        // A first run of each kind checks that QEMU starts (and warms the
+        // caches); its time is not kept.
+        let mut accel = "tcg";
+        if let Err(tcg) = qemu_once(accel, &argv) {
+            if !kvm_usable() {
+                return Err(format!(
+                    "QEMU refuses the largest configuration under TCG ({tcg}) and /dev/kvm cannot be opened"
+                ));
+            }
+            accel = "kvm";
+            qemu_once(accel, &argv).map_err(|kvm| {
+                format!("QEMU refuses the largest configuration: TCG: {tcg}; KVM: {kvm}")
+            })?;
+            notes.push(format!(
+                "QEMU runs with -accel kvm: TCG refuses the configuration ({tcg})"
+            ));
+        }
+        let mut reference = without_numa(&argv);
+        if let Err(full) = qemu_once(accel, &reference) {
+            let smaller = with_memory(&reference, REFERENCE_MEMORY);
+            qemu_once(accel, &smaller).map_err(|small| {
+                format!("QEMU refuses the configuration without -numa: {full}; with -m {REFERENCE_MEMORY}: {small}")
+            })?;
+            notes.push(format!(
+                "QEMU's reference run (no -numa) uses -m {REFERENCE_MEMORY}: with -m 128G it maps all RAM as one pc.ram, which this host refuses ({full})"
+            ));
+            reference = smaller;
+        }
+        let (mut with, mut without) = (Vec::new(), Vec::new());
+        for _ in 0..counts.numa_qemu {
+            with.push(qemu_once(accel, &argv)?.exited);
+            without.push(qemu_once(accel, &reference)?.exited);
+        }
+        let vnuma = helper.samples(&["numa", &counts.numa_vnuma.to_string()])?;
+        Ok(row(Parts {
+            name: "e2e/numa-128-nodes",
+            baseline: "qemu: -numa − none",
+            vnuma,
+            version,
+            accel,
+            timed: "start to exit",
+            measured: Runs::new("with -numa", with),
+            reference: Runs::new("without -numa", without),
+            notes,
+        }))
+    }
+
+    /// `e2e/prealloc-2GiB`.
+    pub(super) fn prealloc(
+        helper: &Helper,
+        counts: Counts,
+        version: &str,
+    ) -> Result<ReportRow, String> {
+        let on = helper.lines(&["argv", "prealloc-on"])?;
+        let off = helper.lines(&["argv", "prealloc-off"])?;
+        let accel = "tcg";
+        // Untimed rounds first: the first checks that QEMU starts; all
+        // take the cost of the host handing memory back to this machine,
+        // which whoever fills 2 GiB first after a pause pays.
+        for _ in 0..counts.prealloc_warm_up {
+            qemu_once(accel, &on)?;
+            helper.samples(&["prealloc", "1"])?;
+        }
+        let (mut with, mut without, mut vnuma) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..counts.prealloc {
+            for turn in 0..3 {
+                match (i + turn) % 3 {
+                    0 => with.push(qemu_once(accel, &on)?.answered),
+                    1 => without.push(qemu_once(accel, &off)?.answered),
+                    _ => vnuma.extend(helper.samples(&["prealloc", "1"])?),
+                }
+            }
+        }
+        Ok(row(Parts {
+            name: "e2e/prealloc-2GiB",
+            baseline: "qemu: prealloc=on − off",
+            vnuma,
+            version,
+            accel,
+            timed: "start to QMP answer",
+            measured: Runs::new("prealloc=on", with),
+            reference: Runs::new("prealloc=off", without),
+            notes: Vec::new(),
+        }))
+    }
+}
+
+/// The end-to-end rows, and notes on what was skipped.
+fn end_to_end(root: &Path, target: &Path, quick: bool) -> (Vec<ReportRow>, Vec<String>) {
+    let mut notes = Vec::new();
+    let Some(version) = e2e::qemu_version() else {
+        notes.push(format!(
+            "{} not found: the end-to-end rows against QEMU are skipped",
+            e2e::QEMU
+        ));
+        return (Vec::new(), notes);
+    };
+    if !version.contains("version 7.2") {
+        notes.push(format!(
+            "the end-to-end rows compare with {version}, not QEMU 7.2"
+        ));
+    }
+    let helper = match e2e::Helper::build(root, target) {
+        Ok(h) => h,
+        Err(e) => {
+            notes.push(format!("end-to-end rows skipped: {e}"));
+            return (Vec::new(), notes);
+        }
+    };
+    let counts = e2e::Counts::new(quick);
+    let mut rows = Vec::new();
+    type Measure = fn(&e2e::Helper, e2e::Counts, &str) -> Result<ReportRow, String>;
+    let measures: [(&str, Measure); 2] = [
+        ("e2e/numa-128-nodes", e2e::numa),
+        ("e2e/prealloc-2GiB", e2e::prealloc),
+    ];
+    for (name, measure) in measures {
+        eprintln!("xtask: {name} against {}", e2e::QEMU);
+        match measure(&helper, counts, &version) {
+            Ok(row) => rows.push(row),
+            Err(e) => notes.push(format!("{name} skipped: {e}")),
+        }
+    }
+    (rows, notes)
 }
 
 /// Prints `cells` (a header row first) as a table with aligned columns.
@@ -378,7 +1153,10 @@ fn print_table(cells: &[Vec<String>]) {
         let line: Vec<String> = row
             .iter()
             .zip(&widths)
-            .map(|(cell, &w)| format!("{cell:<w$}"))
+            .map(|(cell, &w)| {
+                let pad = w - cell.chars().count();
+                format!("{cell}{}", " ".repeat(pad))
+            })
             .collect();
         println!("{}", line.join("  ").trim_end());
         if i == 0 {
@@ -388,7 +1166,39 @@ fn print_table(cells: &[Vec<String>]) {
     }
 }
 
-fn print_report(measured: &[Measured]) {
+/// The legend printed under the table.
+const LEGEND: &[&str] = &[
+    "Criterion rows: means (lookups per lookup), prealloc rows: medians; ratio = baseline / vnuma,",
+    "bigger is better for vnuma.",
+    "* resolve: the baseline is parsing alone (ratio = parse time / the row's time).",
+    "* tables-128-nodes: SRAT + SLIT + HMAT of the largest configuration, resolved beforehand;",
+    "  the baseline clones the emitted tables, the least any emitter of those bytes does",
+    "  (ratio = copy time / build time).",
+    "* prealloc: 2 GiB per run; the baseline is mmap + MADV_HUGEPAGE + MADV_POPULATE_WRITE with",
+    "  libc, the kernel's limit; ratio = vnuma's throughput / raw throughput (target ≥ 0.9).",
+    "* e2e (end to end against QEMU, whole processes): medians [min – max]; QEMU's figure is",
+    "  its median with the option minus its median without, its range that of the paired",
+    "  differences; ratio = QEMU / vnuma. numa-128-nodes: vnuma parses, resolves, lays out and",
+    "  builds the ACPI tables of the largest argv in-process; QEMU starts with -S and quits over",
+    "  QMP (start to exit). prealloc-2GiB: vnuma resolves and allocates a prealloc=on 2 GiB",
+    "  memory-backend-ram; QEMU from start to QMP's answer, prealloc=on minus off.",
+];
+
+/// `n run(s)`.
+fn runs(n: usize) -> String {
+    format!("{n} run{}", if n == 1 { "" } else { "s" })
+}
+
+/// A ratio with three significant digits for small ones.
+fn ratio_cell(ratio: f64) -> String {
+    if ratio.abs() < 0.1 {
+        format!("{ratio:.3}×")
+    } else {
+        format!("{ratio:.2}×")
+    }
+}
+
+fn print_report(rows: &[ReportRow], notes: &[String]) {
     let mut cells = vec![[
         "benchmark",
         "vnuma",
@@ -400,15 +1210,15 @@ fn print_report(measured: &[Measured]) {
     ]
     .map(String::from)
     .to_vec()];
-    for m in measured {
+    for r in rows {
         cells.push(vec![
-            m.row.bench.to_string(),
-            Ns(m.value).to_string(),
-            m.row.baseline.to_string(),
-            Ns(m.baseline_value).to_string(),
-            format!("{:.2}×", m.ratio()),
-            m.row.target.to_string(),
-            match m.met() {
+            r.name.clone(),
+            r.value_cell(),
+            r.baseline.clone(),
+            r.baseline_cell(),
+            ratio_cell(r.ratio),
+            r.target.clone(),
+            match r.met {
                 None => "—".into(),
                 Some(true) => "yes".into(),
                 Some(false) => "NO".into(),
@@ -418,14 +1228,46 @@ fn print_report(measured: &[Measured]) {
     println!();
     print_table(&cells);
     println!();
-    println!(
-        "Lookup figures are per lookup; ratio = baseline / vnuma (bigger is better for vnuma);"
-    );
-    println!("the resolve rows' baseline is parsing alone (ratio = parse time / the row's time).");
+    for line in LEGEND {
+        println!("{line}");
+    }
+    for r in rows {
+        if let Some(q) = &r.qemu {
+            println!();
+            println!(
+                "{}: {}, -accel {}, {} each ({}):",
+                r.name,
+                q.version,
+                q.accel,
+                runs(q.measured.samples.len()),
+                q.timed
+            );
+            for set in [&q.measured, &q.reference] {
+                println!(
+                    "  {:<19} {} {}",
+                    format!("QEMU {}", set.label),
+                    Ns(set.median),
+                    Range([set.min, set.max])
+                );
+            }
+            println!(
+                "  {:<19} {}",
+                format!("vnuma, {}", runs(r.runs.unwrap_or(0))),
+                r.value_cell()
+            );
+            for note in &r.notes {
+                println!("  note: {note}");
+            }
+        }
+    }
+    for note in notes {
+        println!();
+        println!("note: {note}");
+    }
 }
 
 /// Prints each figure's change against a saved report.
-fn print_comparison(name: &str, saved: &[ReportRow], measured: &[Measured]) {
+fn print_comparison(name: &str, saved: &[ReportRow], rows: &[ReportRow]) {
     let mut cells = vec![[
         "benchmark",
         "saved",
@@ -436,19 +1278,21 @@ fn print_comparison(name: &str, saved: &[ReportRow], measured: &[Measured]) {
     ]
     .map(String::from)
     .to_vec()];
-    for m in measured {
-        let old = saved.iter().find(|r| r.name == m.row.bench);
-        let old_value = old.map(|r| r.value);
-        let old_ratio = old.map(|r| r.ratio);
+    for r in rows {
+        let old = saved
+            .iter()
+            .find(|s| s.name == r.name && s.baseline == r.baseline);
+        let old_value = old.map(|s| s.value);
+        let old_ratio = old.map(|s| s.ratio);
         cells.push(vec![
-            m.row.bench.to_string(),
+            r.name.clone(),
             old_value.map_or("—".into(), |v| Ns(v).to_string()),
-            Ns(m.value).to_string(),
+            Ns(r.value).to_string(),
             old_value.filter(|&v| v > 0.0).map_or("—".into(), |v| {
-                format!("{:+.1}%", (m.value / v - 1.0) * 100.0)
+                format!("{:+.1}%", (r.value / v - 1.0) * 100.0)
             }),
-            old_ratio.map_or("—".into(), |r| format!("{r:.2}×")),
-            format!("{:.2}×", m.ratio()),
+            old_ratio.map_or("—".into(), ratio_cell),
+            ratio_cell(r.ratio),
         ]);
     }
     println!();
@@ -470,25 +1314,31 @@ fn run_bench(options: &Options) -> Result<ExitCode, String> {
         .transpose()?;
 
     // File times have coarse granularity on some file systems.
-    let since = SystemTime::now() - std::time::Duration::from_secs(2);
-    run_criterion(&root, &criterion, options.quick)?;
-
-    let measured = ROWS
+    let since = SystemTime::now() - Duration::from_secs(2);
+    for suite in SUITES.iter().filter(|s| !s.fills_memory) {
+        run_criterion(&root, &criterion, suite, options.quick)?;
+    }
+    let (e2e_rows, notes) = end_to_end(&root, &target, options.quick);
+    for suite in SUITES.iter().filter(|s| s.fills_memory) {
+        run_criterion(&root, &criterion, suite, options.quick)?;
+    }
+    let mut rows = ROWS
         .iter()
-        .map(|&row| {
-            Ok(Measured {
+        .map(|row| {
+            Ok(ReportRow::from_criterion(
                 row,
-                value: figure(&criterion, row.bench, since)?,
-                baseline_value: figure(&criterion, row.baseline, since)?,
-            })
+                figure(&criterion, row.bench, row.stat, since)?,
+                figure(&criterion, row.baseline, row.stat, since)?,
+            ))
         })
         .collect::<Result<Vec<_>, String>>()?;
-    print_report(&measured);
+    rows.extend(e2e_rows);
+    print_report(&rows, &notes);
 
-    let rows: Vec<ReportRow> = measured.iter().map(Measured::report).collect();
     let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())? + "\n";
     let report = target.join("vnuma-bench.json");
     std::fs::write(&report, &text).map_err(|e| format!("{}: {e}", report.display()))?;
+    println!();
     println!("wrote {}", report.display());
     if let Some(name) = &options.save {
         let path = saved_path(name);
@@ -496,13 +1346,13 @@ fn run_bench(options: &Options) -> Result<ExitCode, String> {
         println!("saved as {}", path.display());
     }
     if let Some((name, saved)) = compare {
-        print_comparison(name, &saved, &measured);
+        print_comparison(name, &saved, &rows);
     }
 
-    let unmet: Vec<&str> = measured
+    let unmet: Vec<&str> = rows
         .iter()
-        .filter(|m| m.met() == Some(false))
-        .map(|m| m.row.bench)
+        .filter(|r| r.met == Some(false))
+        .map(|r| r.name.as_str())
         .collect();
     if !unmet.is_empty() {
         println!();
@@ -555,8 +1405,16 @@ mod tests {
         assert_eq!(Ns(1_500.0).to_string(), "1.50 µs");
         assert_eq!(Ns(250_000.0).to_string(), "250 µs");
         assert_eq!(Ns(3.2e6).to_string(), "3.20 ms");
+        assert_eq!(Ns(-42e6).to_string(), "-42.0 ms");
         assert_eq!(Target::MaxNs(10e6).to_string(), "< 10.0 ms");
         assert_eq!(Target::MinRatio(20.0).to_string(), "≥ 20×");
+        assert_eq!(Target::MinRatio(0.9).to_string(), "≥ 0.9×");
+        assert_eq!(Range([1.5e6, 2.5e6]).to_string(), "[1.50 ms – 2.50 ms]");
+        assert!((gib_per_s(2.0 * f64::from(1u32 << 30), 0.5e9) - 4.0).abs() < 1e-9);
+        assert_eq!(ratio_cell(0.0114), "0.011×");
+        assert_eq!(ratio_cell(69.93), "69.93×");
+        assert_eq!(runs(1), "1 run");
+        assert_eq!(runs(7), "7 runs");
     }
 
     #[test]
@@ -575,5 +1433,141 @@ mod tests {
             assert_eq!(group(row.bench), group(row.baseline), "{row:?}");
             assert_ne!(row.bench, row.baseline);
         }
+    }
+
+    #[test]
+    fn every_row_comes_from_a_suite() {
+        // Groups of `vnuma-benches` and of the backend's prealloc bench.
+        let groups = [
+            "lookup-4096",
+            "lookup-4096-4k",
+            "lookup-q35",
+            "lookup-q35-4k",
+            "resolve-128-nodes",
+            "resolve-q35",
+            "tables-128-nodes",
+            "prealloc",
+        ];
+        for row in ROWS {
+            let group = row.bench.split('/').next().unwrap();
+            assert!(groups.contains(&group), "{row:?}");
+        }
+    }
+
+    #[test]
+    fn criterion_directories() {
+        let c = Path::new("/c");
+        assert_eq!(
+            criterion_dir(c, "lookup-4096/vnuma"),
+            Path::new("/c/lookup-4096/vnuma")
+        );
+        assert_eq!(
+            criterion_dir(c, "prealloc/2GiB/vnuma-1t"),
+            Path::new("/c/prealloc/2GiB_vnuma-1t")
+        );
+    }
+
+    #[test]
+    fn suites_run_what_the_issue_says() {
+        let prealloc = &SUITES[1];
+        assert_eq!(
+            suite_args(prealloc, false).join(" "),
+            "bench -p vnuma-backend --bench prealloc -- --noplot"
+        );
+        assert_eq!(
+            suite_args(prealloc, true).join(" "),
+            "bench -p vnuma-backend --bench prealloc -- --noplot --quick --nresamples 1000"
+        );
+        assert!(suite_args(&SUITES[0], false)
+            .join(" ")
+            .starts_with("bench -p vnuma-benches -- "));
+    }
+
+    #[test]
+    fn medians_and_spreads() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+        assert_eq!(spread(&[3.0, -1.0, 2.0]), [-1.0, 3.0]);
+        let runs = Runs::new("x", vec![5.0, 1.0, 3.0]);
+        assert_eq!((runs.median, runs.min, runs.max), (3.0, 1.0, 5.0));
+    }
+
+    #[test]
+    fn qemu_argv_variants() {
+        let argv = args(&[
+            "-m",
+            "128G",
+            "-object",
+            "memory-backend-ram,id=m0,size=1G",
+            "-numa",
+            "node,memdev=m0",
+            "-numa",
+            "dist,src=0,dst=0,val=10",
+            "-smp",
+            "2",
+        ]);
+        let plain = e2e::without_numa(&argv);
+        assert_eq!(
+            plain,
+            args(&[
+                "-m",
+                "128G",
+                "-object",
+                "memory-backend-ram,id=m0,size=1G",
+                "-smp",
+                "2"
+            ])
+        );
+        assert_eq!(e2e::with_memory(&plain, "4G")[1], "4G");
+        assert_eq!(e2e::with_memory(&plain, "4G")[2..], plain[2..]);
+    }
+
+    #[test]
+    fn qemu_errors_skip_warnings() {
+        let stderr = "qemu-system-x86_64: -accel kvm: warning: too many CPUs\n\
+                      qemu-system-x86_64: cannot set up guest memory 'pc.ram': Cannot allocate memory\n";
+        assert_eq!(
+            e2e::first_error(stderr),
+            "cannot set up guest memory 'pc.ram': Cannot allocate memory"
+        );
+        assert_eq!(
+            e2e::first_error("qemu-system-x86_64: warning: only this\n"),
+            "warning: only this"
+        );
+        assert_eq!(e2e::first_error(""), "no message");
+    }
+
+    #[test]
+    fn reports_load_old_and_new_rows() {
+        // A row as reports before the optional fields wrote it.
+        let old = r#"[{"name":"lookup-4096/vnuma","value":30.9,"unit":"ns/lookup",
+            "baseline":"lookup-4096/seed","baseline_value":2143.4,"ratio":69.3,
+            "target":"≥ 20×","met":true}]"#;
+        let rows: Vec<ReportRow> = serde_json::from_str(old).unwrap();
+        assert_eq!(rows[0].stat, "mean");
+        assert!(rows[0].qemu.is_none() && rows[0].notes.is_empty());
+
+        let row = Row {
+            bench: "prealloc/2GiB/vnuma-1t",
+            baseline: "prealloc/2GiB/raw-populate",
+            unit: Unit::FillRun,
+            stat: Stat::Median,
+            target: Target::MinRatio(0.9),
+        };
+        let bytes = Some(f64::from(1u32 << 31));
+        let r = ReportRow::from_criterion(
+            &row,
+            Figure { ns: 400e6, bytes },
+            Figure { ns: 380e6, bytes },
+        );
+        assert_eq!(r.met, Some(true));
+        assert!((r.ratio - 0.95).abs() < 1e-9);
+        assert_eq!(r.value_cell(), "400 ms (5.00 GiB/s)");
+        let text = serde_json::to_string(&[&r]).unwrap();
+        assert!(text.contains(r#""stat":"median""#), "{text}");
+        assert!(!text.contains("qemu"), "{text}");
+        let back: Vec<ReportRow> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back[0].bytes, bytes);
     }
 }
