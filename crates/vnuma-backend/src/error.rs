@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use vnuma_options::HostMemPolicy;
-
 use crate::os::strerror;
 
 /// An errno value with the C library's text as `Display`
@@ -99,15 +97,6 @@ pub enum ErrorKind {
     /// `prealloc=on` with `reserve=off`.
     #[error("'prealloc=on' and 'reserve=off' are incompatible")]
     PreallocWithoutReserve,
-    /// A policy other than `default` without host nodes.
-    #[error("host-nodes must be set for policy {policy}")]
-    PolicyWithoutHostNodes {
-        /// The policy.
-        policy: HostMemPolicy,
-    },
-    /// Host nodes with policy `default`.
-    #[error("host-nodes must be empty for policy default, or you should explicitly specify a policy other than default")]
-    HostNodesWithDefaultPolicy,
     /// `mbind` failed.
     #[error("cannot bind memory to host NUMA nodes: {errno}")]
     Bind {

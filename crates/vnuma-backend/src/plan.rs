@@ -294,13 +294,11 @@ impl BackendPlan {
         }
 
         // The NUMA policy (QEMU checks it after mapping; nothing here
-        // depends on the mapping).
+        // depends on the mapping). The rule itself is vnuma-options'.
+        opts.check_policy()
+            .map_err(|e| err(ErrorKind::Property(e)))?;
         let bind = match (host_nodes.last(), policy) {
-            (Some(_), HostMemPolicy::Default) => {
-                return Err(err(ErrorKind::HostNodesWithDefaultPolicy))
-            }
-            (None, HostMemPolicy::Default) => None,
-            (None, policy) => return Err(err(ErrorKind::PolicyWithoutHostNodes { policy })),
+            (None, _) | (_, HostMemPolicy::Default) => None,
             (Some(&highest), policy) => {
                 let mut mask = [0u64; 3];
                 for &n in &host_nodes {
