@@ -16,7 +16,10 @@ use std::fmt::Write as _;
 
 use vnuma_options::CommandLine;
 use vnuma_ranges::{Range, RangeMap};
-use vnuma_topology::layout::{MemoryLayout, SeedIndex};
+use vnuma_topology::layout::MemoryLayout;
+
+mod seed_index;
+pub use seed_index::SeedIndex;
 
 const KIB: u64 = 1 << 10;
 const GIB: u64 = 1 << 30;
@@ -111,12 +114,12 @@ impl RegionSet {
                 start: r.start(),
                 // Boot RAM never reaches 2^64, so the size fits.
                 len: u64::try_from(r.size()).expect("range below 2^64"),
-                node: owner.node(),
+                node: u16::try_from(owner.node()).expect("QEMU node ids fit u16"),
             })
             .collect();
         RegionSet {
             regions,
-            nodes: layout.node_count(),
+            nodes: u16::try_from(layout.node_count()).expect("QEMU node counts fit u16"),
         }
     }
 
@@ -380,7 +383,7 @@ mod tests {
         assert_eq!(t.distance(5, 3), Some(23));
         assert_eq!(t.distance(7, 7), Some(10));
         for node in 0..128u16 {
-            let cpus = t.node_cpus(node).count();
+            let cpus = t.node_cpus(u32::from(node)).count();
             assert!((2..=3).contains(&cpus), "node {node}: {cpus} CPUs");
         }
     }
@@ -454,7 +457,7 @@ mod tests {
         let set = RegionSet::from_layout(&layout);
         let map = set.range_map();
         for a in set.queries(QUERIES, 7) {
-            assert_eq!(layout.node_of(a), map.get(a).copied());
+            assert_eq!(layout.node_of(a), map.get(a).copied().map(u32::from));
         }
     }
 

@@ -90,6 +90,13 @@ fn warm_up_threads() {
 
 /// Plan and allocate, then drop and check nothing stayed mapped.
 pub fn check(input: &Input) {
+    // The mapping checks read this process's address space: a second
+    // check running at once (tests run in parallel) could map the range
+    // this one just unmapped.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     warm_up_threads();
     let opts = input.options();
     let Ok(plan) = BackendPlan::new(&opts, &Defaults::default(), host()) else {

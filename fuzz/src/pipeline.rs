@@ -264,7 +264,7 @@ pub fn check_topology(t: &Topology, layout: &MemoryLayout, args: &[String]) {
     for c in t.cpus() {
         match c.node {
             Some(n) => assert!(
-                usize::from(n) < nodes,
+                t.node_index(n).is_some(),
                 "{args:?}: CPU {} on node {n} of {nodes}",
                 c.slot.index
             ),
@@ -324,9 +324,10 @@ pub fn check_topology(t: &Topology, layout: &MemoryLayout, args: &[String]) {
             assert_eq!(layout.node_of(after), scan);
         }
     }
-    for n in 0..nodes as u16 {
+    for node in t.nodes() {
+        let n = node.id;
         let covered: u128 = layout.ranges_of(n).map(|r| r.size()).sum();
-        let mem = u128::from(t.nodes()[usize::from(n)].mem);
+        let mem = u128::from(node.mem);
         assert!(
             covered <= mem && mem - covered <= u128::from(window),
             "{args:?}: node {n}"

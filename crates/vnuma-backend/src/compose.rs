@@ -17,7 +17,7 @@ use crate::report::Memdev;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NodeRam {
     /// The node id.
-    pub node: u16,
+    pub node: u32,
     /// Its backend (`-numa node,memdev=`); `None` for a memory-less node.
     pub memdev: Option<String>,
 }
@@ -86,7 +86,7 @@ pub struct RamRequest {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RamRegion {
     /// The NUMA node, if the guest has NUMA.
-    pub node: Option<u16>,
+    pub node: Option<u32>,
     /// Offset in boot RAM.
     pub offset: u64,
     /// Bytes (the backend's size).

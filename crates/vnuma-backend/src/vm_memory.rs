@@ -33,13 +33,13 @@ pub struct GpaSegment {
 #[derive(Clone, Debug)]
 pub struct NodeBitmap<B = ()> {
     inner: B,
-    node: Option<u16>,
+    node: Option<u32>,
     backend: Arc<HostMemoryBackend>,
 }
 
 impl<B> NodeBitmap<B> {
     /// The region's NUMA node (`None` without NUMA).
-    pub fn node(&self) -> Option<u16> {
+    pub fn node(&self) -> Option<u32> {
         self.node
     }
 
@@ -75,7 +75,7 @@ impl<B: Bitmap> Bitmap for NodeBitmap<B> {
 /// The NUMA node of a region from [`GuestRam::guest_memory`] (`None`
 /// without NUMA). Same as `MmapRegion::bitmap(region).node()`; the
 /// `GuestMemoryRegion::bitmap` method gives the dirty-bitmap slice instead.
-pub fn region_node<B: Bitmap>(region: &GuestRegionMmap<NodeBitmap<B>>) -> Option<u16> {
+pub fn region_node<B: Bitmap>(region: &GuestRegionMmap<NodeBitmap<B>>) -> Option<u32> {
     std::ops::Deref::deref(region).bitmap().node()
 }
 

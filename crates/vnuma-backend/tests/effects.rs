@@ -229,7 +229,7 @@ fn request(objects: &[String], nodes: &[&str]) -> RamRequest {
                 .iter()
                 .enumerate()
                 .map(|(i, m)| NodeRam {
-                    node: i as u16,
+                    node: i as u32,
                     memdev: Some((*m).into()),
                 })
                 .collect(),

@@ -385,7 +385,7 @@ fn composition_rules() {
             ids.iter()
                 .enumerate()
                 .map(|(i, m)| NodeRam {
-                    node: i as u16,
+                    node: i as u32,
                     memdev: Some((*m).into()),
                 })
                 .collect(),

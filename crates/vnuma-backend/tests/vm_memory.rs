@@ -54,7 +54,7 @@ fn regions_know_their_node_and_keep_memory_alive() {
         },
     ];
     let mem = ram.guest_memory::<()>(&segments).unwrap();
-    let regions: Vec<(u64, u64, Option<u16>)> = mem
+    let regions: Vec<(u64, u64, Option<u32>)> = mem
         .iter()
         .map(|r| (r.start_addr().0, r.len(), vnuma_backend::region_node(r)))
         .collect();

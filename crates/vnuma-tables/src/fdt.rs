@@ -33,8 +33,7 @@ pub fn write_cpus(fdt: &mut FdtWriter, t: &Topology) -> Result<(), Error> {
         fdt.property_string("device_type", "cpu").map_err(fdt_err)?;
         fdt.property_u32("reg", arch).map_err(fdt_err)?;
         if let (true, Some(n)) = (t.numa_enabled(), cpu.node) {
-            fdt.property_u32("numa-node-id", n.into())
-                .map_err(fdt_err)?;
+            fdt.property_u32("numa-node-id", n).map_err(fdt_err)?;
         }
         fdt.end_node(node).map_err(fdt_err)?;
     }
@@ -56,8 +55,7 @@ pub fn write_memory(fdt: &mut FdtWriter, t: &Topology, layout: &MemoryLayout) ->
         fdt.property_array_u64("reg", &[range.start(), size])
             .map_err(fdt_err)?;
         if t.numa_enabled() {
-            fdt.property_u32("numa-node-id", n.into())
-                .map_err(fdt_err)?;
+            fdt.property_u32("numa-node-id", n).map_err(fdt_err)?;
         }
         fdt.end_node(node).map_err(fdt_err)?;
     }

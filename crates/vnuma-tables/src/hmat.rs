@@ -184,14 +184,10 @@ impl Hmat {
                     0
                 },
                 initiator: node.initiator.map_or(NO_INITIATOR, u32::from),
-                memory: u32::from(node.id),
+                memory: node.id,
             }));
         }
-        let initiators: Vec<u32> = nodes
-            .iter()
-            .filter(|n| n.has_cpu)
-            .map(|n| u32::from(n.id))
-            .collect();
+        let initiators: Vec<u32> = nodes.iter().filter(|n| n.has_cpu).map(|n| n.id).collect();
         let targets: Vec<u32> = (0..nodes.len() as u32).collect();
         let mut tables: Vec<_> = t
             .hmat()
@@ -231,7 +227,7 @@ impl Hmat {
         }
         let caches = &t.hmat().caches;
         for node in nodes {
-            let id = u32::from(node.id);
+            let id = node.id;
             let total = (1..=3u8)
                 .filter(|&l| caches.iter().any(|c| c.node_id == id && c.level == l))
                 .count() as u8;

@@ -218,7 +218,7 @@ pub fn verify(
         if e.arch_id != arch || !kind_ok || !e.enabled {
             return Err(mismatch("SRAT", "processor entry", i));
         }
-        if e.proximity != u32::from(cpu.node.unwrap_or(0)) {
+        if e.proximity != cpu.node.unwrap_or(0) {
             return Err(mismatch("SRAT", "processor proximity domain", i));
         }
     }
@@ -272,11 +272,7 @@ pub fn verify(
         let mut want: Vec<(u64, u64, u32)> = layout
             .ranges()
             .filter_map(|(r, o)| match o {
-                Owner::Boot(n) => Some((
-                    r.start(),
-                    u64::try_from(r.size()).unwrap_or(u64::MAX),
-                    u32::from(n),
-                )),
+                Owner::Boot(n) => Some((r.start(), u64::try_from(r.size()).unwrap_or(u64::MAX), n)),
                 Owner::Dimm(_) => None,
             })
             .collect();
@@ -338,9 +334,9 @@ pub fn verify(
         return Err(mismatch("HMAT", "number of memory proximity structures", 0));
     }
     for (i, (node, m)) in listed.iter().zip(&mpda).enumerate() {
-        let ok = m.memory == u32::from(node.id)
+        let ok = m.memory == node.id
             && match node.initiator {
-                Some(ini) => m.flags == INITIATOR_VALID && m.initiator == u32::from(ini),
+                Some(ini) => m.flags == INITIATOR_VALID && m.initiator == ini,
                 None => m.flags == 0 && m.initiator == NO_INITIATOR,
             };
         if !ok {
@@ -351,7 +347,7 @@ pub fn verify(
         .nodes()
         .iter()
         .filter(|n| n.has_cpu)
-        .map(|n| u32::from(n.id))
+        .map(|n| n.id)
         .collect();
     let mut tables: Vec<_> = t
         .hmat()

@@ -137,7 +137,7 @@ impl Srat {
     pub fn from_topology(t: &Topology, layout: &MemoryLayout, opts: &TableOptions) -> Srat {
         let mut entries = Vec::with_capacity(t.cpus().len() + t.nodes().len() * 3 + 3);
         for cpu in t.cpus() {
-            let proximity = u32::from(cpu.node.unwrap_or(0));
+            let proximity = cpu.node.unwrap_or(0);
             let arch = cpu.slot.apic_id;
             entries.push(match opts.processors {
                 ProcessorEntries::Apic => match u8::try_from(arch) {
@@ -437,7 +437,7 @@ fn qemu_memory(layout: &MemoryLayout, sizes: &[u64], entries: &mut Vec<SratEntry
 /// Boot RAM straight from the layout: nodes in id order, ranges in address
 /// order.
 fn layout_memory(layout: &MemoryLayout, nodes: usize, entries: &mut Vec<SratEntry>) {
-    let mut boot: Vec<(u16, u64, u64)> = layout
+    let mut boot: Vec<(u32, u64, u64)> = layout
         .ranges()
         .filter_map(|(r, o)| match o {
             Owner::Boot(n) => Some((n, r.start(), u64::try_from(r.size()).unwrap_or(u64::MAX))),
@@ -447,8 +447,7 @@ fn layout_memory(layout: &MemoryLayout, nodes: usize, entries: &mut Vec<SratEntr
     // Stable: address order is kept within a node.
     boot.sort_by_key(|&(n, _, _)| n);
     for (n, base, len) in boot {
-        if usize::from(n) < nodes.max(1) {
-            entries.push(memory(base, len, u32::from(n), MEM_ENABLED));
-        }
+        let _ = nodes;
+        entries.push(memory(base, len, n, MEM_ENABLED));
     }
 }

@@ -57,7 +57,7 @@ fn x2apic_entries_follow_spec_7_2_2() {
     let mut off = 48;
     for cpu in t.cpus() {
         let id = cpu.slot.apic_id;
-        let node = u32::from(cpu.node.unwrap());
+        let node = cpu.node.unwrap();
         if id < 255 {
             let mut want = vec![0u8, 16, node as u8, id as u8, 1, 0, 0, 0, 0];
             want.extend_from_slice(&node.to_le_bytes()[1..]);
@@ -608,13 +608,13 @@ proptest! {
             let checked = verify(&t, &layout, &opts, &info);
             prop_assert!(checked.is_ok(), "{:?}: {:?}", args, checked);
             for cpu in t.cpus() {
-                prop_assert_eq!(info.node_of_cpu(cpu.slot.apic_id), cpu.node.map(u32::from));
+                prop_assert_eq!(info.node_of_cpu(cpu.slot.apic_id), cpu.node);
             }
             // Layout style: every address of boot RAM maps to its node.
             if opts.memory == MemoryStyle::Layout {
                 for (r, o) in layout.ranges() {
-                    prop_assert_eq!(info.node_of_address(r.start()), Some(u32::from(o.node())));
-                    prop_assert_eq!(info.node_of_address(r.last()), Some(u32::from(o.node())));
+                    prop_assert_eq!(info.node_of_address(r.start()), Some(o.node()));
+                    prop_assert_eq!(info.node_of_address(r.last()), Some(o.node()));
                 }
             }
         }

@@ -579,6 +579,48 @@ impl ApicFields {
 }
 
 impl CpuTopology {
+    /// `cpus` CPUs, all present, one socket of `cpus` cores.
+    pub const fn new(cpus: u32) -> Self {
+        CpuTopology {
+            cpus,
+            max_cpus: cpus,
+            sockets: 1,
+            dies: 1,
+            clusters: 1,
+            cores: cpus,
+            threads: 1,
+        }
+    }
+
+    /// The same CPUs in `sockets` sockets of equal size (cores divided
+    /// evenly; a remainder makes the topology invalid, which
+    /// [`crate::config::NumaConfig::resolve`] reports).
+    pub const fn with_sockets(mut self, sockets: u32) -> Self {
+        self.sockets = sockets;
+        self.cores = match self.max_cpus.checked_div(sockets) {
+            Some(c) => match c.checked_div(self.threads) {
+                Some(c) => c,
+                None => 0,
+            },
+            None => 0,
+        };
+        self
+    }
+
+    /// `max_cpus` possible CPUs of which the first `cpus` are present
+    /// (the rest hot-pluggable), one socket.
+    pub const fn with_hotplug(cpus: u32, max_cpus: u32) -> Self {
+        CpuTopology {
+            cpus,
+            max_cpus,
+            sockets: 1,
+            dies: 1,
+            clusters: 1,
+            cores: max_cpus,
+            threads: 1,
+        }
+    }
+
     fn apic_fields(&self) -> ApicFields {
         ApicFields {
             smt_width: bits_for_count(self.threads),

@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use core::fmt;
 
-use vnuma_options::Location;
+use vnuma_options::{Location, Span};
 
 use crate::cpu::{SmpError, SmpWarning};
 
@@ -437,6 +437,171 @@ pub enum ErrorKind {
         /// The backend.
         id: String,
     },
+    /// A machine model that cannot work (a VMM's own board).
+    #[error("invalid board: {field} {reason}")]
+    InvalidBoard {
+        /// The model's field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// More nodes than the board allows.
+    #[error("{count} NUMA nodes, but the board allows at most {max}")]
+    TooManyNodes {
+        /// Nodes described.
+        count: usize,
+        /// The board's limit.
+        max: u32,
+    },
+    /// Two nodes with one id.
+    #[error("node id {id} is used by more than one node")]
+    NodeIdRepeated {
+        /// The id.
+        id: u32,
+    },
+    /// A memory zone of size 0.
+    #[error("a memory zone must not be empty")]
+    ZoneEmpty,
+    /// RAM that runs past the end of the guest-physical address space.
+    #[error("guest RAM runs past the end of the address space")]
+    RamTooLarge,
+    /// RAM that does not fit in the board's explicit RAM ranges.
+    #[error("guest RAM of 0x{size:x} bytes does not fit in the board's RAM ranges")]
+    RamDoesNotFit {
+        /// The RAM size.
+        size: u64,
+    },
+    /// A zone and its backend differ in size.
+    #[error("memory zone of 0x{zone:x} bytes, but its backend '{id}' has 0x{backend:x}")]
+    ZoneBackendSize {
+        /// The backend.
+        id: String,
+        /// Its size.
+        backend: u64,
+        /// The zone's size.
+        zone: u64,
+    },
+    /// No RAM size and no nodes to take it from.
+    #[error("the RAM size is needed when there are no nodes")]
+    RamSizeMissing,
+    /// RAM not a multiple of the board's alignment.
+    #[error("RAM size 0x{size:x} is not a multiple of the board's alignment 0x{align:x}")]
+    RamAlign {
+        /// The RAM size.
+        size: u64,
+        /// The alignment.
+        align: u64,
+    },
+    /// Two zones (or a zone and RAM) overlap.
+    #[error("memory at 0x{addr:x} overlaps memory at 0x{other:x}")]
+    ZoneOverlap {
+        /// Start of the zone placed second.
+        addr: u64,
+        /// Start of what it overlaps.
+        other: u64,
+    },
+    /// A zone at a fixed address inside an MMIO gap.
+    #[error("memory at 0x{addr:x} lies in the MMIO gap at 0x{gap:x}")]
+    ZoneInGap {
+        /// The zone's address.
+        addr: u64,
+        /// The gap's start.
+        gap: u64,
+    },
+    /// A CPU topology whose members do not multiply to its CPUs.
+    #[error("sockets ({sockets}) * dies ({dies}) * clusters ({clusters}) * cores ({cores}) * threads ({threads}) != maxcpus ({max_cpus})")]
+    CpuTopologyMismatch {
+        /// Sockets.
+        sockets: u32,
+        /// Dies per socket.
+        dies: u32,
+        /// Clusters per die.
+        clusters: u32,
+        /// Cores per cluster.
+        cores: u32,
+        /// Threads per core.
+        threads: u32,
+        /// Possible CPUs.
+        max_cpus: u32,
+    },
+    /// CPU counts out of the board's limits.
+    #[error("{cpus} CPUs of {max_cpus} possible: need 1 <= CPUs <= possible <= {board_max}")]
+    CpuCount {
+        /// Present CPUs.
+        cpus: u32,
+        /// Possible CPUs.
+        max_cpus: u32,
+        /// The board's limit.
+        board_max: u32,
+    },
+    /// A node lists a CPU that does not exist.
+    #[error("CPU index {cpu} is out of range: the guest has {max_cpus} possible CPUs")]
+    CpuOutOfRange {
+        /// The CPU index.
+        cpu: u32,
+        /// Possible CPUs.
+        max_cpus: u32,
+    },
+    /// A CPU on two nodes.
+    #[error("CPU {cpu} is on node {first} and on node {second}")]
+    CpuInTwoNodes {
+        /// The CPU index.
+        cpu: u32,
+        /// The first node.
+        first: u32,
+        /// The second node.
+        second: u32,
+    },
+    /// Some CPUs placed on nodes, but not this one.
+    #[error("CPU {cpu} is on no node (once any CPU is placed, every CPU must be)")]
+    CpuUnmapped {
+        /// The CPU index.
+        cpu: u32,
+    },
+    /// A distance naming a node that does not exist.
+    #[error("distance to or from node {node}, which does not exist")]
+    DistanceUnknownNode {
+        /// The node id.
+        node: u32,
+    },
+    /// A node's distance to itself other than 10.
+    #[error("the distance from node {node} to itself must be 10, not {val}")]
+    LocalDistanceNot10 {
+        /// The node.
+        node: u32,
+        /// The value.
+        val: u8,
+    },
+    /// A distance the policy requires but nobody gave.
+    #[error("the distance from node {a} to node {b} is missing")]
+    DistanceNotGiven {
+        /// From.
+        a: u32,
+        /// To.
+        b: u32,
+    },
+    /// An HMAT initiator that is no node.
+    #[error("the initiator {initiator} of node {node} is not a node")]
+    InitiatorUnknown {
+        /// The node.
+        node: u32,
+        /// Its initiator.
+        initiator: u32,
+    },
+    /// An HMAT initiator without CPUs or devices.
+    #[error("the initiator {initiator} of node {node} has no CPUs and no devices")]
+    InitiatorWithoutCpu {
+        /// The node.
+        node: u32,
+        /// Its initiator.
+        initiator: u32,
+    },
+    /// HMAT data about a node that does not exist.
+    #[error("HMAT data names node {node}, which does not exist")]
+    HmatUnknownNode {
+        /// The node id.
+        node: u32,
+    },
 }
 
 impl ErrorKind {
@@ -484,6 +649,8 @@ pub struct Error(Box<Inner>);
 struct Inner {
     kind: ErrorKind,
     location: Option<Location>,
+    span: Option<Span>,
+    path: Option<String>,
 }
 
 impl Error {
@@ -492,6 +659,8 @@ impl Error {
         Error(Box::new(Inner {
             kind,
             location: None,
+            span: None,
+            path: None,
         }))
     }
 
@@ -500,7 +669,57 @@ impl Error {
         Error(Box::new(Inner {
             kind,
             location: Some(location.clone()),
+            span: None,
+            path: None,
         }))
+    }
+
+    /// An error about the option item at `span` of the option at
+    /// `location`.
+    pub fn at_item(kind: ErrorKind, location: &Location, span: Option<Span>) -> Self {
+        Error(Box::new(Inner {
+            kind,
+            location: Some(location.clone()),
+            span,
+            path: None,
+        }))
+    }
+
+    /// An error about a field of a [`crate::config::NumaConfig`], by its
+    /// path (`nodes[2].memory[0].size`).
+    pub fn in_field(kind: ErrorKind, path: impl Into<String>) -> Self {
+        Error(Box::new(Inner {
+            kind,
+            location: None,
+            span: None,
+            path: Some(path.into()),
+        }))
+    }
+
+    /// The error without its path (a front end whose user did not write
+    /// the description).
+    pub(crate) fn without_path(mut self) -> Self {
+        self.0.path = None;
+        self
+    }
+
+    /// The field of the description at fault, as a path such as
+    /// `nodes[2].memory[0].size`, for errors about a described
+    /// configuration.
+    pub fn path(&self) -> Option<&str> {
+        self.0.path.as_deref()
+    }
+
+    /// The bytes of the option's argument the error is about: the item it
+    /// blames, or the whole argument; `None` without an option.
+    pub fn span(&self) -> Option<Span> {
+        match &self.0.kind {
+            ErrorKind::Options(e) if e.location().is_some() => Some(e.span()),
+            _ => {
+                let arg = self.location()?.arg.as_deref()?;
+                Some(self.0.span.unwrap_or(Span::new(0, arg.len())))
+            }
+        }
     }
 
     /// What is wrong.
@@ -531,7 +750,19 @@ impl Error {
     /// `{location}: {message}` or `{message}`, as QEMU prints it after the
     /// program name.
     pub fn display_qemu(&self) -> impl fmt::Display + '_ {
-        vnuma_options::error::qemu_line(self.location(), false, &self.0.kind)
+        DisplayQemu(self)
+    }
+}
+
+struct DisplayQemu<'a>(&'a Error);
+
+impl fmt::Display for DisplayQemu<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self.0;
+        match (&e.0.path, e.location()) {
+            (Some(path), None) => write!(f, "{path}: {}", e.0.kind),
+            (_, location) => vnuma_options::error::qemu_line(location, false, &e.0.kind).fmt(f),
+        }
     }
 }
 

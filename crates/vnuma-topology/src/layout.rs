@@ -32,8 +32,12 @@ use alloc::vec::Vec;
 
 use vnuma_ranges::{Range, RangeMap};
 
+use alloc::format;
+use alloc::string::String;
+
+use crate::config::NodeConfig;
 use crate::error::{Error, ErrorKind};
-use crate::machine::{Chipset, RamLayout};
+use crate::machine::{Chipset, MachineModel, RamLayout};
 use crate::topology::Topology;
 
 const KIB: u64 = 1 << 10;
@@ -50,14 +54,14 @@ pub const MAX_RAM_SLOTS: u64 = 256;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Owner {
     /// Boot RAM of a node (node 0 when NUMA is off).
-    Boot(u16),
+    Boot(u32),
     /// A hot-plugged DIMM on a node.
-    Dimm(u16),
+    Dimm(u32),
 }
 
 impl Owner {
     /// The node.
-    pub const fn node(self) -> u16 {
+    pub const fn node(self) -> u32 {
         match self {
             Owner::Boot(n) | Owner::Dimm(n) => n,
         }
@@ -80,14 +84,34 @@ pub struct RamSplit {
 impl RamSplit {
     /// The split QEMU 7.2 computes for a machine's RAM size.
     pub fn for_topology(t: &Topology) -> RamSplit {
-        let ram = t.ram_size();
-        match t.machine().ram_layout {
+        t.split
+    }
+
+    /// The split of `ram` bytes (placed by the board's layout) on `board`:
+    /// QEMU 7.2's for x86 boards, everything from the base otherwise.
+    pub fn new(board: &MachineModel, ram: u64, max_below_4g: Option<u64>) -> RamSplit {
+        match &board.ram_layout {
             RamLayout::Flat { base } => RamSplit {
-                base,
+                base: *base,
                 below_4g: ram,
                 above_4g: 0,
                 above_4g_start: base.saturating_add(ram),
             },
+            RamLayout::Gaps { base, .. } => RamSplit {
+                base: *base,
+                below_4g: ram,
+                above_4g: 0,
+                above_4g_start: base.saturating_add(ram),
+            },
+            RamLayout::Explicit { ram: ranges } => {
+                let base = ranges.first().map_or(0, Range::start);
+                RamSplit {
+                    base,
+                    below_4g: ram,
+                    above_4g: 0,
+                    above_4g_start: base.saturating_add(ram),
+                }
+            }
             RamLayout::X86 {
                 chipset,
                 gigabyte_align,
@@ -95,12 +119,9 @@ impl RamSplit {
             } => {
                 let lowmem = match chipset {
                     Chipset::I440fx => {
-                        let max = t
-                            .max_ram_below_4g()
-                            .filter(|&m| m != 0)
-                            .unwrap_or(0xe000_0000);
+                        let max = max_below_4g.filter(|&m| m != 0).unwrap_or(0xe000_0000);
                         let mut lowmem = max;
-                        if ram >= max && gigabyte_align && lowmem > 0xc000_0000 {
+                        if ram >= max && *gigabyte_align && lowmem > 0xc000_0000 {
                             lowmem = 0xc000_0000;
                         }
                         lowmem
@@ -111,7 +132,7 @@ impl RamSplit {
                         } else {
                             0xb000_0000
                         };
-                        let max = t.max_ram_below_4g().filter(|&m| m != 0).unwrap_or(4 * GIB);
+                        let max = max_below_4g.filter(|&m| m != 0).unwrap_or(4 * GIB);
                         if lowmem > max {
                             lowmem = max;
                         }
@@ -161,51 +182,217 @@ impl RamSplit {
 }
 
 /// The device-memory window QEMU 7.2 reserves for `-m slots=,maxmem=`:
-/// `None` without hotplug memory. Errors are QEMU's board-init errors.
-pub(crate) fn device_memory(t: &Topology, split: &RamSplit) -> Result<Option<Range>, ErrorKind> {
-    let (has_reserved, aligned) = match t.machine().ram_layout {
+/// `None` without hotplug memory. `ram_end` is where boot RAM ends (`None`
+/// past 2^64). Errors are QEMU's board-init errors.
+pub(crate) fn device_memory(
+    board: &MachineModel,
+    ram_end: Option<u64>,
+    gaps: &[Range],
+    ram_size: u64,
+    max_ram_size: u64,
+    ram_slots: u64,
+) -> Result<Option<Range>, ErrorKind> {
+    let (has_reserved, aligned) = match board.ram_layout {
         RamLayout::X86 {
             has_reserved_memory,
             enforce_aligned_dimm,
             ..
         } => (has_reserved_memory, enforce_aligned_dimm),
-        RamLayout::Flat { .. } => (true, true),
+        _ => (true, true),
     };
     if !has_reserved {
-        if t.ram_slots() != 0 || t.max_ram_size() > t.ram_size() {
+        if ram_slots != 0 || max_ram_size > ram_size {
             return Err(ErrorKind::MemoryHotplugNotSupported {
-                machine: t.machine().name.clone(),
+                machine: board.name.clone(),
             });
         }
         return Ok(None);
     }
-    if t.ram_size() >= t.max_ram_size() {
+    if ram_size >= max_ram_size {
         return Ok(None);
     }
-    if t.ram_slots() > MAX_RAM_SLOTS {
-        return Err(ErrorKind::UnsupportedSlots {
-            slots: t.ram_slots(),
-        });
+    if ram_slots > MAX_RAM_SLOTS {
+        return Err(ErrorKind::UnsupportedSlots { slots: ram_slots });
     }
-    if t.max_ram_size() % 4096 != 0 {
+    if max_ram_size % 4096 != 0 {
         return Err(ErrorKind::MaxmemAlignment);
     }
-    let too_big = || ErrorKind::UnsupportedMaxmem {
-        max: t.max_ram_size(),
-    };
-    let ram_end = split
-        .above_4g_start
-        .checked_add(split.above_4g)
-        .ok_or_else(too_big)?;
-    let base = ram_end.checked_add(GIB - 1).ok_or_else(too_big)? / GIB * GIB;
-    let mut size = t.max_ram_size() - t.ram_size();
+    let too_big = || ErrorKind::UnsupportedMaxmem { max: max_ram_size };
+    let ram_end = ram_end.ok_or_else(too_big)?;
+    let mut size = max_ram_size - ram_size;
     if aligned {
-        size = size.checked_add(GIB * t.ram_slots()).ok_or_else(too_big)?;
+        size = size
+            .checked_add(GIB.checked_mul(ram_slots).ok_or_else(too_big)?)
+            .ok_or_else(too_big)?;
+    }
+    let mut base = ram_end.checked_add(GIB - 1).ok_or_else(too_big)? / GIB * GIB;
+    // Past any gap of the board the window would overlap (gaps are in
+    // address order).
+    for gap in gaps {
+        let window = Range::from_start_len(base, size).map_err(|_| too_big())?;
+        if window.overlaps(gap) {
+            let after = gap.end().ok_or_else(too_big)?;
+            base = after.checked_add(GIB - 1).ok_or_else(too_big)? / GIB * GIB;
+        }
     }
     base.checked_add(size).ok_or_else(too_big)?;
     Range::from_start_len(base, size)
         .map(Some)
         .map_err(|_| too_big())
+}
+
+/// Lay boot RAM out: zones at fixed addresses where they say, the others
+/// (nodes in id order, zones in order) at consecutive RAM offsets mapped by
+/// the board's RAM layout. Returns every range with its node id, checked
+/// for overlap and for the end of the address space.
+pub(crate) fn place_boot_ram(
+    board: &MachineModel,
+    split: &RamSplit,
+    nodes: &[NodeConfig],
+    order: &[usize],
+    ram_size: u64,
+) -> Result<Vec<(Range, u32)>, Error> {
+    let mut map: RangeMap<(u32, usize, usize)> = RangeMap::new();
+    let mut put = |r: Range, owner: (u32, usize, usize)| -> Result<(), Error> {
+        map.insert(r, owner).map_err(|e| {
+            let (_, i, j) = owner;
+            Error::in_field(
+                ErrorKind::ZoneOverlap {
+                    addr: r.start(),
+                    other: e.existing.start(),
+                },
+                format!("nodes[{i}].memory[{j}]"),
+            )
+        })
+    };
+    let x86 = matches!(board.ram_layout, RamLayout::X86 { .. });
+    let mut offset = 0u64;
+    let sequential: Vec<(usize, usize, u64)> = if nodes.is_empty() {
+        alloc::vec![(usize::MAX, 0, ram_size)]
+    } else {
+        order
+            .iter()
+            .flat_map(|&i| {
+                nodes[i]
+                    .memory
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, z)| z.addr.is_none())
+                    .map(move |(j, z)| (i, j, z.size))
+            })
+            .collect()
+    };
+    for (i, j, len) in sequential {
+        let node = nodes.get(i).map_or(0, |n| n.id);
+        let field = || {
+            if i == usize::MAX {
+                String::from("ram.size")
+            } else {
+                format!("nodes[{i}].memory[{j}].size")
+            }
+        };
+        let ranges = match &board.ram_layout {
+            RamLayout::X86 { .. } | RamLayout::Flat { .. } => {
+                let end = offset.checked_add(len);
+                let top = end.and_then(|e| split.base.checked_add(e.min(split.below_4g)));
+                let above = end.and_then(|e| {
+                    split
+                        .above_4g_start
+                        .checked_add(e.saturating_sub(split.below_4g))
+                });
+                if top.is_none() || above.is_none() {
+                    return Err(Error::in_field(ErrorKind::RamTooLarge, field()));
+                }
+                split.ranges(offset, len)
+            }
+            RamLayout::Gaps { base, gaps } => fill(&complement(*base, gaps), offset, len)
+                .ok_or_else(|| Error::in_field(ErrorKind::RamTooLarge, field()))?,
+            RamLayout::Explicit { ram } => fill(ram, offset, len).ok_or_else(|| {
+                Error::in_field(ErrorKind::RamDoesNotFit { size: ram_size }, field())
+            })?,
+        };
+        for r in ranges {
+            let pieces = if x86 {
+                cut_low_window(r)
+            } else {
+                alloc::vec![r]
+            };
+            for piece in pieces {
+                put(piece, (node, i, j))?;
+            }
+        }
+        offset = offset.saturating_add(len);
+    }
+    for &i in order {
+        for (j, z) in nodes[i].memory.iter().enumerate() {
+            let Some(addr) = z.addr else { continue };
+            let r = Range::from_start_len(addr, z.size).map_err(|_| {
+                Error::in_field(
+                    ErrorKind::RamTooLarge,
+                    format!("nodes[{i}].memory[{j}].addr"),
+                )
+            })?;
+            if let RamLayout::Gaps { gaps, .. } = &board.ram_layout {
+                if let Some(gap) = gaps.iter().find(|g| g.overlaps(&r)) {
+                    return Err(Error::in_field(
+                        ErrorKind::ZoneInGap {
+                            addr,
+                            gap: gap.start(),
+                        },
+                        format!("nodes[{i}].memory[{j}].addr"),
+                    ));
+                }
+            }
+            put(r, (nodes[i].id, i, j))?;
+        }
+    }
+    Ok(map.iter().map(|(r, &(n, _, _))| (r, n)).collect())
+}
+
+/// The address space from `base` up without `gaps`.
+fn complement(base: u64, gaps: &[Range]) -> Vec<Range> {
+    let mut out = Vec::new();
+    let mut at = Some(base);
+    for g in gaps {
+        let Some(from) = at else { break };
+        if g.last() < from {
+            continue;
+        }
+        if g.start() > from {
+            if let Ok(r) = Range::new(from, g.start()) {
+                out.push(r);
+            }
+        }
+        at = g.end().map(|e| e.max(from));
+    }
+    if let Some(from) = at {
+        out.push(Range::to_top(from));
+    }
+    out
+}
+
+/// The guest-physical ranges of `[offset, offset + len)` when RAM fills
+/// `ranges` in order; `None` if it does not fit.
+fn fill(ranges: &[Range], offset: u64, len: u64) -> Option<Vec<Range>> {
+    let mut out = Vec::new();
+    let mut skip = u128::from(offset);
+    let mut left = u128::from(len);
+    for r in ranges {
+        if left == 0 {
+            break;
+        }
+        let size = r.size();
+        if skip >= size {
+            skip -= size;
+            continue;
+        }
+        let take = (size - skip).min(left);
+        let start = r.start() + skip as u64;
+        out.push(Range::inclusive(start, start + (take - 1) as u64).ok()?);
+        left -= take;
+        skip = 0;
+    }
+    (left == 0).then_some(out)
 }
 
 /// A hot-plugged memory device.
@@ -214,7 +401,7 @@ pub struct Dimm {
     /// Its guest-physical range.
     pub range: Range,
     /// Its node.
-    pub node: u16,
+    pub node: u32,
 }
 
 /// Guest memory: boot RAM per node, the hotplug window and DIMMs, with an
@@ -224,49 +411,41 @@ pub struct MemoryLayout {
     split: RamSplit,
     map: RangeMap<Owner>,
     device_memory: Option<Range>,
-    nodes: u16,
+    /// Node ids in ascending order (`[0]` without NUMA).
+    ids: Vec<u32>,
     boot: Vec<u64>,
     plugged: Vec<u64>,
 }
 
 impl MemoryLayout {
-    /// The layout of a resolved topology's boot RAM: node `n` holds RAM
-    /// offsets `[Σ mem of nodes < n, + mem n)`, mapped around the PCI hole;
-    /// the `[640 KiB, 1 MiB)` window is left out (as the guest's SRAT
-    /// does). Without NUMA all RAM belongs to node 0.
+    /// The layout of a resolved topology: boot RAM as resolution placed
+    /// it (node `n` holds RAM offsets `[Σ mem of nodes < n, + mem n)` on
+    /// QEMU's boards, around the PCI hole, without the `[640 KiB, 1 MiB)`
+    /// window), and the device-memory window it reserved. Without NUMA all
+    /// RAM belongs to node 0. Nothing is recomputed.
     pub fn new(t: &Topology) -> MemoryLayout {
-        let split = RamSplit::for_topology(t);
-        // `resolve` has already checked the window.
-        let device_memory = device_memory(t, &split).ok().flatten();
-        let sizes: Vec<u64> = if t.nodes().is_empty() {
+        let mut map = RangeMap::with_capacity(t.boot_ranges.len());
+        for &(r, n) in &t.boot_ranges {
+            // Placement rejected overlaps when the topology was resolved.
+            let _ = map.insert(r, Owner::Boot(n));
+        }
+        let ids: Vec<u32> = if t.nodes().is_empty() {
+            alloc::vec![0]
+        } else {
+            t.nodes().iter().map(|n| n.id).collect()
+        };
+        let boot: Vec<u64> = if t.nodes().is_empty() {
             alloc::vec![t.ram_size()]
         } else {
             t.nodes().iter().map(|n| n.mem).collect()
         };
-        let mut map = RangeMap::new();
-        let mut offset = 0u64;
-        let x86 = matches!(t.machine().ram_layout, RamLayout::X86 { .. });
-        for (node, &len) in sizes.iter().enumerate() {
-            for r in split.ranges(offset, len) {
-                let pieces: Vec<Range> = if x86 {
-                    cut_low_window(r)
-                } else {
-                    alloc::vec![r]
-                };
-                for piece in pieces {
-                    // Node ranges come from disjoint offsets: no overlap.
-                    let _ = map.insert(piece, Owner::Boot(node as u16));
-                }
-            }
-            offset = offset.saturating_add(len);
-        }
-        let count = sizes.len();
+        let count = ids.len();
         MemoryLayout {
-            split,
+            split: t.split,
             map,
-            device_memory,
-            nodes: count as u16,
-            boot: sizes,
+            device_memory: t.device_memory,
+            ids,
+            boot,
             plugged: alloc::vec![0; count],
         }
     }
@@ -278,7 +457,7 @@ impl MemoryLayout {
 
     /// The node owning guest-physical address `gpa` (boot RAM or a DIMM),
     /// or `None` for holes. O(log n), no allocation.
-    pub fn node_of(&self, gpa: u64) -> Option<u16> {
+    pub fn node_of(&self, gpa: u64) -> Option<u32> {
         self.map.get(gpa).map(|o| o.node())
     }
 
@@ -289,7 +468,7 @@ impl MemoryLayout {
 
     /// The guest-physical ranges of a node (boot RAM and DIMMs), in
     /// address order.
-    pub fn ranges_of(&self, node: u16) -> impl Iterator<Item = Range> + '_ {
+    pub fn ranges_of(&self, node: u32) -> impl Iterator<Item = Range> + '_ {
         self.map
             .iter()
             .filter(move |(_, o)| o.node() == node)
@@ -307,22 +486,31 @@ impl MemoryLayout {
     }
 
     /// Nodes the layout knows (1 without NUMA).
-    pub fn node_count(&self) -> u16 {
-        self.nodes
+    pub fn node_count(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The node ids, ascending (`[0]` without NUMA).
+    pub fn node_ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    fn index(&self, node: u32) -> Option<usize> {
+        self.ids.binary_search(&node).ok()
     }
 
     /// Plug a DIMM of `size` bytes at `addr` on `node` (node 0 if `None`),
     /// with QEMU's node check and vnuma's range checks: inside the hotplug
     /// window, no overlap with another DIMM.
-    pub fn plug_dimm(&mut self, addr: u64, size: u64, node: Option<u16>) -> Result<Dimm, Error> {
+    pub fn plug_dimm(&mut self, addr: u64, size: u64, node: Option<u32>) -> Result<Dimm, Error> {
         let node = node.unwrap_or(0);
-        if node >= self.nodes {
+        let Some(i) = self.index(node) else {
             return Err(ErrorKind::DimmNode {
-                node: node.into(),
-                nodes: self.nodes.into(),
+                node,
+                nodes: self.ids.len() as u32,
             }
             .into());
-        }
+        };
         let range =
             Range::from_start_len(addr, size).map_err(|_| ErrorKind::DimmRange { addr, size })?;
         let window = self
@@ -338,7 +526,7 @@ impl MemoryLayout {
                 size,
                 existing: e.existing.start(),
             })?;
-        self.plugged[usize::from(node)] += size;
+        self.plugged[i] += size;
         Ok(Dimm { range, node })
     }
 
@@ -349,7 +537,9 @@ impl MemoryLayout {
             Some((r, Owner::Dimm(node))) if r == range => {
                 let node = *node;
                 self.map.remove(range);
-                self.plugged[usize::from(node)] -= size;
+                if let Some(i) = self.index(node) {
+                    self.plugged[i] -= size;
+                }
                 Some(Dimm { range, node })
             }
             _ => None,
@@ -357,14 +547,14 @@ impl MemoryLayout {
     }
 
     /// A node's memory as `info numa` reports it: boot RAM plus DIMMs.
-    pub fn node_size(&self, node: u16) -> u64 {
-        let i = usize::from(node);
-        self.boot.get(i).copied().unwrap_or(0) + self.plugged.get(i).copied().unwrap_or(0)
+    pub fn node_size(&self, node: u32) -> u64 {
+        self.index(node)
+            .map_or(0, |i| self.boot[i].saturating_add(self.plugged[i]))
     }
 
     /// Hot-plugged memory of a node (`info numa`'s `plugged`).
-    pub fn node_plugged(&self, node: u16) -> u64 {
-        self.plugged.get(usize::from(node)).copied().unwrap_or(0)
+    pub fn node_plugged(&self, node: u32) -> u64 {
+        self.index(node).map_or(0, |i| self.plugged[i])
     }
 }
 
@@ -383,58 +573,4 @@ fn cut_low_window(r: Range) -> Vec<Range> {
         }
     }
     out
-}
-
-/// The 2016 seed's address index (`numa_set_mem_node_id`,
-/// `numa_unset_mem_node_id`, `numa_get_node`): per node a list of
-/// inclusive ranges; a lookup scans nodes in id order and the lowest node
-/// containing the address wins. Kept for compatibility; new code should
-/// use [`MemoryLayout::node_of`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SeedIndex {
-    nodes: Vec<Vec<(u64, u64)>>,
-}
-
-impl SeedIndex {
-    /// An index for `nodes` nodes (at least one).
-    pub fn new(nodes: u16) -> SeedIndex {
-        SeedIndex {
-            nodes: alloc::vec![Vec::new(); usize::from(nodes.max(1))],
-        }
-    }
-
-    /// Add `[addr, addr + size - 1]` to `node`; size 0 is ignored.
-    pub fn set(&mut self, addr: u64, size: u64, node: u16) {
-        if size == 0 {
-            return;
-        }
-        if let Some(list) = self.nodes.get_mut(usize::from(node)) {
-            list.insert(0, (addr, addr.saturating_add(size - 1)));
-        }
-    }
-
-    /// Remove the first range of `node` that is exactly
-    /// `[addr, addr + size - 1]`; anything else is a no-op.
-    pub fn unset(&mut self, addr: u64, size: u64, node: u16) {
-        if size == 0 {
-            return;
-        }
-        let last = addr.saturating_add(size - 1);
-        if let Some(list) = self.nodes.get_mut(usize::from(node)) {
-            if let Some(i) = list.iter().position(|&r| r == (addr, last)) {
-                list.remove(i);
-            }
-        }
-    }
-
-    /// The lowest node with a range containing `addr`, or the seed's error
-    /// `Address 0x{addr} doesn't belong to any NUMA node`.
-    pub fn get_node(&self, addr: u64) -> Result<u16, Error> {
-        for (node, list) in self.nodes.iter().enumerate() {
-            if list.iter().any(|&(s, l)| s <= addr && addr <= l) {
-                return Ok(node as u16);
-            }
-        }
-        Err(ErrorKind::AddressNotInNode { addr }.into())
-    }
 }

@@ -82,6 +82,7 @@
 #![forbid(unsafe_code)]
 extern crate alloc;
 
+pub mod config;
 pub mod cpu;
 pub mod error;
 pub mod layout;
@@ -91,6 +92,9 @@ mod resolve;
 mod seed;
 pub mod topology;
 
+pub use config::{
+    Distances, HostMemory, MemoryZone, MissingDistance, NodeConfig, NumaConfig, RamConfig,
+};
 pub use error::{Error, ErrorKind, Warning, WarningKind};
 pub use machine::MachineModel;
 pub use resolve::{resolve, resolve_with, Config, Profile};

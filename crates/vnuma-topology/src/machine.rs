@@ -6,7 +6,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::cpu::SmpLimits;
+use vnuma_ranges::Range;
+
+use crate::cpu::{SmpLimits, MAX_POSSIBLE_CPUS};
 use crate::error::{Error, ErrorKind};
 
 /// QEMU's `MAX_NODES`: node ids are 0..=127.
@@ -144,7 +146,8 @@ pub enum DefaultCpuNode {
 }
 
 /// How RAM offsets map to guest-physical addresses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RamLayout {
     /// x86 PC: RAM below the PCI hole up to `below_4g`, the rest from
     /// 4 GiB.
@@ -164,6 +167,38 @@ pub enum RamLayout {
         /// Guest-physical address of RAM offset 0.
         base: u64,
     },
+    /// RAM from `base` up, around MMIO gaps (as OpenVMM's
+    /// `MemoryLayout::new_with_numa` places it): RAM offsets fill the
+    /// address space in order, skipping each gap. Build it with
+    /// [`RamLayout::around_gaps`].
+    Gaps {
+        /// Guest-physical address of RAM offset 0.
+        base: u64,
+        /// MMIO gaps, in address order, disjoint.
+        gaps: Vec<Range>,
+    },
+    /// RAM in these guest-physical ranges only, filled in order; guest RAM
+    /// that does not fit is an error. Build it with [`RamLayout::explicit`].
+    Explicit {
+        /// RAM ranges, in address order, disjoint.
+        ram: Vec<Range>,
+    },
+}
+
+impl RamLayout {
+    /// RAM from `base` up, skipping `gaps` (sorted into address order).
+    pub fn around_gaps(base: u64, gaps: &[Range]) -> RamLayout {
+        let mut gaps = gaps.to_vec();
+        gaps.sort_by_key(Range::start);
+        RamLayout::Gaps { base, gaps }
+    }
+
+    /// RAM in exactly these ranges (sorted into address order).
+    pub fn explicit(ram: &[Range]) -> RamLayout {
+        let mut ram = ram.to_vec();
+        ram.sort_by_key(Range::start);
+        RamLayout::Explicit { ram }
+    }
 }
 
 /// A machine model: the facts about a board that NUMA resolution and the
@@ -215,7 +250,7 @@ pub struct MachineModel {
     /// NUMA switches itself on with `maxmem` above the RAM size (from 5.1).
     pub auto_enable_numa_with_memdev: bool,
     /// Most NUMA nodes (QEMU: 128).
-    pub max_nodes: u16,
+    pub max_nodes: u32,
     /// How CPU slots are numbered.
     pub cpu_ids: CpuIdScheme,
     /// Default CPU → node rule.
@@ -254,7 +289,7 @@ impl MachineModel {
             numa_mem_supported: !at_least(5, 1),
             auto_enable_numa_with_memhp: at_least(2, 11),
             auto_enable_numa_with_memdev: at_least(5, 1),
-            max_nodes: MAX_NODES,
+            max_nodes: MAX_NODES as u32,
             cpu_ids: CpuIdScheme::X86Apic,
             default_cpu_node: DefaultCpuNode::SocketModNodes,
             ram_layout: RamLayout::X86 {
@@ -321,10 +356,66 @@ impl MachineModel {
             numa_mem_supported: false,
             auto_enable_numa_with_memhp: false,
             auto_enable_numa_with_memdev: false,
-            max_nodes: MAX_NODES,
+            max_nodes: MAX_NODES as u32,
             cpu_ids: CpuIdScheme::Linear,
             default_cpu_node: DefaultCpuNode::SocketModNodes,
             ram_layout: RamLayout::Flat { base: 0 },
+        }
+    }
+
+    /// The model with another RAM layout.
+    pub fn with_ram_layout(mut self, layout: RamLayout) -> Self {
+        self.ram_layout = layout;
+        self
+    }
+
+    /// The model allowing at most `max_nodes` nodes.
+    pub fn with_max_nodes(mut self, max_nodes: u32) -> Self {
+        self.max_nodes = max_nodes;
+        self
+    }
+
+    /// Check that the model is usable: CPU limits ordered and at least 1,
+    /// at most [`MAX_POSSIBLE_CPUS`] CPUs, at least one node, `ram_align`
+    /// a power of two, a non-empty default CPU table, RAM ranges and gaps
+    /// sorted and disjoint. Errors name the field (`board.ram_align`).
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |field: &'static str, reason: &'static str| {
+            Err(Error::in_field(
+                ErrorKind::InvalidBoard { field, reason },
+                alloc::format!("board.{field}"),
+            ))
+        };
+        if self.max_cpus == 0 || self.max_cpus > MAX_POSSIBLE_CPUS {
+            return bad("max_cpus", "must be between 1 and 65536");
+        }
+        if self.min_cpus == 0 || self.min_cpus > self.max_cpus {
+            return bad("min_cpus", "must be between 1 and max_cpus");
+        }
+        if self.default_cpus > self.max_cpus {
+            return bad("default_cpus", "must be at most max_cpus");
+        }
+        if self.max_nodes == 0 {
+            return bad("max_nodes", "must be at least 1");
+        }
+        if !self.ram_align.is_power_of_two() {
+            return bad("ram_align", "must be a power of two");
+        }
+        if matches!(&self.default_cpu_node, DefaultCpuNode::Table(t) if t.is_empty()) {
+            return bad("default_cpu_node", "the table must not be empty");
+        }
+        let sorted = |ranges: &[Range]| ranges.windows(2).all(|w| w[0].last() < w[1].start());
+        match &self.ram_layout {
+            RamLayout::Gaps { gaps, .. } if !sorted(gaps) => {
+                bad("ram_layout", "gaps must be sorted and disjoint")
+            }
+            RamLayout::Explicit { ram } if !sorted(ram) => {
+                bad("ram_layout", "RAM ranges must be sorted and disjoint")
+            }
+            RamLayout::Explicit { ram } if ram.is_empty() => {
+                bad("ram_layout", "at least one RAM range is needed")
+            }
+            _ => Ok(()),
         }
     }
 

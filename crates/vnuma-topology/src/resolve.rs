@@ -18,12 +18,14 @@ use alloc::vec::Vec;
 
 use vnuma_options::{CommandLine, MachineOptions, MemoryBackendOptions, NumaOptions};
 
+use crate::config::{
+    board_slots, Distances, HostMemory, MemoryZone, NodeConfig, NumaConfig, RamConfig,
+};
 use crate::cpu::{self, CpuSlot};
 use crate::error::{Error, ErrorKind, Warning, WarningKind};
-use crate::layout::{device_memory, RamSplit};
-use crate::machine::{Chipset, CpuIdScheme, DefaultCpuNode, MachineModel, RamLayout};
+use crate::machine::{Chipset, DefaultCpuNode, MachineModel, RamLayout};
 use crate::numa::{NumaState, NO_INITIATOR};
-use crate::topology::{Cpu, Hmat, Node, Topology};
+use crate::topology::{Hmat, Node, Topology};
 
 /// How to resolve.
 #[derive(Clone, Debug, Default)]
@@ -220,17 +222,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
 
     // 6-8. -numa, board init, completion.
     let hmat_enabled = machine.hmat.unwrap_or(false);
-    let slots: Vec<CpuSlot> = match model.cpu_ids {
-        CpuIdScheme::X86Apic => cpu.x86_slots(),
-        CpuIdScheme::Linear => cpu
-            .x86_slots()
-            .into_iter()
-            .map(|s| CpuSlot {
-                apic_id: s.index,
-                ..s
-            })
-            .collect(),
-    };
+    let slots: Vec<CpuSlot> = board_slots(&model, &cpu);
     let ctx = Ctx {
         cl,
         model: &model,
@@ -247,50 +239,75 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         Profile::Qemu72 => modern_numa(&ctx, &mut warnings)?,
         Profile::Seed2016 => crate::seed::numa(&ctx, &mut warnings)?,
     };
+    // The description QEMU's rules produced; its resolution places memory
+    // and makes the board-init checks that remain.
     let n = outcome.nodes.len();
-    let cpus = slots
-        .iter()
-        .zip(&outcome.slot_node)
-        .map(|(slot, node)| Cpu {
-            slot: *slot,
-            present: slot.index < cpu.cpus,
-            node: if n > 0 { *node } else { None },
-        })
-        .collect();
-    let memory_backend = machine
-        .memory_backend
-        .as_deref()
-        .and_then(|id| find_backend(&backends, id))
-        .map(|b| b.id.clone());
-    let topology = Topology {
-        cpu,
-        cpus,
-        nodes: outcome.nodes,
-        distances: outcome.distances,
-        hmat_enabled,
-        hmat: outcome.hmat,
-        ram_size,
-        max_ram_size,
-        ram_slots,
-        max_ram_below_4g: machine.max_ram_below_4g,
-        memory_backend,
-        uses_memdevs: outcome.uses_memdevs,
-        backends,
-        mem_path: cl.mem_path().map(String::from),
-        mem_prealloc: cl.mem_prealloc(),
-        mem_merge: machine.mem_merge.unwrap_or(true),
-        dump_guest_core: machine.dump_guest_core.unwrap_or(true),
-        warnings,
-        machine: model,
-    };
-    // Board init: the RAM split and the hotplug window.
-    let mut topology = topology;
-    let split = RamSplit::for_topology(&topology);
-    if let Some(w) = split_warning(&topology) {
-        topology.warnings.push(Warning::new(w, None));
+    let mut node_cpus: Vec<Vec<u32>> = alloc::vec![Vec::new(); n];
+    if n > 0 {
+        for (slot, node) in slots.iter().zip(&outcome.slot_node) {
+            if let Some(list) = node.and_then(|node| node_cpus.get_mut(node as usize)) {
+                list.push(slot.index);
+            }
+        }
     }
-    device_memory(&topology, &split)?;
-    Ok(topology)
+    let mut distances = Distances::complete();
+    if let Some(d) = &outcome.distances {
+        for a in 0..n {
+            for b in 0..n {
+                distances.given.insert((a as u32, b as u32), d[a * n + b]);
+            }
+        }
+    }
+    let description = NumaConfig {
+        board: model,
+        cpus: cpu,
+        ram: RamConfig {
+            size: Some(ram_size),
+            // `-machine memory-backend` can raise the RAM size above the
+            // maxmem QEMU settled before it.
+            max_size: Some(max_ram_size.max(ram_size)),
+            slots: ram_slots,
+            max_below_4g: machine.max_ram_below_4g,
+        },
+        nodes: outcome
+            .nodes
+            .into_iter()
+            .zip(node_cpus)
+            .map(|(node, cpus)| NodeConfig {
+                id: node.id,
+                cpus,
+                memory: if node.mem == 0 {
+                    Vec::new()
+                } else {
+                    alloc::vec![MemoryZone {
+                        size: node.mem,
+                        addr: None,
+                        backend: node.memdev,
+                    }]
+                },
+                initiator: node.initiator,
+                devices: Vec::new(),
+            })
+            .collect(),
+        distances,
+        hmat: hmat_enabled.then_some(outcome.hmat),
+        host: HostMemory {
+            machine_backend: machine
+                .memory_backend
+                .as_deref()
+                .and_then(|id| find_backend(&backends, id))
+                .map(|b| b.id.clone()),
+            backends,
+            mem_path: cl.mem_path().map(String::from),
+            prealloc: cl.mem_prealloc(),
+            merge: machine.mem_merge.unwrap_or(true),
+            dump: machine.dump_guest_core.unwrap_or(true),
+        },
+    };
+    // What is left to fail is QEMU's board init, which names no option.
+    description
+        .resolve_with_warnings(warnings)
+        .map_err(Error::without_path)
 }
 
 /// q35's split before `max-ram-below-4g` is applied.
@@ -304,14 +321,18 @@ fn q35_initial_lowmem(ram: u64) -> u64 {
 
 /// The performance warnings QEMU prints when `max-ram-below-4g` is not
 /// GiB-aligned and RAM is large.
-fn split_warning(t: &Topology) -> Option<WarningKind> {
-    let max = t.max_ram_below_4g().filter(|&m| m != 0)?;
-    match t.machine().ram_layout {
+pub(crate) fn split_warning(
+    board: &MachineModel,
+    ram_size: u64,
+    max_ram_below_4g: Option<u64>,
+) -> Option<WarningKind> {
+    let max = max_ram_below_4g.filter(|&m| m != 0)?;
+    match board.ram_layout {
         RamLayout::X86 {
             chipset: Chipset::I440fx,
             gigabyte_align: true,
             ..
-        } if t.ram_size() >= max && max % (1 << 30) != 0 => {
+        } if ram_size >= max && max % (1 << 30) != 0 => {
             Some(WarningKind::I440fxLowmemAlign { value: max })
         }
         // QEMU's q35 code subtracts without a sign: RAM below the limit
@@ -319,12 +340,12 @@ fn split_warning(t: &Topology) -> Option<WarningKind> {
         RamLayout::X86 {
             chipset: Chipset::Q35,
             ..
-        } if q35_initial_lowmem(t.ram_size()) > max
-            && t.ram_size().wrapping_sub(max) > max
+        } if q35_initial_lowmem(ram_size) > max
+            && ram_size.wrapping_sub(max) > max
             && max % (1 << 30) != 0 =>
         {
             Some(WarningKind::Q35LowmemAlign {
-                ram: t.ram_size(),
+                ram: ram_size,
                 value: max,
             })
         }
@@ -352,7 +373,6 @@ pub(crate) struct NumaOutcome {
     pub(crate) slot_node: Vec<Option<u16>>,
     pub(crate) distances: Option<Vec<u8>>,
     pub(crate) hmat: Hmat,
-    pub(crate) uses_memdevs: bool,
 }
 
 /// QEMU 7.2: apply `-numa` in order, board init checks, completion.
@@ -498,11 +518,13 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
         .iter()
         .enumerate()
         .map(|(id, s)| Node {
-            id: id as u16,
+            id: id as u32,
             mem: s.mem,
             memdev: s.memdev.clone(),
-            initiator: (s.initiator != NO_INITIATOR).then_some(s.initiator),
+            zones: Vec::new(),
+            initiator: (s.initiator != NO_INITIATOR).then_some(u32::from(s.initiator)),
             has_cpu: s.has_cpu,
+            devices: Vec::new(),
         })
         .collect();
     let distances = (n > 0 && numa.have_distance).then(|| {
@@ -528,7 +550,6 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
         slot_node: numa.slot_node,
         distances,
         hmat,
-        uses_memdevs: numa.have_memdevs,
     })
 }
 

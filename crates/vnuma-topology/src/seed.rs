@@ -204,16 +204,17 @@ pub(crate) fn numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOut
             .iter()
             .enumerate()
             .map(|(id, node)| Node {
-                id: id as u16,
+                id: id as u32,
                 mem: node.mem,
                 memdev: node.memdev.clone(),
+                zones: Vec::new(),
                 initiator: None,
                 has_cpu: false,
+                devices: Vec::new(),
             })
             .collect(),
         slot_node,
         distances: None,
         hmat: Hmat::default(),
-        uses_memdevs: have_memdevs == Some(true),
     })
 }

@@ -5,25 +5,36 @@ use alloc::vec::Vec;
 
 use vnuma_options::{MemoryBackendOptions, NumaHmatCacheOptions};
 
+use vnuma_ranges::Range;
+
+use crate::config::MemoryZone;
 use crate::cpu::{CpuSlot, CpuTopology};
 use crate::error::Warning;
+use crate::layout::{MemoryLayout, RamSplit};
 use crate::machine::MachineModel;
 pub use crate::numa::LbTable;
 
 /// One NUMA node.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Node {
-    /// Node id (ids are dense: 0..node count).
-    pub id: u16,
-    /// Boot memory of the node in bytes.
+    /// Node id, the guest's proximity domain (dense `0..n` from QEMU's
+    /// syntax; a described configuration may leave gaps).
+    pub id: u32,
+    /// Boot memory of the node in bytes (the sum of its zones).
     pub mem: u64,
-    /// The backend holding it (`-numa node,memdev=`), by object id.
+    /// The backend holding it (`-numa node,memdev=`), by object id: the
+    /// backend of its only zone.
     pub memdev: Option<String>,
+    /// Its memory zones, as described.
+    pub zones: Vec<MemoryZone>,
     /// HMAT initiator node, if set.
-    pub initiator: Option<u16>,
+    pub initiator: Option<u32>,
     /// Whether a CPU is mapped to it while HMAT is on (an initiator
     /// proximity domain).
     pub has_cpu: bool,
+    /// Devices on the node that initiate memory accesses (generic
+    /// initiators).
+    pub devices: Vec<String>,
 }
 
 /// One possible CPU slot and the node it belongs to.
@@ -34,8 +45,8 @@ pub struct Cpu {
     /// Whether the CPU exists at boot (index below `-smp cpus`) rather
     /// than being hot-pluggable.
     pub present: bool,
-    /// Its node; `None` when NUMA is off.
-    pub node: Option<u16>,
+    /// Its node id; `None` when NUMA is off.
+    pub node: Option<u32>,
 }
 
 /// HMAT data: the latency/bandwidth tables with entries, and the caches.
@@ -69,6 +80,9 @@ pub struct Topology {
     pub(crate) mem_prealloc: bool,
     pub(crate) mem_merge: bool,
     pub(crate) dump_guest_core: bool,
+    pub(crate) split: RamSplit,
+    pub(crate) boot_ranges: Vec<(Range, u32)>,
+    pub(crate) device_memory: Option<Range>,
     pub(crate) warnings: Vec<Warning>,
 }
 
@@ -98,9 +112,37 @@ impl Topology {
         !self.nodes.is_empty()
     }
 
+    /// The node with id `id`.
+    pub fn node(&self, id: u32) -> Option<&Node> {
+        self.node_index(id).map(|i| &self.nodes[i])
+    }
+
+    /// The position of node `id` in [`Topology::nodes`] (and in the rows
+    /// and columns of [`Topology::distances`]).
+    pub fn node_index(&self, id: u32) -> Option<usize> {
+        self.nodes.binary_search_by_key(&id, |n| n.id).ok()
+    }
+
+    /// The guest memory layout: where each node's RAM lies, which node
+    /// owns an address, the hotplug window.
+    pub fn layout(&self) -> MemoryLayout {
+        MemoryLayout::new(self)
+    }
+
+    /// Boot RAM ranges in address order, each with its node id (node 0
+    /// without NUMA).
+    pub fn boot_ranges(&self) -> &[(Range, u32)] {
+        &self.boot_ranges
+    }
+
+    /// The device-memory (hotplug) window, if any.
+    pub fn device_memory(&self) -> Option<Range> {
+        self.device_memory
+    }
+
     /// Indexes of the present CPUs on `node`, ascending (what
     /// `info numa` lists).
-    pub fn node_cpus(&self, node: u16) -> impl Iterator<Item = u32> + '_ {
+    pub fn node_cpus(&self, node: u32) -> impl Iterator<Item = u32> + '_ {
         self.cpus
             .iter()
             .filter(move |c| c.present && c.node == Some(node))
@@ -109,17 +151,15 @@ impl Topology {
 
     /// The distance from `a` to `b` after completion, if distances were
     /// given (`-numa dist`); `None` otherwise (no SLIT).
-    pub fn distance(&self, a: u16, b: u16) -> Option<u8> {
+    pub fn distance(&self, a: u32, b: u32) -> Option<u8> {
         let n = self.nodes.len();
-        let (a, b) = (usize::from(a), usize::from(b));
-        if a >= n || b >= n {
-            return None;
-        }
+        let (a, b) = (self.node_index(a)?, self.node_index(b)?);
         self.distances.as_ref().map(|d| d[a * n + b])
     }
 
-    /// The full distance matrix, row-major, node count squared; `None`
-    /// without `-numa dist`.
+    /// The full distance matrix, row-major, node count squared, rows and
+    /// columns in the order of [`Topology::nodes`]; `None` without
+    /// distances.
     pub fn distances(&self) -> Option<&[u8]> {
         self.distances.as_deref()
     }

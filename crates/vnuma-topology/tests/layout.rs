@@ -3,7 +3,7 @@
 //! command lines, and the address → node index.
 
 use vnuma_options::CommandLine;
-use vnuma_topology::layout::{MemoryLayout, Owner, SeedIndex};
+use vnuma_topology::layout::{MemoryLayout, Owner};
 use vnuma_topology::resolve;
 
 fn layout(args: &str) -> Result<MemoryLayout, String> {
@@ -186,22 +186,4 @@ fn dimms() {
     assert_eq!(l.unplug_dimm(w.start(), g).unwrap().node, 1);
     assert_eq!(l.node_plugged(1), 0);
     assert_eq!(l.node_of(w.start()), None);
-}
-
-#[test]
-fn seed_index() {
-    let mut s = SeedIndex::new(2);
-    s.set(0, 0x1000, 1);
-    s.set(0x800, 0x1000, 0);
-    s.set(0x5000, 0, 0); // size 0: ignored
-    assert_eq!(s.get_node(0x900).unwrap(), 0, "lowest node wins on overlap");
-    assert_eq!(s.get_node(0x100).unwrap(), 1);
-    assert_eq!(
-        s.get_node(0x5000).unwrap_err().to_string(),
-        "Address 0x5000 doesn't belong to any NUMA node"
-    );
-    s.unset(0x800, 0x800, 0); // not exact: no-op
-    assert_eq!(s.get_node(0x900).unwrap(), 0);
-    s.unset(0x800, 0x1000, 0);
-    assert_eq!(s.get_node(0x900).unwrap(), 1);
 }

@@ -10,7 +10,7 @@ fn topo(args: &str) -> Result<Topology, vnuma_topology::Error> {
     resolve(&CommandLine::parse(argv).expect("options parse"))
 }
 
-fn cpus(t: &Topology, node: u16) -> Vec<u32> {
+fn cpus(t: &Topology, node: u32) -> Vec<u32> {
     t.node_cpus(node).collect()
 }
 

@@ -27,11 +27,11 @@ fn default_split_is_8mib_aligned_rest_on_last() {
 #[test]
 fn default_cpus_by_socket_and_partial_warnings() {
     let t = seed("-M pc-i440fx-2.6 -smp 4,sockets=4 -m 128M -numa node -numa node").unwrap();
-    let nodes: Vec<Option<u16>> = t.cpus().iter().map(|c| c.node).collect();
+    let nodes: Vec<Option<u32>> = t.cpus().iter().map(|c| c.node).collect();
     assert_eq!(nodes, [Some(0), Some(1), Some(0), Some(1)]);
     assert!(t.warnings().is_empty());
     let t = seed("-M pc-i440fx-2.6 -smp 4 -m 128M -numa node,cpus=1 -numa node,cpus=2").unwrap();
-    let nodes: Vec<Option<u16>> = t.cpus().iter().map(|c| c.node).collect();
+    let nodes: Vec<Option<u32>> = t.cpus().iter().map(|c| c.node).collect();
     assert_eq!(nodes, [Some(0), Some(0), Some(1), Some(0)]);
     let w: Vec<String> = t.warnings().iter().map(|w| w.to_string()).collect();
     assert_eq!(

@@ -123,12 +123,12 @@ struct MemoryReport {
 
 #[derive(Clone, Debug, Serialize)]
 struct NodeReport {
-    id: u16,
+    id: u32,
     cpus: Vec<u32>,
     size_bytes: u64,
     plugged_bytes: u64,
     memdev: Option<String>,
-    initiator: Option<u16>,
+    initiator: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -141,12 +141,12 @@ struct CpuReport {
     die_id: Option<u32>,
     core_id: u32,
     thread_id: u32,
-    node_id: Option<u16>,
+    node_id: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 struct RangeReport {
-    node: u16,
+    node: u32,
     start: u64,
     end: u64,
 }

@@ -24,7 +24,7 @@ fn two_nodes_preallocated() {
     assert!(matches!(&request.boot, BootRam::Nodes(n) if n.len() == 2));
     assert_eq!(request.defaults.prealloc_threads, 2);
     let ram = vm.allocate(AllocOptions::new()).unwrap();
-    let regions: Vec<(Option<u16>, u64, u64)> = ram
+    let regions: Vec<(Option<u32>, u64, u64)> = ram
         .regions()
         .iter()
         .map(|r| (r.node, r.offset, r.size))
