@@ -111,6 +111,22 @@ pub(crate) fn find_backend<'a>(
     backends.iter().find(|b| b.id == id)
 }
 
+/// An error raised while applying the option at `location`, with the span
+/// of the item it blames (the last item with the error's key, the one
+/// QEMU used).
+pub(crate) fn option_error(kind: ErrorKind, location: &vnuma_options::Location) -> Error {
+    let span = kind.key().and_then(|key| {
+        let arg = location.arg.as_deref()?;
+        let opts = vnuma_options::grammar::parse_opts(arg, Some("type")).ok()?;
+        opts.items
+            .iter()
+            .rev()
+            .find(|i| i.key == key)
+            .map(|i| i.span())
+    });
+    Error::at_item(kind, location, span)
+}
+
 fn align_up(v: u64, align: u64) -> Option<u64> {
     if align <= 1 {
         return Some(v);
@@ -392,7 +408,7 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
     let mut numa = NumaState::new(hmat_enabled, slots.len());
     for arg in cl.numa() {
         let loc = &arg.location;
-        let at = |kind: ErrorKind| Error::at(kind, loc);
+        let at = |kind: ErrorKind| option_error(kind, loc);
         let parsed = arg.result.as_ref().map_err(|e| Error::from(e.clone()))?;
         if !model.numa_supported {
             return Err(at(ErrorKind::NumaNotSupported));

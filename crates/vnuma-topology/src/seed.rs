@@ -57,7 +57,7 @@ pub(crate) fn numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOut
     let mut have_memdevs: Option<bool> = None;
     for arg in ctx.cl.numa() {
         let loc = &arg.location;
-        let at = |kind: ErrorKind| Error::at(kind, loc);
+        let at = |kind: ErrorKind| crate::resolve::option_error(kind, loc);
         let parsed = arg.result.as_ref().map_err(|e| Error::from(e.clone()))?;
         warnings.extend(parsed.warnings.iter().cloned().map(Warning::from));
         let node = match &parsed.value {

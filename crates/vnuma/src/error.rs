@@ -36,34 +36,20 @@ impl Error {
     /// The offending bytes of the option's argument, when known; for errors
     /// about a whole option, its whole argument.
     pub fn span(&self) -> Option<Span> {
-        let options_error = match self {
-            Error::Options(e) => Some(e),
-            Error::Topology(e) => match e.kind() {
-                vnuma_topology::ErrorKind::Options(e) => Some(e),
-                _ => None,
-            },
+        match self {
+            Error::Options(e) => e.location().map(|_| e.span()),
+            Error::Topology(e) => e.span(),
             Error::Backend(_) | Error::Tables(_) => None,
-        };
-        if let Some(e) = options_error.filter(|e| e.location().is_some()) {
-            return Some(e.span());
         }
-        let arg = self.location()?.arg.as_deref()?;
-        let whole = Span::new(0, arg.len());
-        // Point at the item the error is about, the last one with its key
-        // (the one QEMU used).
-        let key = match self {
-            Error::Topology(e) => e.kind().key(),
+    }
+
+    /// For a configuration described in code, the field at fault
+    /// (`nodes[2].memory[0].size`).
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Error::Topology(e) => e.path(),
             Error::Options(_) | Error::Backend(_) | Error::Tables(_) => None,
-        };
-        let item = key.and_then(|key| {
-            let opts = vnuma_options::grammar::parse_opts(arg, Some("type")).ok()?;
-            opts.items
-                .iter()
-                .rev()
-                .find(|i| i.key == key)
-                .map(|i| i.span())
-        });
-        Some(item.unwrap_or(whole))
+        }
     }
 
     /// A line QEMU prints after the message, if any.

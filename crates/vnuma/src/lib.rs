@@ -60,11 +60,11 @@ use vnuma_options::CommandLine;
 use vnuma_topology::layout::MemoryLayout;
 use vnuma_topology::{Config, Topology};
 
-/// A resolved guest configuration: the command line, its topology and its
-/// memory layout.
+/// A resolved guest configuration: its topology and memory layout, and
+/// the command line it came from when it came from one.
 #[derive(Clone, Debug)]
 pub struct Vm {
-    command_line: CommandLine,
+    command_line: Option<CommandLine>,
     topology: Topology,
     layout: MemoryLayout,
 }
@@ -90,15 +90,42 @@ impl Vm {
         let topology = vnuma_topology::resolve_with(&command_line, config)?;
         let layout = MemoryLayout::new(&topology);
         Ok(Vm {
-            command_line,
+            command_line: Some(command_line),
             topology,
             layout,
         })
     }
 
-    /// The command line as read.
-    pub fn command_line(&self) -> &CommandLine {
-        &self.command_line
+    /// Resolve a configuration described in code (a VMM's own
+    /// configuration, no QEMU syntax involved).
+    ///
+    /// ```
+    /// use vnuma::topology::{cpu::CpuTopology, machine::MachineModel};
+    /// use vnuma::topology::{MemoryZone, NodeConfig, NumaConfig};
+    /// let config = NumaConfig::new(MachineModel::generic("my-vmm", 8), CpuTopology::new(4))
+    ///     .node(NodeConfig::new(0).cpus(0..2).zone(MemoryZone::new(1 << 30)))
+    ///     .node(NodeConfig::new(1).cpus(2..4).zone(MemoryZone::new(1 << 30)));
+    /// let vm = vnuma::Vm::from_numa_config(&config)?;
+    /// assert_eq!(vm.layout().node_of(1 << 30), Some(1));
+    /// # Ok::<(), vnuma::Error>(())
+    /// ```
+    pub fn from_numa_config(config: &vnuma_topology::NumaConfig) -> Result<Vm, Error> {
+        Ok(Self::from_topology(config.resolve()?))
+    }
+
+    /// A guest from an already resolved topology.
+    pub fn from_topology(topology: Topology) -> Vm {
+        let layout = MemoryLayout::new(&topology);
+        Vm {
+            command_line: None,
+            topology,
+            layout,
+        }
+    }
+
+    /// The command line as read, if the guest came from one.
+    pub fn command_line(&self) -> Option<&CommandLine> {
+        self.command_line.as_ref()
     }
 
     /// The resolved topology.
@@ -137,7 +164,7 @@ impl Vm {
     /// ids, or `-machine x-oem-id=`/`x-oem-table-id=`.
     pub fn table_options(&self) -> vnuma_tables::TableOptions {
         let mut oem = vnuma_tables::acpi::Oem::default();
-        if let Ok(machine) = self.command_line.machine() {
+        if let Some(Ok(machine)) = self.command_line.as_ref().map(CommandLine::machine) {
             let prop = |k: &str| {
                 machine
                     .ignored
