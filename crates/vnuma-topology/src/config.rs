@@ -54,7 +54,6 @@ use crate::topology::{Cpu, Hmat, Node, Topology};
 
 /// A contiguous piece of a node's memory.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub struct MemoryZone {
     /// Size in bytes (not 0).
     pub size: u64,
@@ -92,7 +91,6 @@ impl MemoryZone {
 
 /// One guest NUMA node.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub struct NodeConfig {
     /// Node id: the guest's proximity domain (ids may be sparse).
     pub id: u32,
@@ -170,7 +168,6 @@ pub enum MissingDistance {
 /// others. Without values (and without [`MissingDistance::Fill`]) the
 /// guest gets no distances.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub struct Distances {
     /// `(from, to) → distance`, by node id.
     pub given: BTreeMap<(u32, u32), u8>,
@@ -218,7 +215,6 @@ impl Distances {
 
 /// Guest RAM sizes beyond the nodes' zones.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub struct RamConfig {
     /// Boot RAM. Required without nodes; with nodes, `None` means the sum
     /// of their zones, and a value must equal it.
@@ -236,7 +232,6 @@ pub struct RamConfig {
 /// defaults of their properties. Leave it at its default when the VMM
 /// allocates memory itself.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub struct HostMemory {
     /// Backend objects, by id; zones name them.
     pub backends: Vec<MemoryBackendOptions>,
@@ -278,7 +273,6 @@ impl HostMemory {
 /// HMAT data, and how RAM is backed. [`NumaConfig::resolve`] validates it
 /// and computes the [`Topology`] once.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct NumaConfig {
     /// The board (checked by [`MachineModel::validate`]).
     pub board: MachineModel,

@@ -154,30 +154,49 @@ impl RamSplit {
         }
     }
 
-    /// The guest-physical ranges of RAM offsets `[offset, offset + len)`.
+    /// The guest-physical ranges of RAM offsets `[offset, offset + len)`
+    /// (a range may end at 2^64; nothing past it).
     pub fn ranges(&self, offset: u64, len: u64) -> Vec<Range> {
         let mut out = Vec::new();
-        let end = offset.saturating_add(len);
+        let Some(last) = len.checked_sub(1).and_then(|l| offset.checked_add(l)) else {
+            return out;
+        };
         if offset < self.below_4g {
-            let stop = end.min(self.below_4g);
-            if let Ok(r) = Range::new(
-                self.base.saturating_add(offset),
-                self.base.saturating_add(stop),
-            ) {
-                out.push(r);
+            let stop = last.min(self.below_4g - 1);
+            if let (Some(a), Some(b)) = (self.base.checked_add(offset), self.base.checked_add(stop))
+            {
+                out.extend(Range::inclusive(a, b).ok());
             }
         }
-        if end > self.below_4g {
+        if last >= self.below_4g {
             let from = offset.max(self.below_4g) - self.below_4g;
-            let to = end - self.below_4g;
-            if let Ok(r) = Range::new(
-                self.above_4g_start.saturating_add(from),
-                self.above_4g_start.saturating_add(to),
+            let to = last - self.below_4g;
+            if let (Some(a), Some(b)) = (
+                self.above_4g_start.checked_add(from),
+                self.above_4g_start.checked_add(to),
             ) {
-                out.push(r);
+                out.extend(Range::inclusive(a, b).ok());
             }
         }
         out
+    }
+
+    /// Whether [`RamSplit::ranges`] of `[offset, offset + len)` stays below
+    /// 2^64.
+    fn fits(&self, offset: u64, len: u64) -> bool {
+        let Some(last) = len.checked_sub(1) else {
+            return true;
+        };
+        let Some(last) = offset.checked_add(last) else {
+            return false;
+        };
+        if last < self.below_4g {
+            self.base.checked_add(last).is_some()
+        } else {
+            self.above_4g_start
+                .checked_add(last - self.below_4g)
+                .is_some()
+        }
     }
 }
 
@@ -293,14 +312,7 @@ pub(crate) fn place_boot_ram(
         };
         let ranges = match &board.ram_layout {
             RamLayout::X86 { .. } | RamLayout::Flat { .. } => {
-                let end = offset.checked_add(len);
-                let top = end.and_then(|e| split.base.checked_add(e.min(split.below_4g)));
-                let above = end.and_then(|e| {
-                    split
-                        .above_4g_start
-                        .checked_add(e.saturating_sub(split.below_4g))
-                });
-                if top.is_none() || above.is_none() {
+                if !split.fits(offset, len) {
                     return Err(Error::in_field(ErrorKind::RamTooLarge, field()));
                 }
                 split.ranges(offset, len)

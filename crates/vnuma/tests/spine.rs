@@ -1,0 +1,139 @@
+//! One configuration, two ways in: built in code as a VMM would, and from
+//! QEMU's command line. Both must give the same topology, layout and ACPI
+//! bytes.
+
+use vnuma::options::{BackendKind, MemoryBackendOptions};
+use vnuma::topology::cpu::CpuTopology;
+use vnuma::topology::machine::MachineModel;
+use vnuma::topology::{Distances, HostMemory, MemoryZone, NodeConfig, NumaConfig, RamConfig};
+use vnuma::Vm;
+
+const GIB: u64 = 1 << 30;
+
+fn same(code: &NumaConfig, argv: &[&str]) {
+    let from_code = Vm::from_numa_config(code).expect("the description resolves");
+    let from_qemu = Vm::from_args(argv).expect("the command line resolves");
+    assert_eq!(from_code.topology(), from_qemu.topology());
+    assert_eq!(from_code.layout(), from_qemu.layout());
+    assert_eq!(from_code.info_numa(), from_qemu.info_numa());
+    let tables = |vm: &Vm| {
+        let t = vm.acpi_tables().unwrap().expect("NUMA tables");
+        (
+            t.srat.to_vec(),
+            t.slit.map(|s| s.to_vec()),
+            t.hmat.map(|h| h.to_vec()),
+        )
+    };
+    assert_eq!(tables(&from_code), tables(&from_qemu));
+    assert_eq!(from_code.dtb().unwrap(), from_qemu.dtb().unwrap());
+}
+
+fn cpus(cpus: u32, sockets: u32, cores: u32, threads: u32) -> CpuTopology {
+    let mut t = CpuTopology::new(cpus);
+    t.sockets = sockets;
+    t.cores = cores;
+    t.threads = threads;
+    t
+}
+
+#[test]
+fn q35_two_nodes_with_backends_and_distances() {
+    let code = NumaConfig::new(MachineModel::lookup(Some("q35")).unwrap(), cpus(8, 2, 4, 1))
+        .node(
+            NodeConfig::new(0)
+                .cpus(0..4)
+                .zone(MemoryZone::new(2 * GIB).backend("m0")),
+        )
+        .node(
+            NodeConfig::new(1)
+                .cpus(4..8)
+                .zone(MemoryZone::new(2 * GIB).backend("m1")),
+        )
+        .distances(Distances::qemu().set(0, 1, 21))
+        .host(
+            HostMemory::default()
+                .backend(MemoryBackendOptions::new("m0", BackendKind::Ram, 2 * GIB))
+                .backend(MemoryBackendOptions::new("m1", BackendKind::Ram, 2 * GIB)),
+        );
+    same(
+        &code,
+        &[
+            "-M",
+            "q35",
+            "-m",
+            "4G",
+            "-smp",
+            "8,sockets=2,cores=4",
+            "-object",
+            "memory-backend-ram,id=m0,size=2G",
+            "-object",
+            "memory-backend-ram,id=m1,size=2G",
+            "-numa",
+            "node,nodeid=0,memdev=m0,cpus=0-3",
+            "-numa",
+            "node,nodeid=1,memdev=m1,cpus=4-7",
+            "-numa",
+            "dist,src=0,dst=1,val=21",
+        ],
+    );
+}
+
+#[test]
+fn pc_hotplug_window_memoryless_node_and_hmat() {
+    let mut hmat_argv = vec![
+        "-M",
+        "pc,hmat=on",
+        "-m",
+        "2G,slots=2,maxmem=8G",
+        "-smp",
+        "4,sockets=2",
+        "-object",
+        "memory-backend-ram,id=m0,size=1G",
+        "-object",
+        "memory-backend-ram,id=m1,size=1G",
+        "-numa",
+        "node,nodeid=0,memdev=m0,cpus=0-1",
+        "-numa",
+        "node,nodeid=1,memdev=m1,cpus=2-3",
+        "-numa",
+        "node,nodeid=2,initiator=0",
+    ];
+    hmat_argv.extend([
+        "-numa",
+        "hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=5",
+        "-numa",
+        "hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=10",
+    ]);
+    let from_qemu = Vm::from_args(&hmat_argv).unwrap();
+    // HMAT tables are data QEMU's front end accumulates; reuse them.
+    let hmat = from_qemu.topology().hmat().clone();
+    let mut code = NumaConfig::new(MachineModel::lookup(Some("pc")).unwrap(), cpus(4, 2, 2, 1))
+        .node(
+            NodeConfig::new(0)
+                .cpus(0..2)
+                .zone(MemoryZone::new(GIB).backend("m0"))
+                .initiator(0),
+        )
+        .node(
+            NodeConfig::new(1)
+                .cpus(2..4)
+                .zone(MemoryZone::new(GIB).backend("m1"))
+                .initiator(1),
+        )
+        .node(NodeConfig::new(2).initiator(0))
+        .hmat(hmat)
+        .host(
+            HostMemory::default()
+                .backend(MemoryBackendOptions::new("m0", BackendKind::Ram, GIB))
+                .backend(MemoryBackendOptions::new("m1", BackendKind::Ram, GIB)),
+        );
+    code.ram = RamConfig {
+        size: Some(2 * GIB),
+        max_size: Some(8 * GIB),
+        slots: 2,
+        max_below_4g: None,
+    };
+    same(&code, &hmat_argv);
+    // The layout agrees, and so does the hotplug window QEMU reserves.
+    assert!(from_qemu.layout().device_memory().is_some());
+}
