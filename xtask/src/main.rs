@@ -50,6 +50,19 @@ const CI_STEPS: &[Step] = &[
     ),
     (&["test", "--workspace"], &[]),
     (
+        &[
+            "test",
+            "-p",
+            "vnuma-topology",
+            "--all-features",
+            "--test",
+            "seed",
+            "--test",
+            "config",
+        ],
+        &[],
+    ),
+    (
         &["doc", "--workspace", "--no-deps", "--all-features"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     ),

@@ -407,36 +407,10 @@ pub enum ErrorKind {
         /// Start of the DIMM it overlaps.
         existing: u64,
     },
-    /// The seed index found no node for an address.
-    #[error("Address 0x{addr:x} doesn't belong to any NUMA node")]
-    AddressNotInNode {
-        /// The address.
-        addr: u64,
-    },
-    /// Seed profile: a CPU listed in several nodes.
-    #[error("CPU(s) present in multiple NUMA nodes: {cpus}")]
-    SeedCpuInMultipleNodes {
-        /// Space-separated CPU indexes.
-        cpus: String,
-    },
-    /// Seed profile: a `-numa` type or member the seed did not have.
-    #[error("Invalid parameter '{key}'")]
-    SeedInvalidParameter {
-        /// The type or key.
-        key: String,
-    },
-    /// Seed profile: mem= and memdev= on one node.
-    #[error("qemu: cannot specify both mem= and memdev=")]
-    SeedMemAndMemdev,
-    /// Seed profile: memdev on some nodes only.
-    #[error("qemu: memdev option must be specified for either all or no nodes")]
-    SeedMemdevAllOrNone,
-    /// Seed profile: a backend used twice.
-    #[error("memory backend {id} is used multiple times. Each -numa option must use a different memdev value.")]
-    SeedBackendUsedTwice {
-        /// The backend.
-        id: String,
-    },
+    /// The 2016 seed profile's own rules ([`crate::seed::SeedError`]).
+    #[cfg(feature = "seed2016")]
+    #[error(transparent)]
+    Seed(#[from] crate::seed::SeedError),
     /// A machine model that cannot work (a VMM's own board).
     #[error("invalid board: {field} {reason}")]
     InvalidBoard {
@@ -818,13 +792,9 @@ pub enum WarningKind {
         /// The value.
         value: u64,
     },
-    /// Seed profile: CPUs not in any node (`0 1 2`).
-    SeedCpusNotPresent {
-        /// Space-separated indexes.
-        list: String,
-    },
-    /// Seed profile: the second line.
-    SeedPartialMapping,
+    /// A warning of the 2016 seed profile.
+    #[cfg(feature = "seed2016")]
+    Seed(crate::seed::SeedWarning),
 }
 
 impl fmt::Display for WarningKind {
@@ -855,8 +825,8 @@ impl fmt::Display for WarningKind {
                 f,
                 "There is possibly poor performance as the ram size  (0x{ram:x}) is more then twice the size of max-ram-below-4g ({value}) and max-ram-below-4g is not a multiple of 1G."
             ),
-            WarningKind::SeedCpusNotPresent { list } => write!(f, "CPU(s) not present in any NUMA nodes: {list}"),
-            WarningKind::SeedPartialMapping => f.write_str("All CPU(s) up to maxcpus should be described in NUMA config"),
+            #[cfg(feature = "seed2016")]
+            WarningKind::Seed(w) => w.fmt(f),
         }
     }
 }

@@ -76,8 +76,14 @@
 //! * `--preconfig` and QMP `set-numa-node` sequences are applied as if
 //!   given on the command line.
 //!
-//! The [`Profile::Seed2016`] profile reproduces the 2016 `numa.c` instead
-//! (see [`Profile`]).
+//! With the `seed2016` feature, `Profile::Seed2016` reproduces the 2016
+//! `numa.c` instead, with its own errors and warnings (the `seed` module).
+//!
+//! ## Features
+//!
+//! * `serde`: `Serialize`/`Deserialize` for the description
+//!   ([`NumaConfig`] and what it holds).
+//! * `seed2016`: the 2016 seed profile.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 extern crate alloc;
@@ -89,7 +95,8 @@ pub mod layout;
 pub mod machine;
 mod numa;
 mod resolve;
-mod seed;
+#[cfg(feature = "seed2016")]
+pub mod seed;
 pub mod topology;
 
 pub use config::{

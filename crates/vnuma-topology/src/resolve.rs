@@ -44,10 +44,12 @@ pub enum Profile {
     /// QEMU 7.2 (the reference).
     #[default]
     Qemu72,
-    /// The 2016 `numa.c` vnuma started from: only `-numa node`; `memdev`
+    /// The 2016 `numa.c` vnuma started from (feature `seed2016`): only
+    /// `-numa node`; `memdev`
     /// on all nodes or none; a CPU listed in two nodes is reported after
     /// all options; with no memory given, RAM is split in 8 MiB-aligned
     /// shares with the rest on the last node; its messages.
+    #[cfg(feature = "seed2016")]
     Seed2016,
 }
 
@@ -61,6 +63,7 @@ impl Config {
     }
 
     /// Resolve with the 2016 seed's rules.
+    #[cfg(feature = "seed2016")]
     pub fn seed() -> Self {
         Config {
             machine: None,
@@ -253,6 +256,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     };
     let outcome = match config.profile {
         Profile::Qemu72 => modern_numa(&ctx, &mut warnings)?,
+        #[cfg(feature = "seed2016")]
         Profile::Seed2016 => crate::seed::numa(&ctx, &mut warnings)?,
     };
     // The description QEMU's rules produced; its resolution places memory

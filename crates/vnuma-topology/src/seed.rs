@@ -18,11 +18,73 @@ use alloc::vec::Vec;
 
 use vnuma_options::NumaOptions;
 
+use core::fmt;
+
 use crate::error::{Error, ErrorKind, Warning, WarningKind};
 use crate::resolve::{default_node, find_backend, Ctx, NumaOutcome};
 use crate::topology::{Hmat, Node};
 
 const ALIGN: u64 = 8 << 20;
+
+/// What only the 2016 seed rejects. `Display` is the seed's text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SeedError {
+    /// A CPU listed in several nodes.
+    #[error("CPU(s) present in multiple NUMA nodes: {cpus}")]
+    CpuInMultipleNodes {
+        /// Space-separated CPU indexes.
+        cpus: String,
+    },
+    /// A `-numa` type or member the seed did not have.
+    #[error("Invalid parameter '{key}'")]
+    InvalidParameter {
+        /// The type or key.
+        key: String,
+    },
+    /// `mem=` and `memdev=` on one node.
+    #[error("qemu: cannot specify both mem= and memdev=")]
+    MemAndMemdev,
+    /// `memdev` on some nodes only.
+    #[error("qemu: memdev option must be specified for either all or no nodes")]
+    MemdevAllOrNone,
+    /// A backend used twice.
+    #[error("memory backend {id} is used multiple times. Each -numa option must use a different memdev value.")]
+    BackendUsedTwice {
+        /// The backend.
+        id: String,
+    },
+}
+
+/// What only the 2016 seed warns about.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SeedWarning {
+    /// CPUs in no node (`0 1 2`).
+    CpusNotPresent {
+        /// Space-separated indexes.
+        list: String,
+    },
+    /// The line after it.
+    PartialMapping,
+}
+
+impl fmt::Display for SeedWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SeedWarning::CpusNotPresent { list } => {
+                write!(f, "CPU(s) not present in any NUMA nodes: {list}")
+            }
+            SeedWarning::PartialMapping => {
+                f.write_str("All CPU(s) up to maxcpus should be described in NUMA config")
+            }
+        }
+    }
+}
+
+fn seed(e: SeedError) -> ErrorKind {
+    ErrorKind::Seed(e)
+}
 
 struct SeedNode {
     present: bool,
@@ -63,15 +125,15 @@ pub(crate) fn numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOut
         let node = match &parsed.value {
             NumaOptions::Node(node) => node,
             other => {
-                return Err(at(ErrorKind::SeedInvalidParameter {
+                return Err(at(seed(SeedError::InvalidParameter {
                     key: other.type_name().into(),
-                }))
+                })))
             }
         };
         if node.initiator.is_some() {
-            return Err(at(ErrorKind::SeedInvalidParameter {
+            return Err(at(seed(SeedError::InvalidParameter {
                 key: "initiator".into(),
-            }));
+            })));
         }
         let nodenr = node.nodeid.map_or(count, u32::from);
         if nodenr >= 128 {
@@ -96,11 +158,11 @@ pub(crate) fn numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOut
             n.cpus[usize::from(cpu)] = true;
         }
         if node.mem.is_some() && node.memdev.is_some() {
-            return Err(at(ErrorKind::SeedMemAndMemdev));
+            return Err(at(seed(SeedError::MemAndMemdev)));
         }
         let uses = *have_memdevs.get_or_insert(node.memdev.is_some());
         if node.memdev.is_some() != uses {
-            return Err(at(ErrorKind::SeedMemdevAllOrNone));
+            return Err(at(seed(SeedError::MemdevAllOrNone)));
         }
         if let Some(mem) = node.mem {
             n.mem = mem;
@@ -160,10 +222,9 @@ pub(crate) fn numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOut
             }
             if seen.iter().zip(&node.cpus).any(|(a, b)| *a && *b) {
                 let both: Vec<bool> = seen.iter().zip(&node.cpus).map(|(a, b)| *a && *b).collect();
-                return Err(ErrorKind::SeedCpuInMultipleNodes {
+                return Err(Error::new(seed(SeedError::CpuInMultipleNodes {
                     cpus: enumerate(&both),
-                }
-                .into());
+                })));
             }
             for (s, c) in seen.iter_mut().zip(&node.cpus) {
                 *s |= *c;
@@ -172,12 +233,15 @@ pub(crate) fn numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOut
         if seen.contains(&false) {
             let missing: Vec<bool> = seen.iter().map(|s| !s).collect();
             warnings.push(Warning::new(
-                WarningKind::SeedCpusNotPresent {
+                WarningKind::Seed(SeedWarning::CpusNotPresent {
                     list: enumerate(&missing),
-                },
+                }),
                 None,
             ));
-            warnings.push(Warning::new(WarningKind::SeedPartialMapping, None));
+            warnings.push(Warning::new(
+                WarningKind::Seed(SeedWarning::PartialMapping),
+                None,
+            ));
         }
         for (i, slot) in slot_node.iter_mut().enumerate() {
             let node = nodes[..n]
@@ -192,7 +256,9 @@ pub(crate) fn numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOut
             for node in &nodes[..n] {
                 if let Some(id) = node.memdev.as_deref() {
                     if used.contains(&id) {
-                        return Err(ErrorKind::SeedBackendUsedTwice { id: id.into() }.into());
+                        return Err(Error::new(seed(SeedError::BackendUsedTwice {
+                            id: id.into(),
+                        })));
                     }
                     used.push(id);
                 }
