@@ -38,10 +38,30 @@ use crate::RangeError;
 /// # Ok::<(), vnuma_ranges::RangeError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "RangeFields"))]
 pub struct Range {
     // Invariant: start <= last.
     start: u64,
     last: u64,
+}
+
+/// The serialized form of a [`Range`], checked on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeFields {
+    start: u64,
+    last: u64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<RangeFields> for Range {
+    type Error = RangeError;
+
+    fn try_from(f: RangeFields) -> Result<Self, RangeError> {
+        Range::inclusive(f.start, f.last)
+    }
 }
 
 impl Range {

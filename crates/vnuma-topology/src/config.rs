@@ -54,6 +54,7 @@ use crate::topology::{Cpu, Hmat, Node, Topology};
 
 /// A contiguous piece of a node's memory.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MemoryZone {
     /// Size in bytes (not 0).
     pub size: u64,
@@ -91,6 +92,7 @@ impl MemoryZone {
 
 /// One guest NUMA node.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NodeConfig {
     /// Node id: the guest's proximity domain (ids may be sparse).
     pub id: u32,
@@ -150,6 +152,7 @@ impl NodeConfig {
 
 /// What a distance that was not given becomes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum MissingDistance {
     /// QEMU's rules: 10 from a node to itself; `b → a` is `a → b` when
     /// only one is given; a pair with neither is an error, and so is any
@@ -168,8 +171,11 @@ pub enum MissingDistance {
 /// others. Without values (and without [`MissingDistance::Fill`]) the
 /// guest gets no distances.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Distances {
-    /// `(from, to) → distance`, by node id.
+    /// `(from, to) → distance`, by node id (serialized as a list of
+    /// `[from, to, distance]`).
+    #[cfg_attr(feature = "serde", serde(with = "triples"))]
     pub given: BTreeMap<(u32, u32), u8>,
     /// What missing pairs become.
     pub missing: MissingDistance,
@@ -215,6 +221,7 @@ impl Distances {
 
 /// Guest RAM sizes beyond the nodes' zones.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RamConfig {
     /// Boot RAM. Required without nodes; with nodes, `None` means the sum
     /// of their zones, and a value must equal it.
@@ -232,6 +239,7 @@ pub struct RamConfig {
 /// defaults of their properties. Leave it at its default when the VMM
 /// allocates memory itself.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HostMemory {
     /// Backend objects, by id; zones name them.
     pub backends: Vec<MemoryBackendOptions>,
@@ -273,6 +281,7 @@ impl HostMemory {
 /// HMAT data, and how RAM is backed. [`NumaConfig::resolve`] validates it
 /// and computes the [`Topology`] once.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NumaConfig {
     /// The board (checked by [`MachineModel::validate`]).
     pub board: MachineModel,
@@ -825,4 +834,28 @@ fn fixed_size(nodes: &[NodeConfig]) -> u64 {
         .flat_map(|n| n.memory.iter())
         .filter(|z| z.addr.is_some())
         .fold(0u64, |s, z| s.saturating_add(z.size))
+}
+
+/// Distances as `[from, to, distance]` triples (JSON has no tuple keys).
+#[cfg(feature = "serde")]
+mod triples {
+    use alloc::collections::BTreeMap;
+    use alloc::vec::Vec;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        map: &BTreeMap<(u32, u32), u8>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let list: Vec<(u32, u32, u8)> = map.iter().map(|(&(a, b), &d)| (a, b, d)).collect();
+        list.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<(u32, u32), u8>, D::Error> {
+        let list = Vec::<(u32, u32, u8)>::deserialize(d)?;
+        Ok(list.into_iter().map(|(a, b, v)| ((a, b), v)).collect())
+    }
 }

@@ -157,6 +157,7 @@ impl SmpLimits {
 /// products, shift counts taken modulo 32, a division by zero giving 0
 /// where QEMU would crash).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CpuTopology {
     /// CPUs present at boot (indexes `0..cpus`).
     pub cpus: u32,

@@ -16,6 +16,7 @@ pub const MAX_NODES: u16 = 128;
 
 /// The x86 chipsets QEMU models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Chipset {
     /// `pc-i440fx-*` (`pc`).
     I440fx,
@@ -25,6 +26,7 @@ pub enum Chipset {
 
 /// A QEMU machine-type version (`7.2`, `4.0.1`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Version {
     /// Major.
     pub major: u8,
@@ -126,6 +128,7 @@ pub fn versions(chipset: Chipset) -> Vec<Version> {
 
 /// How a board numbers its CPU slots' architecture ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CpuIdScheme {
     /// x86 APIC ids with QEMU's bit-width encoding (holes where a level's
     /// count is not a power of two).
@@ -136,6 +139,7 @@ pub enum CpuIdScheme {
 
 /// Where a CPU goes when no `-numa` option places any CPU.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum DefaultCpuNode {
     /// Socket id modulo the number of nodes (QEMU's x86 rule).
     SocketModNodes,
@@ -147,6 +151,7 @@ pub enum DefaultCpuNode {
 
 /// How RAM offsets map to guest-physical addresses.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum RamLayout {
     /// x86 PC: RAM below the PCI hole up to `below_4g`, the rest from
@@ -217,6 +222,7 @@ impl RamLayout {
 /// assert_eq!(board.max_cpus, 64);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct MachineModel {
     /// Canonical name (`pc-i440fx-7.2`), used in messages.

@@ -46,6 +46,7 @@ impl Default for NodeState {
 /// QEMU accumulates it: the entries in the order given, the base unit and
 /// the compression state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LbTable {
     /// Memory hierarchy.
     pub hierarchy: Option<HmatLbMemoryHierarchy>,

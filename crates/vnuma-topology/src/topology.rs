@@ -51,6 +51,7 @@ pub struct Cpu {
 
 /// HMAT data: the latency/bandwidth tables with entries, and the caches.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Hmat {
     /// Non-empty tables, hierarchy-major then data type.
     pub lb: Vec<LbTable>,

@@ -466,3 +466,42 @@ fn hmat_initiators_and_device_nodes() {
         "the initiator 5 of node 2 is not a node",
     );
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn the_description_round_trips_through_json() {
+    let gap = Range::new(3 * GIB, 4 * GIB).unwrap();
+    let config = NumaConfig::new(
+        board(8).with_ram_layout(RamLayout::around_gaps(0, &[gap])),
+        CpuTopology::new(8).with_sockets(2),
+    )
+    .node(
+        NodeConfig::new(0)
+            .cpus(0..4)
+            .zone(MemoryZone::new(2 * GIB).backend("m0")),
+    )
+    .node(
+        NodeConfig::new(5)
+            .cpus(4..8)
+            .zone(MemoryZone::new(2 * GIB).at(8 * GIB)),
+    )
+    .node(NodeConfig::new(9).device("0000:00:04.0"))
+    .distances(Distances::fill(20).set(0, 5, 21))
+    .host(HostMemory::default().backend(MemoryBackendOptions::new(
+        "m0",
+        BackendKind::Ram,
+        2 * GIB,
+    )));
+    let json = serde_json::to_string(&config).unwrap();
+    assert!(json.contains(r#""given":[[0,5,21]]"#), "{json}");
+    let back: NumaConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, config);
+    assert_eq!(back.resolve().unwrap(), config.resolve().unwrap());
+    // A reversed range in hand-written JSON is refused while reading.
+    let bad = json.replace(
+        r#"{"start":3221225472,"last":4294967295}"#,
+        r#"{"start":5,"last":4}"#,
+    );
+    assert_ne!(bad, json);
+    assert!(serde_json::from_str::<NumaConfig>(&bad).is_err());
+}
