@@ -234,7 +234,7 @@ impl HostMemoryBackend {
         let mut opts = opts;
         let mut warnings = plan.warnings.clone();
         let b = Self::map(plan, &opts, &mut warnings)?;
-        if plan.prealloc {
+        if plan.props.prealloc {
             prealloc::run(&[&b], &mut opts, &mut warnings)?;
         }
         b.keep_file();
@@ -247,7 +247,7 @@ impl HostMemoryBackend {
         opts: &AllocOptions<'_>,
         warnings: &mut Vec<Warning>,
     ) -> Result<HostMemoryBackend, Error> {
-        let id = plan.id.as_str();
+        let id = plan.props.id.as_str();
         let err = |kind| Error::at(id, kind);
         let mut file = None;
         let mut created = None;
@@ -282,6 +282,7 @@ impl HostMemoryBackend {
                 }
                 let file_len = f.metadata().map(|m| m.len()).unwrap_or(0);
                 let rounded = plan
+                    .props
                     .size
                     .checked_next_multiple_of(os::page_size())
                     .unwrap_or(u64::MAX);
@@ -313,7 +314,7 @@ impl HostMemoryBackend {
                 let f = File::from(fd);
                 f.set_len(plan.map_len).map_err(|e| {
                     err(ErrorKind::MemfdResize {
-                        size: plan.size,
+                        size: plan.props.size,
                         errno: Errno(e.raw_os_error().unwrap_or(libc::EIO)),
                     })
                 })?;
@@ -333,8 +334,8 @@ impl HostMemoryBackend {
             len,
             align: align.max(usize::try_from(page_size).unwrap_or(4096)),
             prot,
-            shared: plan.share,
-            noreserve: !plan.reserve,
+            shared: plan.props.share,
+            noreserve: !plan.props.reserve,
             fd: file.as_ref().map(|f| f.as_fd()),
             offset: 0,
         })
@@ -355,10 +356,10 @@ impl HostMemoryBackend {
         }
         // madvise errors are ignored, as QEMU ignores them (KSM or
         // core-dump filtering may be compiled out).
-        if plan.merge {
+        if plan.props.merge {
             let _ = b.mapping.madvise(0, len, madv::MERGEABLE);
         }
-        if !plan.dump {
+        if !plan.props.dump {
             let _ = b.mapping.madvise(0, len, madv::DONTDUMP);
         }
         if let Some(bind) = &plan.bind {
@@ -372,7 +373,7 @@ impl HostMemoryBackend {
                 if r.is_ok() {
                     warnings.push(Warning::PreferredManyUnavailable {
                         backend: id.into(),
-                        node: plan.host_nodes.first().copied().unwrap_or(0),
+                        node: plan.props.host_nodes.first().copied().unwrap_or(0),
                     });
                 }
             }
@@ -425,7 +426,7 @@ impl HostMemoryBackend {
 
     /// The object id.
     pub fn id(&self) -> &str {
-        &self.plan.id
+        &self.plan.props.id
     }
 
     /// Host address of the first byte.

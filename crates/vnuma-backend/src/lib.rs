@@ -128,6 +128,7 @@
 
 mod backend;
 mod compose;
+mod effective;
 pub mod error;
 mod host;
 mod os;
@@ -139,9 +140,10 @@ mod vm_memory;
 
 pub use backend::{AllocOptions, HostMemoryBackend, PreallocMethod};
 pub use compose::{BootRam, DefaultRam, GuestRam, NodeRam, RamPlan, RamRegion, RamRequest};
+pub use effective::{effective, Defaults, Effective};
 pub use error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
 pub use host::{HostInfo, HostNode, HugePagePool};
-pub use plan::{BackendPlan, Defaults, FileOpen, Source};
+pub use plan::{BackendPlan, FileOpen, Source};
 pub use prealloc::{qemu_thread_count, Progress, ThreadRule, MAX_PREALLOC_THREADS};
 pub use report::Memdev;
 #[cfg(feature = "vm-memory")]
