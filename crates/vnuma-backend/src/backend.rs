@@ -263,7 +263,7 @@ impl HostMemoryBackend {
                 let (f, c) = open_mem_path(path, id, *readonly).map_err(|e| {
                     err(ErrorKind::OpenBackingStore {
                         path: path.display().to_string(),
-                        errno: Errno(e),
+                        errno: Errno::new(e),
                     })
                 })?;
                 created = c;
@@ -295,7 +295,7 @@ impl HostMemoryBackend {
                 if file_len == 0 {
                     f.set_len(plan.map_len).map_err(|e| {
                         err(ErrorKind::MapBackingStore {
-                            errno: Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+                            errno: Errno::new(e.raw_os_error().unwrap_or(libc::EIO)),
                         })
                     })?;
                 }
@@ -308,14 +308,14 @@ impl HostMemoryBackend {
                 let fd = os::memfd_create("memory-backend-memfd", *flags).map_err(|e| {
                     err(ErrorKind::MemfdCreate {
                         flags: *flags,
-                        errno: Errno(e),
+                        errno: Errno::new(e),
                     })
                 })?;
                 let f = File::from(fd);
                 f.set_len(plan.map_len).map_err(|e| {
                     err(ErrorKind::MemfdResize {
                         size: plan.props.size,
-                        errno: Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+                        errno: Errno::new(e.raw_os_error().unwrap_or(libc::EIO)),
                     })
                 })?;
                 if *seal {
@@ -323,7 +323,7 @@ impl HostMemoryBackend {
                     os::add_seals(f.as_fd(), seals).map_err(|e| {
                         err(ErrorKind::MemfdSeal {
                             seals: seals as u32,
-                            errno: Errno(e),
+                            errno: Errno::new(e),
                         })
                     })?;
                 }
@@ -382,10 +382,14 @@ impl HostMemoryBackend {
                 Err(libc::EPERM) if opts.best_effort_bind => {
                     warnings.push(Warning::BindRefused {
                         backend: id.into(),
-                        errno: Errno(libc::EPERM),
+                        errno: Errno::new(libc::EPERM),
                     });
                 }
-                Err(e) => return Err(err(ErrorKind::Bind { errno: Errno(e) })),
+                Err(e) => {
+                    return Err(err(ErrorKind::Bind {
+                        errno: Errno::new(e),
+                    }))
+                }
             }
         }
         Ok(b)
@@ -471,20 +475,20 @@ impl HostMemoryBackend {
         self.mapping
             .resident_pages()
             .map(|p| (p as u64).saturating_mul(os::page_size()))
-            .map_err(Errno)
+            .map_err(Errno::new)
     }
 
     /// Copy `data` into the backend at `offset` (fails on a read-only
     /// backend or out of range).
     pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<(), Errno> {
-        let off = usize::try_from(offset).map_err(|_| Errno(libc::EINVAL))?;
-        self.mapping.write(off, data).map_err(Errno)
+        let off = usize::try_from(offset).map_err(|_| Errno::new(libc::EINVAL))?;
+        self.mapping.write(off, data).map_err(Errno::new)
     }
 
     /// Copy bytes from the backend at `offset` into `buf`.
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        let off = usize::try_from(offset).map_err(|_| Errno(libc::EINVAL))?;
-        self.mapping.read(off, buf).map_err(Errno)
+        let off = usize::try_from(offset).map_err(|_| Errno::new(libc::EINVAL))?;
+        self.mapping.read(off, buf).map_err(Errno::new)
     }
 
     /// Its `query-memdev` entry (`prealloc` is true once preallocated).

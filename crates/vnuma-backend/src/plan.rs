@@ -140,7 +140,7 @@ impl BackendPlan {
                 let map_len = round_up(opts.size, host_page).ok_or_else(|| {
                     err(ErrorKind::SetupGuestMemory {
                         name: id.into(),
-                        errno: Errno(libc::ENOMEM),
+                        errno: Errno::new(libc::ENOMEM),
                     })
                 })?;
                 (Source::Anonymous, host_page, map_len, ANON_ALIGN)
@@ -151,7 +151,7 @@ impl BackendPlan {
                 let open_err = |errno: i32| {
                     err(ErrorKind::OpenBackingStore {
                         path: f.mem_path.clone(),
-                        errno: Errno(errno),
+                        errno: Errno::new(errno),
                     })
                 };
                 let (open, fs_dir) = inspect_mem_path(&f.mem_path).map_err(open_err)?;
@@ -163,7 +163,7 @@ impl BackendPlan {
                 };
                 let rounded = round_up(opts.size, host_page).ok_or_else(|| {
                     err(ErrorKind::MapBackingStore {
-                        errno: Errno(libc::ENOMEM),
+                        errno: Errno::new(libc::ENOMEM),
                     })
                 })?;
                 if let FileOpen::Existing { len } = open {
@@ -229,7 +229,7 @@ impl BackendPlan {
                         // What memfd_create answers without such a pool.
                         return Err(err(ErrorKind::MemfdCreate {
                             flags,
-                            errno: Errno(libc::ENODEV),
+                            errno: Errno::new(libc::ENODEV),
                         }));
                     }
                     size
@@ -510,10 +510,10 @@ pub(crate) fn map_error(id: &str, source: &Source, errno: i32) -> Error {
     let kind = match source {
         Source::Anonymous => ErrorKind::SetupGuestMemory {
             name: id.into(),
-            errno: Errno(errno),
+            errno: Errno::new(errno),
         },
         _ => ErrorKind::MapBackingStore {
-            errno: Errno(errno),
+            errno: Errno::new(errno),
         },
     };
     Error::at(id, kind)
