@@ -60,13 +60,16 @@ pub(crate) trait BackendVisitor {
         value: &mut Option<HostMemPolicy>,
     ) -> Result<(), Self::Error>;
 
-    /// A mandatory member of the type `member` visits.
+    /// A mandatory member of the type `member` visits. Output visitors
+    /// write it as a present member; [`Input`]s report it missing.
     fn required<T: Clone>(
         &mut self,
         name: &'static str,
         value: &mut T,
         member: Member<Self, T>,
-    ) -> Result<(), Self::Error>;
+    ) -> Result<(), Self::Error> {
+        member(self, name, &mut Some(value.clone()))
+    }
 }
 
 /// A [`BackendVisitor`] method for members of type `T`.
@@ -261,14 +264,5 @@ impl BackendVisitor for DisplayVisitor<'_, '_> {
 
     fn policy(&mut self, name: &'static str, value: &mut Option<HostMemPolicy>) -> fmt::Result {
         self.w.opt(name, *value)
-    }
-
-    fn required<T: Clone>(
-        &mut self,
-        name: &'static str,
-        value: &mut T,
-        member: Member<Self, T>,
-    ) -> fmt::Result {
-        member(self, name, &mut Some(value.clone()))
     }
 }

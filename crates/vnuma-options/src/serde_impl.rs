@@ -37,7 +37,7 @@ use crate::error::{Error, ErrorKind, Expected};
 use crate::object::{
     BackendKind, HostMemPolicy, MemoryBackendOptions, ObjectOptions, OTHER_OBJECT_TYPES,
 };
-use crate::schema::{self, BackendVisitor, Input, Member};
+use crate::schema::{self, BackendVisitor, Input};
 use crate::span::Span;
 use crate::IdRange;
 
@@ -94,15 +94,6 @@ impl<M: SerializeMap> BackendVisitor for SerializeVisitor<M> {
         value: &mut Option<HostMemPolicy>,
     ) -> Result<(), M::Error> {
         value.map_or(Ok(()), |p| self.map.serialize_entry(name, &p))
-    }
-
-    fn required<T: Clone>(
-        &mut self,
-        name: &'static str,
-        value: &mut T,
-        member: Member<Self, T>,
-    ) -> Result<(), M::Error> {
-        member(self, name, &mut Some(value.clone()))
     }
 }
 
