@@ -234,7 +234,7 @@ impl HostMemoryBackend {
         let mut opts = opts;
         let mut warnings = plan.warnings.clone();
         let b = Self::map(plan, &opts, &mut warnings)?;
-        if plan.prealloc {
+        if plan.props.prealloc {
             prealloc::run(&[&b], &mut opts, &mut warnings)?;
         }
         b.keep_file();
@@ -247,7 +247,7 @@ impl HostMemoryBackend {
         opts: &AllocOptions<'_>,
         warnings: &mut Vec<Warning>,
     ) -> Result<HostMemoryBackend, Error> {
-        let id = plan.id.as_str();
+        let id = plan.props.id.as_str();
         let err = |kind| Error::at(id, kind);
         let mut file = None;
         let mut created = None;
@@ -263,7 +263,7 @@ impl HostMemoryBackend {
                 let (f, c) = open_mem_path(path, id, *readonly).map_err(|e| {
                     err(ErrorKind::OpenBackingStore {
                         path: path.display().to_string(),
-                        errno: Errno(e),
+                        errno: Errno::new(e),
                     })
                 })?;
                 created = c;
@@ -282,6 +282,7 @@ impl HostMemoryBackend {
                 }
                 let file_len = f.metadata().map(|m| m.len()).unwrap_or(0);
                 let rounded = plan
+                    .props
                     .size
                     .checked_next_multiple_of(os::page_size())
                     .unwrap_or(u64::MAX);
@@ -294,7 +295,7 @@ impl HostMemoryBackend {
                 if file_len == 0 {
                     f.set_len(plan.map_len).map_err(|e| {
                         err(ErrorKind::MapBackingStore {
-                            errno: Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+                            errno: Errno::new(e.raw_os_error().unwrap_or(libc::EIO)),
                         })
                     })?;
                 }
@@ -307,14 +308,14 @@ impl HostMemoryBackend {
                 let fd = os::memfd_create("memory-backend-memfd", *flags).map_err(|e| {
                     err(ErrorKind::MemfdCreate {
                         flags: *flags,
-                        errno: Errno(e),
+                        errno: Errno::new(e),
                     })
                 })?;
                 let f = File::from(fd);
                 f.set_len(plan.map_len).map_err(|e| {
                     err(ErrorKind::MemfdResize {
-                        size: plan.size,
-                        errno: Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+                        size: plan.props.size,
+                        errno: Errno::new(e.raw_os_error().unwrap_or(libc::EIO)),
                     })
                 })?;
                 if *seal {
@@ -322,7 +323,7 @@ impl HostMemoryBackend {
                     os::add_seals(f.as_fd(), seals).map_err(|e| {
                         err(ErrorKind::MemfdSeal {
                             seals: seals as u32,
-                            errno: Errno(e),
+                            errno: Errno::new(e),
                         })
                     })?;
                 }
@@ -333,8 +334,8 @@ impl HostMemoryBackend {
             len,
             align: align.max(usize::try_from(page_size).unwrap_or(4096)),
             prot,
-            shared: plan.share,
-            noreserve: !plan.reserve,
+            shared: plan.props.share,
+            noreserve: !plan.props.reserve,
             fd: file.as_ref().map(|f| f.as_fd()),
             offset: 0,
         })
@@ -355,10 +356,10 @@ impl HostMemoryBackend {
         }
         // madvise errors are ignored, as QEMU ignores them (KSM or
         // core-dump filtering may be compiled out).
-        if plan.merge {
+        if plan.props.merge {
             let _ = b.mapping.madvise(0, len, madv::MERGEABLE);
         }
-        if !plan.dump {
+        if !plan.props.dump {
             let _ = b.mapping.madvise(0, len, madv::DONTDUMP);
         }
         if let Some(bind) = &plan.bind {
@@ -372,7 +373,7 @@ impl HostMemoryBackend {
                 if r.is_ok() {
                     warnings.push(Warning::PreferredManyUnavailable {
                         backend: id.into(),
-                        node: plan.host_nodes.first().copied().unwrap_or(0),
+                        node: plan.props.host_nodes.first().copied().unwrap_or(0),
                     });
                 }
             }
@@ -381,10 +382,14 @@ impl HostMemoryBackend {
                 Err(libc::EPERM) if opts.best_effort_bind => {
                     warnings.push(Warning::BindRefused {
                         backend: id.into(),
-                        errno: Errno(libc::EPERM),
+                        errno: Errno::new(libc::EPERM),
                     });
                 }
-                Err(e) => return Err(err(ErrorKind::Bind { errno: Errno(e) })),
+                Err(e) => {
+                    return Err(err(ErrorKind::Bind {
+                        errno: Errno::new(e),
+                    }))
+                }
             }
         }
         Ok(b)
@@ -425,7 +430,7 @@ impl HostMemoryBackend {
 
     /// The object id.
     pub fn id(&self) -> &str {
-        &self.plan.id
+        &self.plan.props.id
     }
 
     /// Host address of the first byte.
@@ -470,20 +475,20 @@ impl HostMemoryBackend {
         self.mapping
             .resident_pages()
             .map(|p| (p as u64).saturating_mul(os::page_size()))
-            .map_err(Errno)
+            .map_err(Errno::new)
     }
 
     /// Copy `data` into the backend at `offset` (fails on a read-only
     /// backend or out of range).
     pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<(), Errno> {
-        let off = usize::try_from(offset).map_err(|_| Errno(libc::EINVAL))?;
-        self.mapping.write(off, data).map_err(Errno)
+        let off = usize::try_from(offset).map_err(|_| Errno::new(libc::EINVAL))?;
+        self.mapping.write(off, data).map_err(Errno::new)
     }
 
     /// Copy bytes from the backend at `offset` into `buf`.
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        let off = usize::try_from(offset).map_err(|_| Errno(libc::EINVAL))?;
-        self.mapping.read(off, buf).map_err(Errno)
+        let off = usize::try_from(offset).map_err(|_| Errno::new(libc::EINVAL))?;
+        self.mapping.read(off, buf).map_err(Errno::new)
     }
 
     /// Its `query-memdev` entry (`prealloc` is true once preallocated).

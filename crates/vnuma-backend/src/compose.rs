@@ -7,9 +7,10 @@ use std::sync::Arc;
 use vnuma_options::{BackendKind, FileBackendOptions, MemoryBackendOptions};
 
 use crate::backend::{AllocOptions, HostMemoryBackend};
+use crate::effective::Defaults;
 use crate::error::{Error, ErrorKind, Warning};
 use crate::host::HostInfo;
-use crate::plan::{BackendPlan, Defaults};
+use crate::plan::BackendPlan;
 use crate::prealloc;
 use crate::report::Memdev;
 

@@ -5,21 +5,71 @@ use std::fmt;
 
 use crate::os::strerror;
 
-/// An errno value with the C library's text as `Display`
-/// (`Invalid argument`), as QEMU prints it after a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Errno(pub i32);
+/// An errno value, carried as the [`std::io::Error`] it is. `Display` is
+/// the C library's text (`Invalid argument`), as QEMU prints it after a
+/// message; as an error it is the `source()` of the [`ErrorKind`]s that
+/// have one, and its own `source()` is the `std::io::Error`, so a caller
+/// walking the chain finds the OS error (`raw_os_error`, `kind`).
+pub struct Errno(std::io::Error);
 
 impl Errno {
+    /// The error of errno value `code`.
+    pub fn new(code: i32) -> Self {
+        Errno(std::io::Error::from_raw_os_error(code))
+    }
+
     /// The raw value.
-    pub const fn raw(self) -> i32 {
-        self.0
+    pub fn raw(&self) -> i32 {
+        self.0.raw_os_error().unwrap_or(0)
+    }
+
+    /// The same error as a `std::io::Error`.
+    pub fn io_error(&self) -> &std::io::Error {
+        &self.0
+    }
+}
+
+impl Clone for Errno {
+    fn clone(&self) -> Self {
+        Errno::new(self.raw())
+    }
+}
+
+impl PartialEq for Errno {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw() == other.raw()
+    }
+}
+
+impl Eq for Errno {}
+
+impl std::hash::Hash for Errno {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.raw().hash(state);
+    }
+}
+
+impl fmt::Debug for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Errno").field(&self.raw()).finish()
     }
 }
 
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&strerror(self.0))
+        f.write_str(&strerror(self.raw()))
+    }
+}
+
+impl std::error::Error for Errno {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl From<Errno> for std::io::Error {
+    fn from(e: Errno) -> Self {
+        e.0
     }
 }
 
@@ -92,7 +142,7 @@ pub enum ErrorKind {
     /// A property value QEMU's setters refuse (`size=0`,
     /// `prealloc-threads=0`, a host node ≥ 128, `hugetlbsize=0`), from
     /// `MemoryBackendOptions::validate`.
-    #[error(transparent)]
+    #[error("{0}")]
     Property(#[from] vnuma_options::Error),
     /// `prealloc=on` with `reserve=off`.
     #[error("'prealloc=on' and 'reserve=off' are incompatible")]
@@ -101,6 +151,7 @@ pub enum ErrorKind {
     #[error("cannot bind memory to host NUMA nodes: {errno}")]
     Bind {
         /// What the kernel said.
+        #[source]
         errno: Errno,
     },
     /// A host node that cannot be bound to, found before mapping (QEMU
@@ -121,6 +172,7 @@ pub enum ErrorKind {
     #[error("qemu_prealloc_mem: preallocating memory failed: {errno}")]
     Prealloc {
         /// What the kernel said.
+        #[source]
         errno: Errno,
     },
     /// Preallocation was cancelled through the cancellation flag.
@@ -135,12 +187,14 @@ pub enum ErrorKind {
         /// The memory region name (the backend id).
         name: String,
         /// What the kernel said.
+        #[source]
         errno: Errno,
     },
     /// A file or memfd could not be mapped.
     #[error("unable to map backing store for guest RAM: {errno}")]
     MapBackingStore {
         /// What the kernel said.
+        #[source]
         errno: Errno,
     },
     /// `mem-path` cannot be opened or created.
@@ -149,6 +203,7 @@ pub enum ErrorKind {
         /// `mem-path` as given.
         path: String,
         /// Why.
+        #[source]
         errno: Errno,
     },
     /// An existing non-empty file shorter than the backend.
@@ -202,6 +257,7 @@ pub enum ErrorKind {
         /// The `memfd_create` flags QEMU passes.
         flags: u32,
         /// Why.
+        #[source]
         errno: Errno,
     },
     /// `ftruncate` of the memfd failed.
@@ -210,6 +266,7 @@ pub enum ErrorKind {
         /// The size.
         size: u64,
         /// Why.
+        #[source]
         errno: Errno,
     },
     /// Sealing the memfd failed.
@@ -218,6 +275,7 @@ pub enum ErrorKind {
         /// The seals.
         seals: u32,
         /// Why.
+        #[source]
         errno: Errno,
     },
     /// `reserve=off` where the kernel never overcommits.
@@ -293,9 +351,24 @@ pub enum ErrorKind {
 /// An error: what ([`ErrorKind`], whose `Display` is QEMU's text) and the
 /// memory backend it concerns. `Display` prints only the message, as
 /// QEMU does; [`Error::display_with_backend`] prefixes the backend.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}", .0.kind)]
+///
+/// `source()` is the kind's: the [`Errno`] (and behind it the
+/// `std::io::Error`) when the kernel refused something, the
+/// `vnuma_options::Error` of a property QEMU's setters refuse.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error(Box<Inner>);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.kind, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0.kind)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Inner {
@@ -337,7 +410,7 @@ impl Error {
             | ErrorKind::OpenBackingStore { errno, .. }
             | ErrorKind::MemfdCreate { errno, .. }
             | ErrorKind::MemfdResize { errno, .. }
-            | ErrorKind::MemfdSeal { errno, .. } => Some(*errno),
+            | ErrorKind::MemfdSeal { errno, .. } => Some(errno.clone()),
             _ => None,
         }
     }
@@ -459,7 +532,7 @@ mod tests {
 
     #[test]
     fn errno_text() {
-        assert_eq!(Errno(libc::EINVAL).to_string(), "Invalid argument");
-        assert_eq!(Errno(libc::EFAULT).to_string(), "Bad address");
+        assert_eq!(Errno::new(libc::EINVAL).to_string(), "Invalid argument");
+        assert_eq!(Errno::new(libc::EFAULT).to_string(), "Bad address");
     }
 }

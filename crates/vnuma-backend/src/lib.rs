@@ -7,7 +7,8 @@
 //! touches host memory:
 //!
 //! 1. **Plan** ([`BackendPlan::new`] for one backend, [`RamPlan::new`] for
-//!    a guest): resolve every property with its default, and check
+//!    a guest): resolve every property with its default ([`effective`],
+//!    which needs no host and also serves reports), and check
 //!    everything that can be checked without mapping: QEMU's property
 //!    rules, the type's rules (`mem-path`, `align`, page multiples,
 //!    `hugetlbsize`), host nodes that exist, have memory and are allowed,
@@ -125,9 +126,11 @@
 //! * `vm-memory`: `GuestRam::guest_memory` hands the guest RAM to
 //!   rust-vmm consumers as a `vm_memory::GuestMemoryMmap` whose regions
 //!   know their node and keep the mappings alive.
+//! * `serde`: `Serialize` for [`Memdev`] (QMP's field names).
 
 mod backend;
 mod compose;
+mod effective;
 pub mod error;
 mod host;
 mod os;
@@ -139,9 +142,10 @@ mod vm_memory;
 
 pub use backend::{AllocOptions, HostMemoryBackend, PreallocMethod};
 pub use compose::{BootRam, DefaultRam, GuestRam, NodeRam, RamPlan, RamRegion, RamRequest};
+pub use effective::{effective, Defaults, Effective};
 pub use error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
 pub use host::{HostInfo, HostNode, HugePagePool};
-pub use plan::{BackendPlan, Defaults, FileOpen, Source};
+pub use plan::{BackendPlan, FileOpen, Source};
 pub use prealloc::{qemu_thread_count, Progress, ThreadRule, MAX_PREALLOC_THREADS};
 pub use report::Memdev;
 #[cfg(feature = "vm-memory")]

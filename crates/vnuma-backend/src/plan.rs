@@ -7,36 +7,11 @@ use std::path::{Path, PathBuf};
 
 use vnuma_options::{BackendKind, HostMemPolicy, MemoryBackendOptions};
 
+use crate::effective::{effective, Defaults, Effective};
 use crate::error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
 use crate::host::HostInfo;
 use crate::os::{self, mfd, mpol};
 use crate::report::Memdev;
-
-/// What a property takes when the backend object leaves it unset: values
-/// that come from the machine and `-smp`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Defaults {
-    /// `merge` (`-machine mem-merge`, default on).
-    pub merge: bool,
-    /// `dump` (`-machine dump-guest-core`, default on).
-    pub dump: bool,
-    /// `prealloc` (`-mem-prealloc` makes it on for every backend).
-    pub prealloc: bool,
-    /// `prealloc-threads`: the number of boot vCPUs (`-smp cpus`).
-    pub prealloc_threads: u32,
-}
-
-impl Default for Defaults {
-    /// QEMU's machine defaults with one vCPU.
-    fn default() -> Self {
-        Defaults {
-            merge: true,
-            dump: true,
-            prealloc: false,
-            prealloc_threads: 1,
-        }
-    }
-}
 
 /// How `mem-path` is used.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -102,20 +77,12 @@ pub(crate) struct BindPlan {
 /// [`crate::GuestRam::allocate`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BackendPlan {
-    pub(crate) id: String,
+    /// The properties with their defaults (id, size, share, ...).
+    pub(crate) props: Effective,
     pub(crate) qom_type: &'static str,
-    pub(crate) size: u64,
     pub(crate) map_len: u64,
     pub(crate) page_size: u64,
     pub(crate) align: u64,
-    pub(crate) share: bool,
-    pub(crate) reserve: bool,
-    pub(crate) merge: bool,
-    pub(crate) dump: bool,
-    pub(crate) prealloc: bool,
-    pub(crate) prealloc_threads: u32,
-    pub(crate) host_nodes: Vec<u16>,
-    pub(crate) policy: HostMemPolicy,
     pub(crate) source: Source,
     pub(crate) bind: Option<BindPlan>,
     pub(crate) node_cpus: Vec<u32>,
@@ -152,17 +119,20 @@ impl BackendPlan {
         let err = |kind| Error::at(id, kind);
         opts.validate().map_err(|e| err(ErrorKind::Property(e)))?;
         let qom_type = opts.qom_type();
-        let is_memfd = matches!(opts.kind, BackendKind::Memfd(_));
-        let share = opts.share.unwrap_or(is_memfd);
-        let reserve = opts.reserve.unwrap_or(true);
-        let prealloc = opts.prealloc.unwrap_or(defaults.prealloc);
+        let props = effective(opts, defaults);
+        let Effective {
+            share,
+            reserve,
+            prealloc,
+            policy,
+            ..
+        } = props;
+        let host_nodes = &props.host_nodes;
         if prealloc && !reserve {
             return Err(err(ErrorKind::PreallocWithoutReserve));
         }
         let host_page = host.page_size.max(1);
         let mut warnings = Vec::new();
-        let host_nodes: Vec<u16> = opts.host_node_ids();
-        let policy = opts.policy.unwrap_or(HostMemPolicy::Default);
 
         // The type's allocation rules.
         let (source, page_size, map_len, align) = match &opts.kind {
@@ -170,7 +140,7 @@ impl BackendPlan {
                 let map_len = round_up(opts.size, host_page).ok_or_else(|| {
                     err(ErrorKind::SetupGuestMemory {
                         name: id.into(),
-                        errno: Errno(libc::ENOMEM),
+                        errno: Errno::new(libc::ENOMEM),
                     })
                 })?;
                 (Source::Anonymous, host_page, map_len, ANON_ALIGN)
@@ -181,7 +151,7 @@ impl BackendPlan {
                 let open_err = |errno: i32| {
                     err(ErrorKind::OpenBackingStore {
                         path: f.mem_path.clone(),
-                        errno: Errno(errno),
+                        errno: Errno::new(errno),
                     })
                 };
                 let (open, fs_dir) = inspect_mem_path(&f.mem_path).map_err(open_err)?;
@@ -193,7 +163,7 @@ impl BackendPlan {
                 };
                 let rounded = round_up(opts.size, host_page).ok_or_else(|| {
                     err(ErrorKind::MapBackingStore {
-                        errno: Errno(libc::ENOMEM),
+                        errno: Errno::new(libc::ENOMEM),
                     })
                 })?;
                 if let FileOpen::Existing { len } = open {
@@ -259,7 +229,7 @@ impl BackendPlan {
                         // What memfd_create answers without such a pool.
                         return Err(err(ErrorKind::MemfdCreate {
                             flags,
-                            errno: Errno(libc::ENODEV),
+                            errno: Errno::new(libc::ENODEV),
                         }));
                     }
                     size
@@ -301,7 +271,7 @@ impl BackendPlan {
             (None, _) | (_, HostMemPolicy::Default) => None,
             (Some(&highest), policy) => {
                 let mut mask = [0u64; 3];
-                for &n in &host_nodes {
+                for &n in host_nodes {
                     mask[usize::from(n / 64)] |= 1 << (n % 64);
                 }
                 let mode = match policy {
@@ -319,7 +289,7 @@ impl BackendPlan {
             }
         };
         if bind.is_some() {
-            for &node in &host_nodes {
+            for &node in host_nodes {
                 let problem = match host.node(node) {
                     None => Some(HostNodeProblem::Missing),
                     Some(n) if !n.has_memory => Some(HostNodeProblem::NoMemory),
@@ -349,14 +319,7 @@ impl BackendPlan {
         let readonly = matches!(source, Source::File { readonly: true, .. });
         if hugetlb && (reserve || prealloc) {
             check_hugepages(
-                id,
-                &source,
-                map_len,
-                page_size,
-                prealloc,
-                policy,
-                &host_nodes,
-                host,
+                id, &source, map_len, page_size, prealloc, policy, host_nodes, host,
             )?;
         }
         if let Source::File {
@@ -421,25 +384,16 @@ impl BackendPlan {
         }
 
         let node_cpus = if bind.is_some() {
-            host.cpus_of(&host_nodes)
+            host.cpus_of(host_nodes)
         } else {
             Vec::new()
         };
         Ok(BackendPlan {
-            id: id.into(),
+            props,
             qom_type,
-            size: opts.size,
             map_len,
             page_size,
             align,
-            share,
-            reserve,
-            merge: opts.merge.unwrap_or(defaults.merge),
-            dump: opts.dump.unwrap_or(defaults.dump),
-            prealloc,
-            prealloc_threads: opts.prealloc_threads.unwrap_or(defaults.prealloc_threads),
-            host_nodes,
-            policy,
             source,
             bind,
             node_cpus,
@@ -450,7 +404,7 @@ impl BackendPlan {
 
     /// The object id.
     pub fn id(&self) -> &str {
-        &self.id
+        &self.props.id
     }
 
     /// The QOM type (`memory-backend-ram`).
@@ -460,7 +414,7 @@ impl BackendPlan {
 
     /// `size` as given.
     pub fn size(&self) -> u64 {
-        self.size
+        self.props.size
     }
 
     /// Bytes that will be mapped (`size` rounded up to the base page size
@@ -477,42 +431,42 @@ impl BackendPlan {
 
     /// `share`, with the type's default (on for memfd).
     pub fn share(&self) -> bool {
-        self.share
+        self.props.share
     }
 
     /// `reserve`.
     pub fn reserve(&self) -> bool {
-        self.reserve
+        self.props.reserve
     }
 
     /// `merge`, with the machine's default.
     pub fn merge(&self) -> bool {
-        self.merge
+        self.props.merge
     }
 
     /// `dump`, with the machine's default.
     pub fn dump(&self) -> bool {
-        self.dump
+        self.props.dump
     }
 
     /// `prealloc`, with `-mem-prealloc`'s default.
     pub fn prealloc(&self) -> bool {
-        self.prealloc
+        self.props.prealloc
     }
 
     /// `prealloc-threads`, with the vCPU count as default.
     pub fn prealloc_threads(&self) -> u32 {
-        self.prealloc_threads
+        self.props.prealloc_threads
     }
 
     /// `host-nodes`, ascending.
     pub fn host_nodes(&self) -> &[u16] {
-        &self.host_nodes
+        &self.props.host_nodes
     }
 
     /// `policy`.
     pub fn policy(&self) -> HostMemPolicy {
-        self.policy
+        self.props.policy
     }
 
     /// Where the memory comes from.
@@ -530,19 +484,14 @@ impl BackendPlan {
         &self.warnings
     }
 
+    /// Every property with its default.
+    pub fn properties(&self) -> &Effective {
+        &self.props
+    }
+
     /// The `query-memdev` entry this backend will have.
     pub fn memdev(&self) -> Memdev {
-        Memdev {
-            id: Some(self.id.clone()),
-            size: self.size,
-            merge: self.merge,
-            dump: self.dump,
-            prealloc: self.prealloc,
-            share: self.share,
-            reserve: Some(self.reserve),
-            host_nodes: self.host_nodes.clone(),
-            policy: self.policy,
-        }
+        self.props.memdev()
     }
 
     /// Whether transparent huge pages can back it (anonymous or shared
@@ -561,10 +510,10 @@ pub(crate) fn map_error(id: &str, source: &Source, errno: i32) -> Error {
     let kind = match source {
         Source::Anonymous => ErrorKind::SetupGuestMemory {
             name: id.into(),
-            errno: Errno(errno),
+            errno: Errno::new(errno),
         },
         _ => ErrorKind::MapBackingStore {
-            errno: Errno(errno),
+            errno: Errno::new(errno),
         },
     };
     Error::at(id, kind)

@@ -103,7 +103,14 @@ fn method(b: &HostMemoryBackend, wanted: PreallocMethod) -> Result<Op, Error> {
     let page = usize::try_from(b.page_size())
         .unwrap_or(usize::MAX)
         .min(m.len());
-    let err = |e: i32| Error::at(b.id(), ErrorKind::Prealloc { errno: Errno(e) });
+    let err = |e: i32| {
+        Error::at(
+            b.id(),
+            ErrorKind::Prealloc {
+                errno: Errno::new(e),
+            },
+        )
+    };
     let populate = if m.writable() {
         madv::POPULATE_WRITE
     } else {
@@ -170,7 +177,12 @@ fn work(
         }
         let len = chunk.min(end - off);
         if let Err(e) = do_chunk(b, unit.op, off, len, unit.page) {
-            shared.fail(Error::at(b.id(), ErrorKind::Prealloc { errno: Errno(e) }));
+            shared.fail(Error::at(
+                b.id(),
+                ErrorKind::Prealloc {
+                    errno: Errno::new(e),
+                },
+            ));
             return;
         }
         shared.done.fetch_add(len, Ordering::Relaxed);
@@ -291,7 +303,7 @@ pub(crate) fn run(
                 seen.push(b);
                 warnings.push(Warning::AffinityNotSet {
                     backend: backends[b].id().into(),
-                    errno: Errno(e),
+                    errno: Errno::new(e),
                 });
             }
         }

@@ -4,10 +4,18 @@ use std::fmt::{self, Write as _};
 
 use vnuma_options::HostMemPolicy;
 
-/// One backend as QMP `query-memdev` reports it (QEMU 7.2).
+/// One backend as QMP `query-memdev` reports it (QEMU 7.2). Made from a
+/// backend's [`crate::Effective`] properties. With the `serde` feature it
+/// serializes with QMP's field names (absent `id`/`reserve` left out).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "kebab-case")
+)]
 pub struct Memdev {
     /// The object id (`pc.ram` for the machine's default RAM backend).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub id: Option<String>,
     /// `size` in bytes.
     pub size: u64,
@@ -20,6 +28,7 @@ pub struct Memdev {
     /// `share`.
     pub share: bool,
     /// `reserve` (present on Linux).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reserve: Option<bool>,
     /// `host-nodes`, ascending.
     pub host_nodes: Vec<u16>,

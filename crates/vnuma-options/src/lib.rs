@@ -79,6 +79,7 @@ pub use error::{Error, ErrorKind, Expected, Location, Warning, WarningKind};
 pub use span::Span;
 
 pub mod numa;
+mod schema;
 #[cfg(feature = "serde")]
 mod serde_impl;
 mod visit;

@@ -9,9 +9,9 @@ use core::str::FromStr;
 use crate::error::{Error, ErrorKind};
 use crate::grammar::{self, Opts};
 use crate::numa::{qapi_enum, ItemWriter};
+use crate::schema::{self, DisplayVisitor, OptsBackendVisitor};
 use crate::span::Span;
-use crate::value::format_size;
-use crate::visit::{self, Visitor};
+use crate::visit::Visitor;
 use crate::{IdRange, Parsed};
 
 qapi_enum! {
@@ -47,6 +47,17 @@ impl BackendKind {
             BackendKind::Ram => "memory-backend-ram",
             BackendKind::File(_) => "memory-backend-file",
             BackendKind::Memfd(_) => "memory-backend-memfd",
+        }
+    }
+
+    /// The kind a QOM type name stands for, with no type-specific
+    /// property set; `None` for other types.
+    pub fn from_qom_type(qom_type: &str) -> Option<BackendKind> {
+        match qom_type {
+            "memory-backend-ram" => Some(BackendKind::Ram),
+            "memory-backend-file" => Some(BackendKind::File(FileBackendOptions::default())),
+            "memory-backend-memfd" => Some(BackendKind::Memfd(MemfdBackendOptions::default())),
+            _ => None,
         }
     }
 }
@@ -90,15 +101,11 @@ pub struct MemfdBackendOptions {
 /// assert_eq!(b.kind, BackendKind::Ram);
 /// assert_eq!(b.to_string(), "memory-backend-ram,id=m0,host-nodes=0-1,policy=bind,size=2G");
 /// ```
+///
+/// With the `serde` feature it is (de)serialized as QMP `object-add`'s
+/// arguments (`{"qom-type": ..., "id": ..., "size": ...}`), through the
+/// same schema and with the same messages as the JSON `-object` syntax.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(
-    feature = "serde",
-    serde(
-        try_from = "crate::serde_impl::BackendJson",
-        into = "crate::serde_impl::BackendJson"
-    )
-)]
 pub struct MemoryBackendOptions {
     /// The object id (an identifier).
     pub id: String,
@@ -173,12 +180,6 @@ pub const OTHER_OBJECT_TYPES: &[&str] = &[
     "x-vfio-user-server",
 ];
 
-const BACKEND_TYPES: &[&str] = &[
-    "memory-backend-ram",
-    "memory-backend-file",
-    "memory-backend-memfd",
-];
-
 /// What one `-object` argument is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ObjectOptions {
@@ -215,7 +216,7 @@ impl ObjectOptions {
         let whole = Span::new(0, text.len());
         let mut v = Visitor::new(&opts.items, opts.id.as_ref());
         let ty = v.required("qom-type", whole)?;
-        let kind = match BACKEND_TYPES.iter().position(|t| *t == ty.value) {
+        let kind = match BackendKind::from_qom_type(&ty.value) {
             Some(k) => k,
             None if OTHER_OBJECT_TYPES.contains(&&*ty.value) => {
                 return Ok(Parsed {
@@ -243,76 +244,12 @@ impl ObjectOptions {
             .value
             .clone()
             .into_owned();
-        let b = |v: &mut Visitor<'_>, key: &str| v.scalar(key).map(visit::bool_member).transpose();
-        let dump = b(&mut v, "dump")?;
-        let host_nodes = visit::u16_list(&v.list("host-nodes"))?;
-        let merge = b(&mut v, "merge")?;
-        let policy = match v.scalar("policy") {
-            Some(item) => Some(HostMemPolicy::ALL[visit::enum_member(item, HostMemPolicy::NAMES)?]),
-            None => None,
-        };
-        let prealloc = b(&mut v, "prealloc")?;
-        let prealloc_threads = v
-            .scalar("prealloc-threads")
-            .map(visit::u32_member)
-            .transpose()?;
-        let prealloc_context = v.scalar("prealloc-context").map(visit::string_member);
-        let share = b(&mut v, "share")?;
-        let reserve = b(&mut v, "reserve")?;
-        let size_item = v.required("size", whole)?;
-        let size = v.size(size_item)?;
-        let x_use_canonical_path_for_ramblock_id =
-            b(&mut v, "x-use-canonical-path-for-ramblock-id")?;
-        let kind = match kind {
-            0 => BackendKind::Ram,
-            1 => {
-                let align = match v.scalar("align") {
-                    Some(item) => Some(v.size(item)?),
-                    None => None,
-                };
-                let discard_data = b(&mut v, "discard-data")?;
-                let mem_path = v.required("mem-path", whole)?.value.clone().into_owned();
-                let pmem = b(&mut v, "pmem")?;
-                let readonly = b(&mut v, "readonly")?;
-                BackendKind::File(FileBackendOptions {
-                    mem_path,
-                    align,
-                    discard_data,
-                    pmem,
-                    readonly,
-                })
-            }
-            _ => {
-                let hugetlb = b(&mut v, "hugetlb")?;
-                let hugetlbsize = match v.scalar("hugetlbsize") {
-                    Some(item) => Some(v.size(item)?),
-                    None => None,
-                };
-                let seal = b(&mut v, "seal")?;
-                BackendKind::Memfd(MemfdBackendOptions {
-                    hugetlb,
-                    hugetlbsize,
-                    seal,
-                })
-            }
-        };
-        let warnings = v.finish()?;
+        let mut backend = MemoryBackendOptions::new(id, kind, 0);
+        let mut v = OptsBackendVisitor { v, whole };
+        schema::visit_backend(&mut v, &mut backend)?;
+        let warnings = v.v.finish()?;
         Ok(Parsed {
-            value: ObjectOptions::MemoryBackend(MemoryBackendOptions {
-                id,
-                kind,
-                size,
-                dump,
-                host_nodes,
-                merge,
-                policy,
-                prealloc,
-                prealloc_threads,
-                prealloc_context,
-                share,
-                reserve,
-                x_use_canonical_path_for_ramblock_id,
-            }),
+            value: ObjectOptions::MemoryBackend(backend),
             warnings,
         })
     }
@@ -472,50 +409,14 @@ impl FromStr for ObjectOptions {
     }
 }
 
-fn on_off(b: bool) -> &'static str {
-    if b {
-        "on"
-    } else {
-        "off"
-    }
-}
-
 impl fmt::Display for MemoryBackendOptions {
     /// Canonical QEMU syntax, members in QEMU's schema order.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{},id={}", self.qom_type(), self.id)?;
-        let mut w = ItemWriter { f };
-        w.opt("dump", self.dump.map(on_off))?;
-        for r in &self.host_nodes {
-            w.item("host-nodes", r)?;
-        }
-        w.opt("merge", self.merge.map(on_off))?;
-        w.opt("policy", self.policy)?;
-        w.opt("prealloc", self.prealloc.map(on_off))?;
-        w.opt("prealloc-threads", self.prealloc_threads)?;
-        w.string("prealloc-context", self.prealloc_context.as_deref())?;
-        w.opt("share", self.share.map(on_off))?;
-        w.opt("reserve", self.reserve.map(on_off))?;
-        w.item("size", format_size(self.size))?;
-        w.opt(
-            "x-use-canonical-path-for-ramblock-id",
-            self.x_use_canonical_path_for_ramblock_id.map(on_off),
-        )?;
-        match &self.kind {
-            BackendKind::Ram => Ok(()),
-            BackendKind::File(file) => {
-                w.opt("align", file.align.map(format_size))?;
-                w.opt("discard-data", file.discard_data.map(on_off))?;
-                w.string("mem-path", Some(&file.mem_path))?;
-                w.opt("pmem", file.pmem.map(on_off))?;
-                w.opt("readonly", file.readonly.map(on_off))
-            }
-            BackendKind::Memfd(m) => {
-                w.opt("hugetlb", m.hugetlb.map(on_off))?;
-                w.opt("hugetlbsize", m.hugetlbsize.map(format_size))?;
-                w.opt("seal", m.seal.map(on_off))
-            }
-        }
+        let mut v = DisplayVisitor {
+            w: ItemWriter { f },
+        };
+        schema::visit_backend(&mut v, &mut self.clone())
     }
 }
 

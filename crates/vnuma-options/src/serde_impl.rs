@@ -29,207 +29,100 @@ pub(crate) mod id_list {
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, ErrorKind, Expected};
 use crate::object::{
-    BackendKind, FileBackendOptions, HostMemPolicy, MemfdBackendOptions, MemoryBackendOptions,
-    ObjectOptions, OTHER_OBJECT_TYPES,
+    BackendKind, HostMemPolicy, MemoryBackendOptions, ObjectOptions, OTHER_OBJECT_TYPES,
 };
+use crate::schema::{self, BackendVisitor, Input};
 use crate::span::Span;
 use crate::IdRange;
 
-/// The flat QMP `object-add` / JSON `-object` form of a memory backend.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(crate) struct BackendJson {
-    qom_type: String,
-    id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    size: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    dump: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    host_nodes: Option<Vec<u16>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    merge: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    policy: Option<HostMemPolicy>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    prealloc: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    prealloc_threads: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    prealloc_context: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    share: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reserve: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    x_use_canonical_path_for_ramblock_id: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    mem_path: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    align: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    discard_data: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pmem: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    readonly: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    hugetlb: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    hugetlbsize: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    seal: Option<bool>,
-}
+/// `host-nodes` as QMP writes it: the ids, ranges expanded.
+struct IdList<'a>(&'a [IdRange]);
 
-fn unexpected(key: &str) -> Error {
-    Error::new(
-        ErrorKind::UnexpectedParameter { key: key.into() },
-        Span::default(),
-    )
-}
-
-impl TryFrom<BackendJson> for MemoryBackendOptions {
-    type Error = Error;
-
-    fn try_from(j: BackendJson) -> Result<Self, Error> {
-        if !crate::value::is_identifier(&j.id) {
-            return Err(Error::new(
-                ErrorKind::InvalidValue {
-                    key: "id".into(),
-                    expected: Expected::Identifier,
-                },
-                Span::default(),
-            ));
-        }
-        let file_only = [
-            ("mem-path", j.mem_path.is_some()),
-            ("align", j.align.is_some()),
-            ("discard-data", j.discard_data.is_some()),
-            ("pmem", j.pmem.is_some()),
-            ("readonly", j.readonly.is_some()),
-        ];
-        let memfd_only = [
-            ("hugetlb", j.hugetlb.is_some()),
-            ("hugetlbsize", j.hugetlbsize.is_some()),
-            ("seal", j.seal.is_some()),
-        ];
-        fn foreign(set: &[(&'static str, bool)]) -> Option<&'static str> {
-            set.iter().find(|(_, present)| *present).map(|(k, _)| *k)
-        }
-        let kind = match j.qom_type.as_str() {
-            "memory-backend-ram" => {
-                if let Some(k) = foreign(&file_only).or_else(|| foreign(&memfd_only)) {
-                    return Err(unexpected(k));
-                }
-                BackendKind::Ram
-            }
-            "memory-backend-file" => {
-                if let Some(k) = foreign(&memfd_only) {
-                    return Err(unexpected(k));
-                }
-                BackendKind::File(FileBackendOptions {
-                    mem_path: j.mem_path.clone().ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::MissingParameter {
-                                key: "mem-path".into(),
-                            },
-                            Span::default(),
-                        )
-                    })?,
-                    align: j.align,
-                    discard_data: j.discard_data,
-                    pmem: j.pmem,
-                    readonly: j.readonly,
-                })
-            }
-            "memory-backend-memfd" => {
-                if let Some(k) = foreign(&file_only) {
-                    return Err(unexpected(k));
-                }
-                BackendKind::Memfd(MemfdBackendOptions {
-                    hugetlb: j.hugetlb,
-                    hugetlbsize: j.hugetlbsize,
-                    seal: j.seal,
-                })
-            }
-            other => {
-                return Err(Error::new(
-                    ErrorKind::InvalidEnumValue {
-                        key: "qom-type".into(),
-                        value: other.into(),
-                    },
-                    Span::default(),
-                ))
-            }
-        };
-        let size = j.size.ok_or_else(|| {
-            Error::new(
-                ErrorKind::MissingParameter { key: "size".into() },
-                Span::default(),
-            )
-        })?;
-        Ok(MemoryBackendOptions {
-            id: j.id,
-            kind,
-            size,
-            dump: j.dump,
-            host_nodes: j
-                .host_nodes
-                .unwrap_or_default()
-                .into_iter()
-                .map(IdRange::single)
-                .collect(),
-            merge: j.merge,
-            policy: j.policy,
-            prealloc: j.prealloc,
-            prealloc_threads: j.prealloc_threads,
-            prealloc_context: j.prealloc_context,
-            share: j.share,
-            reserve: j.reserve,
-            x_use_canonical_path_for_ramblock_id: j.x_use_canonical_path_for_ramblock_id,
-        })
+impl Serialize for IdList<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        id_list::serialize(self.0, s)
     }
 }
 
-impl From<MemoryBackendOptions> for BackendJson {
-    fn from(b: MemoryBackendOptions) -> Self {
-        let mut j = BackendJson {
-            qom_type: b.qom_type().into(),
-            id: b.id.clone(),
-            size: Some(b.size),
-            dump: b.dump,
-            host_nodes: (!b.host_nodes.is_empty())
-                .then(|| b.host_nodes.iter().flat_map(|r| r.iter()).collect()),
-            merge: b.merge,
-            policy: b.policy,
-            prealloc: b.prealloc,
-            prealloc_threads: b.prealloc_threads,
-            prealloc_context: b.prealloc_context.clone(),
-            share: b.share,
-            reserve: b.reserve,
-            x_use_canonical_path_for_ramblock_id: b.x_use_canonical_path_for_ramblock_id,
-            ..BackendJson::default()
-        };
-        match b.kind {
-            BackendKind::Ram => {}
-            BackendKind::File(f) => {
-                j.mem_path = Some(f.mem_path);
-                j.align = f.align;
-                j.discard_data = f.discard_data;
-                j.pmem = f.pmem;
-                j.readonly = f.readonly;
-            }
-            BackendKind::Memfd(m) => {
-                j.hugetlb = m.hugetlb;
-                j.hugetlbsize = m.hugetlbsize;
-                j.seal = m.seal;
-            }
+/// QMP `object-add`'s arguments from the schema: `qom-type`, `id`, then
+/// the properties that are set, in schema order.
+struct SerializeVisitor<M> {
+    map: M,
+}
+
+impl<M: SerializeMap> BackendVisitor for SerializeVisitor<M> {
+    type Error = M::Error;
+
+    fn bool(&mut self, name: &'static str, value: &mut Option<bool>) -> Result<(), M::Error> {
+        value.map_or(Ok(()), |b| self.map.serialize_entry(name, &b))
+    }
+
+    fn uint32(&mut self, name: &'static str, value: &mut Option<u32>) -> Result<(), M::Error> {
+        value.map_or(Ok(()), |n| self.map.serialize_entry(name, &n))
+    }
+
+    fn size(&mut self, name: &'static str, value: &mut Option<u64>) -> Result<(), M::Error> {
+        value.map_or(Ok(()), |n| self.map.serialize_entry(name, &n))
+    }
+
+    fn string(&mut self, name: &'static str, value: &mut Option<String>) -> Result<(), M::Error> {
+        value
+            .as_ref()
+            .map_or(Ok(()), |s| self.map.serialize_entry(name, s))
+    }
+
+    fn uint16_list(
+        &mut self,
+        name: &'static str,
+        value: &mut Vec<IdRange>,
+    ) -> Result<(), M::Error> {
+        if value.is_empty() {
+            return Ok(());
         }
-        j
+        self.map.serialize_entry(name, &IdList(value))
+    }
+
+    fn policy(
+        &mut self,
+        name: &'static str,
+        value: &mut Option<HostMemPolicy>,
+    ) -> Result<(), M::Error> {
+        value.map_or(Ok(()), |p| self.map.serialize_entry(name, &p))
+    }
+}
+
+impl Serialize for MemoryBackendOptions {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("qom-type", self.qom_type())?;
+        map.serialize_entry("id", &self.id)?;
+        let mut v = SerializeVisitor { map };
+        schema::visit_backend(&mut v, &mut self.clone())?;
+        v.map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for MemoryBackendOptions {
+    /// The members are checked as for JSON `-object`, with its messages;
+    /// another object type is `Invalid parameter value for 'qom-type'`.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        match backend_from_map(&map, 0).map_err(D::Error::custom)? {
+            Ok(b) => Ok(b),
+            Err(qom_type) => Err(D::Error::custom(Error::new(
+                ErrorKind::InvalidEnumValue {
+                    key: "qom-type".into(),
+                    value: qom_type,
+                },
+                Span::default(),
+            ))),
+        }
     }
 }
 
@@ -311,15 +204,68 @@ impl<'a> JsonVisitor<'a> {
         }
     }
 
-    fn required<T>(&self, key: &str, v: Option<T>) -> Result<T, Error> {
-        v.ok_or_else(|| self.err(ErrorKind::MissingParameter { key: key.into() }))
-    }
-
     fn finish(&self) -> Result<(), Error> {
         match self.map.keys().find(|k| !self.seen.contains(&k.as_str())) {
             Some(k) => Err(self.err(ErrorKind::UnexpectedParameter { key: k.clone() })),
             None => Ok(()),
         }
+    }
+}
+
+impl Input for JsonVisitor<'_> {
+    fn bool(&mut self, name: &'static str) -> Result<Option<bool>, Error> {
+        self.opt_bool(name)
+    }
+
+    fn uint32(&mut self, name: &'static str) -> Result<Option<u32>, Error> {
+        let n = self.opt_uint(name, u32::MAX.into(), "uint32_t")?;
+        Ok(n.map(|n| n as u32))
+    }
+
+    fn size(&mut self, name: &'static str) -> Result<Option<u64>, Error> {
+        self.opt_uint(name, u64::MAX, "uint64")
+    }
+
+    fn string(&mut self, name: &'static str) -> Result<Option<String>, Error> {
+        self.opt_str(name)
+    }
+
+    fn uint16_list(&mut self, name: &'static str) -> Result<Vec<IdRange>, Error> {
+        let Some(list) = self.get(name) else {
+            return Ok(Vec::new());
+        };
+        let items = list
+            .as_array()
+            .ok_or_else(|| self.wrong_type(name, "array"))?;
+        let mut out = Vec::with_capacity(items.len().min(128));
+        for (i, item) in items.iter().enumerate() {
+            let key = alloc::format!("{name}[{i}]");
+            out.push(IdRange::single(
+                self.uint(&key, item, u16::MAX.into(), "uint16_t")? as u16,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn policy(&mut self, name: &'static str) -> Result<Option<HostMemPolicy>, Error> {
+        let Some(p) = self.opt_str(name)? else {
+            return Ok(None);
+        };
+        HostMemPolicy::ALL
+            .iter()
+            .copied()
+            .find(|x| x.as_str() == p)
+            .map(Some)
+            .ok_or_else(|| {
+                self.err(ErrorKind::InvalidEnumValue {
+                    key: name.into(),
+                    value: p,
+                })
+            })
+    }
+
+    fn missing(&self, name: &'static str) -> Error {
+        self.err(ErrorKind::MissingParameter { key: name.into() })
     }
 }
 
@@ -334,128 +280,102 @@ pub(crate) fn object_from_json(text: &str) -> Result<ObjectOptions, Error> {
     let Some(map) = value.as_object() else {
         return Err(json_error("Invalid parameter type, expected: object", len));
     };
+    Ok(match backend_from_map(map, len)? {
+        Ok(backend) => ObjectOptions::MemoryBackend(backend),
+        Err(qom_type) => ObjectOptions::Other {
+            qom_type,
+            id: map.get("id").and_then(|i| i.as_str()).map(String::from),
+            text: text.into(),
+        },
+    })
+}
+
+/// A JSON object's members as a memory backend, or (`Err`) the
+/// `qom-type` of another object type QEMU has. Errors span `len` bytes.
+fn backend_from_map(
+    map: &serde_json::Map<String, serde_json::Value>,
+    len: usize,
+) -> Result<Result<MemoryBackendOptions, String>, Error> {
     let mut v = JsonVisitor {
         map,
         seen: Vec::new(),
         len,
     };
-    let qom_type = v.opt_str("qom-type")?;
-    let qom_type = v.required("qom-type", qom_type)?;
+    let qom_type = v
+        .opt_str("qom-type")?
+        .ok_or_else(|| v.missing("qom-type"))?;
     if OTHER_OBJECT_TYPES.contains(&qom_type.as_str()) {
-        let id = map.get("id").and_then(|i| i.as_str()).map(String::from);
-        return Ok(ObjectOptions::Other {
-            qom_type,
-            id,
-            text: text.into(),
-        });
+        return Ok(Err(qom_type));
     }
-    let kind_index = [
-        "memory-backend-ram",
-        "memory-backend-file",
-        "memory-backend-memfd",
-    ]
-    .iter()
-    .position(|t| *t == qom_type)
-    .ok_or_else(|| {
+    let kind = BackendKind::from_qom_type(&qom_type).ok_or_else(|| {
         v.err(ErrorKind::InvalidEnumValue {
             key: "qom-type".into(),
             value: qom_type.clone(),
         })
     })?;
-    let id = v.opt_str("id")?;
-    let id = v.required("id", id)?;
-    let dump = v.opt_bool("dump")?;
-    let host_nodes = match v.get("host-nodes") {
-        None => Vec::new(),
-        Some(list) => {
-            let items = list
-                .as_array()
-                .ok_or_else(|| v.wrong_type("host-nodes", "array"))?;
-            let mut out = Vec::with_capacity(items.len().min(128));
-            for (i, item) in items.iter().enumerate() {
-                let key = alloc::format!("host-nodes[{i}]");
-                out.push(IdRange::single(
-                    v.uint(&key, item, u16::MAX.into(), "uint16_t")? as u16,
-                ));
-            }
-            out
-        }
-    };
-    let merge = v.opt_bool("merge")?;
-    let policy = match v.opt_str("policy")? {
-        None => None,
-        Some(p) => Some(
-            HostMemPolicy::ALL
-                .iter()
-                .copied()
-                .find(|x| x.as_str() == p)
-                .ok_or_else(|| {
-                    v.err(ErrorKind::InvalidEnumValue {
-                        key: "policy".into(),
-                        value: p.clone(),
-                    })
-                })?,
-        ),
-    };
-    let prealloc = v.opt_bool("prealloc")?;
-    let prealloc_threads = v
-        .opt_uint("prealloc-threads", u32::MAX.into(), "uint32_t")?
-        .map(|n| n as u32);
-    let prealloc_context = v.opt_str("prealloc-context")?;
-    let share = v.opt_bool("share")?;
-    let reserve = v.opt_bool("reserve")?;
-    let size = v.opt_uint("size", u64::MAX, "uint64")?;
-    let size = v.required("size", size)?;
-    let x_use_canonical_path_for_ramblock_id =
-        v.opt_bool("x-use-canonical-path-for-ramblock-id")?;
-    let kind = match kind_index {
-        0 => BackendKind::Ram,
-        1 => {
-            let align = v.opt_uint("align", u64::MAX, "uint64")?;
-            let discard_data = v.opt_bool("discard-data")?;
-            let mem_path = v.opt_str("mem-path")?;
-            let mem_path = v.required("mem-path", mem_path)?;
-            let pmem = v.opt_bool("pmem")?;
-            let readonly = v.opt_bool("readonly")?;
-            BackendKind::File(FileBackendOptions {
-                mem_path,
-                align,
-                discard_data,
-                pmem,
-                readonly,
-            })
-        }
-        _ => {
-            let hugetlb = v.opt_bool("hugetlb")?;
-            let hugetlbsize = v.opt_uint("hugetlbsize", u64::MAX, "uint64")?;
-            let seal = v.opt_bool("seal")?;
-            BackendKind::Memfd(MemfdBackendOptions {
-                hugetlb,
-                hugetlbsize,
-                seal,
-            })
-        }
-    };
+    let id = v.opt_str("id")?.ok_or_else(|| v.missing("id"))?;
+    let mut backend = MemoryBackendOptions::new(id, kind, 0);
+    schema::visit_backend(&mut v, &mut backend)?;
     v.finish()?;
-    if !crate::value::is_identifier(&id) {
+    if !crate::value::is_identifier(&backend.id) {
         return Err(v.err(ErrorKind::InvalidValue {
             key: "id".into(),
             expected: Expected::Identifier,
         }));
     }
-    Ok(ObjectOptions::MemoryBackend(MemoryBackendOptions {
-        id,
-        kind,
-        size,
-        dump,
-        host_nodes,
-        merge,
-        policy,
-        prealloc,
-        prealloc_threads,
-        prealloc_context,
-        share,
-        reserve,
-        x_use_canonical_path_for_ramblock_id,
-    }))
+    Ok(Ok(backend))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// serde and JSON `-object` read a backend through the same schema:
+    /// the same values and the same first error.
+    #[test]
+    fn deserialize_is_the_json_object_path() {
+        for json in [
+            r#"{"qom-type":"memory-backend-memfd","id":"m","size":1,"hugetlbsize":2,"seal":false}"#,
+            r#"{"qom-type":"memory-backend-ram","id":"m","size":"1M"}"#,
+            r#"{"qom-type":"memory-backend-ram","id":"m","size":1,"host-nodes":[70000]}"#,
+            r#"{"qom-type":"memory-backend-file","id":"m","size":1,"seal":true}"#,
+            r#"{"qom-type":"memory-backend-file","id":"m","size":1}"#,
+            r#"{"qom-type":"memory-backend-ram","id":"0m","size":1,"policy":"x"}"#,
+            r#"{"qom-type":"memory-backend-ram","id":"0m","size":1}"#,
+            r#"{"qom-type":"memory-backend-ram","size":1}"#,
+            r#"{"qom-type":"iothread","id":"t"}"#,
+        ] {
+            let serde =
+                serde_json::from_str::<MemoryBackendOptions>(json).map_err(|e| e.to_string());
+            let object = match object_from_json(json) {
+                Ok(ObjectOptions::MemoryBackend(b)) => Ok(b),
+                Ok(ObjectOptions::Other { qom_type, .. }) => Err(Error::new(
+                    ErrorKind::InvalidEnumValue {
+                        key: "qom-type".into(),
+                        value: qom_type,
+                    },
+                    Span::default(),
+                )
+                .to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match (serde, object) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{json}"),
+                (Err(a), Err(b)) => assert!(a.starts_with(&b), "{json}: {a} vs {b}"),
+                (a, b) => panic!("{json}: {a:?} vs {b:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn serialize_in_schema_order() {
+        let b: MemoryBackendOptions =
+            "memory-backend-file,id=m0,size=2M,mem-path=/x,host-nodes=0-1,policy=bind,readonly=on"
+                .parse()
+                .unwrap();
+        assert_eq!(
+            serde_json::to_string(&b).unwrap(),
+            r#"{"qom-type":"memory-backend-file","id":"m0","host-nodes":[0,1],"policy":"bind","size":2097152,"mem-path":"/x","readonly":true}"#
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! The facade's error: one of the layers' errors.
+//! The facade's error: one of the layers' errors, which is its `source()`.
 
 use core::fmt;
 
@@ -10,16 +10,16 @@ use vnuma_options::{Location, Span};
 #[non_exhaustive]
 pub enum Error {
     /// Reading the options.
-    #[error(transparent)]
+    #[error("{0}")]
     Options(#[from] vnuma_options::Error),
     /// Resolving the topology.
-    #[error(transparent)]
+    #[error("{0}")]
     Topology(#[from] vnuma_topology::Error),
     /// Placing memory on the host.
-    #[error(transparent)]
+    #[error("{0}")]
     Backend(#[from] vnuma_backend::Error),
     /// Building tables.
-    #[error(transparent)]
+    #[error("{0}")]
     Tables(#[from] vnuma_tables::Error),
 }
 

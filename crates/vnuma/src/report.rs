@@ -1,7 +1,8 @@
 //! Reports: QEMU's `info numa` and `query-memdev`, and the JSON report.
 
 use serde::Serialize;
-use vnuma_options::{BackendKind, HostMemPolicy, MemoryBackendOptions};
+use vnuma_backend::{effective, Defaults};
+use vnuma_options::{BackendKind, MemoryBackendOptions};
 use vnuma_topology::layout::MemoryLayout;
 use vnuma_topology::Topology;
 
@@ -29,67 +30,34 @@ pub(crate) fn info_numa(t: &Topology, layout: &MemoryLayout) -> String {
     s
 }
 
-/// One entry of QEMU's `query-memdev`, with QEMU's field names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Memdev {
-    /// Object id.
-    pub id: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// KSM merging.
-    pub merge: bool,
-    /// Included in core dumps.
-    pub dump: bool,
-    /// Preallocated.
-    pub prealloc: bool,
-    /// Shared mapping.
-    pub share: bool,
-    /// Swap/huge-page reservation.
-    pub reserve: bool,
-    /// Host nodes, ascending.
-    pub host_nodes: Vec<u16>,
-    /// Policy name.
-    pub policy: HostMemPolicy,
-}
+/// One entry of QEMU's `query-memdev`: vnuma-backend's type, re-exported.
+pub use vnuma_backend::Memdev;
 
-impl Memdev {
-    /// A backend's properties with the defaults QEMU 7.2 applies: merge and
-    /// dump from the machine, prealloc from `-mem-prealloc`, share on for
-    /// memfd, reserve on.
-    pub fn of(b: &MemoryBackendOptions, t: &Topology) -> Memdev {
-        Memdev {
-            id: b.id.clone(),
-            size: b.size,
-            merge: b.merge.unwrap_or(t.mem_merge()),
-            dump: b.dump.unwrap_or(t.dump_guest_core()),
-            prealloc: b.prealloc.unwrap_or(t.mem_prealloc()),
-            share: b.share.unwrap_or(matches!(b.kind, BackendKind::Memfd(_))),
-            reserve: b.reserve.unwrap_or(true),
-            host_nodes: b.host_node_ids(),
-            policy: b.policy.unwrap_or(HostMemPolicy::Default),
-        }
+/// What the machine and `-smp` give backend properties left unset.
+pub(crate) fn backend_defaults(t: &Topology) -> Defaults {
+    Defaults {
+        merge: t.mem_merge(),
+        dump: t.dump_guest_core(),
+        prealloc: t.mem_prealloc(),
+        prealloc_threads: t.cpu_topology().cpus.max(1),
     }
 }
 
-/// `query-memdev` (spec §6.2).
+/// `query-memdev` (spec §6.2): each backend's effective properties
+/// (vnuma-backend's [`effective`], as planning uses them).
 pub(crate) fn query_memdev(t: &Topology) -> Vec<Memdev> {
-    let mut out: Vec<Memdev> = t.backends().iter().map(|b| Memdev::of(b, t)).collect();
+    let defaults = backend_defaults(t);
+    let mut out: Vec<Memdev> = t
+        .backends()
+        .iter()
+        .map(|b| effective(b, &defaults).memdev())
+        .collect();
     // The machine creates its own RAM backend unless RAM comes from
     // -numa memdev or -machine memory-backend.
     if let Some(id) = &t.machine().default_ram_id {
         if !t.uses_memdevs() && t.memory_backend().is_none() && t.ram_size() != 0 {
-            out.push(Memdev {
-                id: id.clone(),
-                size: t.ram_size(),
-                merge: t.mem_merge(),
-                dump: t.dump_guest_core(),
-                prealloc: t.mem_prealloc(),
-                share: false,
-                reserve: true,
-                host_nodes: Vec::new(),
-                policy: HostMemPolicy::Default,
-            });
+            let ram = MemoryBackendOptions::new(id.clone(), BackendKind::Ram, t.ram_size());
+            out.push(effective(&ram, &defaults).memdev());
         }
     }
     out

@@ -45,7 +45,7 @@ fn two_nodes_preallocated() {
     let from_config: Vec<_> = vm
         .query_memdev()
         .into_iter()
-        .map(|m| (Some(m.id), m.size, m.prealloc, m.share))
+        .map(|m| (m.id, m.size, m.prealloc, m.share))
         .collect();
     assert_eq!(from_ram, from_config);
 }
