@@ -14,8 +14,8 @@ use crate::cpu::{SmpError, SmpWarning};
 #[non_exhaustive]
 pub enum ErrorKind {
     /// An option did not parse or type (vnuma-options' error, with its own
-    /// span and location).
-    #[error(transparent)]
+    /// span and location; also its `source()`).
+    #[error("{0}")]
     Options(#[from] vnuma_options::Error),
     /// `-machine type=` names no machine vnuma models.
     #[error("unsupported machine type")]
@@ -27,7 +27,7 @@ pub enum ErrorKind {
     #[error("NUMA is not supported by this machine-type")]
     NumaNotSupported,
     /// `-smp` is invalid for the machine.
-    #[error(transparent)]
+    #[error("{0}")]
     Smp(#[from] SmpError),
     /// `-m maxmem=` below the RAM size.
     #[error("invalid value of maxmem: maximum memory size (0x{max:x}) must be at least the initial memory size (0x{size:x})")]
@@ -615,9 +615,23 @@ impl ErrorKind {
 
 /// A resolution error: what ([`ErrorKind`], QEMU's text) and, for errors
 /// QEMU reports while applying an option, the option ([`Location`]).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}", .0.kind)]
+///
+/// `source()` is the error underneath the kind, such as the option error
+/// of [`ErrorKind::Options`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error(Box<Inner>);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.kind.fmt(f)
+    }
+}
+
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        core::error::Error::source(&self.0.kind)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Inner {

@@ -54,7 +54,7 @@ pub use error::Error;
 pub use report::{Memdev, Rejection, Report};
 
 use vnuma_backend::{
-    AllocOptions, BootRam, DefaultRam, Defaults, GuestRam, HostInfo, NodeRam, RamPlan, RamRequest,
+    AllocOptions, BootRam, DefaultRam, GuestRam, HostInfo, NodeRam, RamPlan, RamRequest,
 };
 use vnuma_options::CommandLine;
 use vnuma_topology::layout::MemoryLayout;
@@ -231,12 +231,7 @@ impl Vm {
             ram_size: t.ram_size(),
             backends: t.backends().to_vec(),
             boot,
-            defaults: Defaults {
-                merge: t.mem_merge(),
-                dump: t.dump_guest_core(),
-                prealloc: t.mem_prealloc(),
-                prealloc_threads: t.cpu_topology().cpus.max(1),
-            },
+            defaults: report::backend_defaults(t),
         }
     }
 

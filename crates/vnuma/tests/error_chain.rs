@@ -44,3 +44,13 @@ fn options_error_is_the_source() {
         .expect("vnuma-options' error is the source");
     assert_eq!(inner.to_string(), e.to_string());
 }
+
+#[test]
+fn topology_error_keeps_the_option_error_as_source() {
+    use std::error::Error as _;
+    let cl = vnuma::options::CommandLine::parse(["-numa", "node,nodeid=x"]).unwrap();
+    let err = vnuma::topology::resolve(&cl).unwrap_err();
+    let source = err.source().expect("the option error underneath");
+    assert_eq!(source.to_string(), err.to_string());
+    assert!(source.downcast_ref::<vnuma::options::Error>().is_some());
+}
