@@ -20,6 +20,14 @@
 //! | host memory for backends, mbind, preallocation | [`vnuma-backend`](backend) |
 //! | ACPI SRAT/SLIT/HMAT bytes, device-tree NUMA | [`vnuma-tables`](tables) |
 //!
+//! ## From a VMM's own configuration
+//!
+//! [`Vm::from_numa_config`] takes a [`topology::NumaConfig`] built in code;
+//! [`Vm::zone_ranges`] says where each memory zone lies for VMMs that map
+//! one host region per zone. The examples `cloud_hypervisor` and `openvmm`
+//! in this crate (`cargo run -p vnuma --example cloud_hypervisor`) go from
+//! those VMMs' config shapes to host memory and checked SRAT/SLIT bytes.
+//!
 //! ## Example
 //!
 //! ```
