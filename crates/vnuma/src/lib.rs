@@ -20,6 +20,14 @@
 //! | host memory for backends, mbind, preallocation | [`vnuma-backend`](backend) |
 //! | ACPI SRAT/SLIT/HMAT bytes, device-tree NUMA | [`vnuma-tables`](tables) |
 //!
+//! ## From a VMM's own configuration
+//!
+//! [`Vm::from_numa_config`] takes a [`topology::NumaConfig`] built in code;
+//! [`Vm::zone_ranges`] says where each memory zone lies for VMMs that map
+//! one host region per zone. The examples `cloud_hypervisor` and `openvmm`
+//! in this crate (`cargo run -p vnuma --example cloud_hypervisor`) go from
+//! those VMMs' config shapes to host memory and checked SRAT/SLIT bytes.
+//!
 //! ## Example
 //!
 //! ```
@@ -49,9 +57,11 @@ pub use vnuma_topology as topology;
 
 mod error;
 mod report;
+mod zones;
 
 pub use error::Error;
 pub use report::{Memdev, Rejection, Report};
+pub use zones::ZoneRanges;
 
 use vnuma_backend::{
     AllocOptions, BootRam, DefaultRam, GuestRam, HostInfo, NodeRam, RamPlan, RamRequest,
@@ -136,6 +146,34 @@ impl Vm {
     /// The guest memory layout.
     pub fn layout(&self) -> &MemoryLayout {
         &self.layout
+    }
+
+    /// Every memory zone with its guest-physical ranges: nodes in id
+    /// order, each node's zones in their configured order. For a VMM that
+    /// maps one host region per zone (a node may have several zones, or a
+    /// zone may be split around an MMIO gap), where [`Vm::allocate`]
+    /// composes one backend per node.
+    ///
+    /// ```
+    /// use vnuma::ranges::Range;
+    /// use vnuma::topology::{cpu::CpuTopology, machine::{MachineModel, RamLayout}};
+    /// use vnuma::topology::{MemoryZone, NodeConfig, NumaConfig};
+    /// const MIB: u64 = 1 << 20;
+    /// let board = MachineModel::generic("my-vmm", 2)
+    ///     .with_ram_layout(RamLayout::around_gaps(0, &[Range::new(96 * MIB, 128 * MIB)?]));
+    /// let config = NumaConfig::new(board, CpuTopology::new(2))
+    ///     .node(NodeConfig::new(0).cpus(0..1).zone(MemoryZone::new(64 * MIB)).zone(MemoryZone::new(64 * MIB)))
+    ///     .node(NodeConfig::new(1).cpus(1..2).zone(MemoryZone::new(64 * MIB)));
+    /// let vm = vnuma::Vm::from_numa_config(&config)?;
+    /// let zones = vm.zone_ranges();
+    /// assert_eq!((zones[1].node, zones[1].index), (0, 1));
+    /// // The second zone of node 0 crosses the gap.
+    /// assert_eq!(zones[1].ranges, [Range::new(64 * MIB, 96 * MIB)?, Range::new(128 * MIB, 160 * MIB)?]);
+    /// assert_eq!(zones[2].ranges, [Range::new(160 * MIB, 224 * MIB)?]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn zone_ranges(&self) -> Vec<ZoneRanges> {
+        zones::zone_ranges(&self.topology)
     }
 
     /// The layout, to plug and unplug DIMMs.
