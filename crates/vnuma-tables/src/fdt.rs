@@ -69,10 +69,11 @@ pub fn write_distance_map(fdt: &mut FdtWriter, t: &Topology) -> Result<(), Error
     let Some(matrix) = t.distances() else {
         return Ok(());
     };
-    let n = t.nodes().len();
+    let nodes = t.nodes();
+    let n = nodes.len().max(1);
     let mut cells = Vec::with_capacity(matrix.len() * 3);
     for (k, &d) in matrix.iter().enumerate() {
-        cells.extend_from_slice(&[(k / n.max(1)) as u32, (k % n.max(1)) as u32, d.into()]);
+        cells.extend_from_slice(&[nodes[k / n].id, nodes[k % n].id, d.into()]);
     }
     let map = fdt.begin_node("distance-map").map_err(fdt_err)?;
     fdt.property_string("compatible", "numa-distance-map-v1")

@@ -22,15 +22,40 @@ pub struct Slit {
     pub matrix: Vec<u8>,
 }
 
+/// The distance of a locality that cannot be reached.
+pub const UNREACHABLE: u8 = 255;
+
 impl Slit {
     /// The SLIT of a topology: `None` unless distances were given
     /// (`-numa dist`), as QEMU builds it only then.
+    ///
+    /// SLIT rows and columns are proximity domains, so with sparse node
+    /// ids the table covers `0..=highest id`: a domain that is no node is
+    /// unreachable (255) from every other and 10 from itself (Linux skips
+    /// localities that name no node). With ids `0..n` this is the
+    /// topology's matrix as is.
     pub fn from_topology(t: &Topology) -> Option<Slit> {
         let matrix = t.distances()?;
-        Some(Slit {
-            count: t.nodes().len() as u64,
-            matrix: matrix.to_vec(),
-        })
+        let nodes = t.nodes();
+        let n = nodes.len();
+        let count = nodes.last().map_or(0, |last| u64::from(last.id) + 1);
+        if count == n as u64 {
+            return Some(Slit {
+                count,
+                matrix: matrix.to_vec(),
+            });
+        }
+        let size = usize::try_from(count).ok()?;
+        let mut out = alloc::vec![UNREACHABLE; size.checked_mul(size)?];
+        for i in 0..size {
+            out[i * size + i] = 10;
+        }
+        for (pa, a) in nodes.iter().enumerate() {
+            for (pb, b) in nodes.iter().enumerate() {
+                out[a.id as usize * size + b.id as usize] = matrix[pa * n + pb];
+            }
+        }
+        Some(Slit { count, matrix: out })
     }
 
     /// The distance from `a` to `b`.

@@ -27,7 +27,7 @@ use vnuma::tables::info::NumaInfo;
 use vnuma::tables::slit::Slit;
 use vnuma::topology::cpu::CpuTopology;
 use vnuma::topology::machine::{MachineModel, RamLayout};
-use vnuma::topology::{Distances, MemoryZone, NodeConfig, Topology};
+use vnuma::topology::{Distances, MemoryZone, NodeConfig};
 
 const MIB: u64 = 1 << 20;
 
@@ -117,26 +117,6 @@ fn to_vnuma(cfg: &VmConfig) -> vnuma::topology::NumaConfig {
     config.distances(distances)
 }
 
-/// The SLIT indexed by proximity domain (node id), as ACPI and Linux read
-/// it: `max id + 1` localities; a domain without a node is 10 from itself
-/// and 255 (unreachable) from the others.
-fn slit_by_domain(t: &Topology) -> Option<Slit> {
-    let count = t.nodes().last()?.id as usize + 1;
-    let mut matrix = vec![255u8; count * count];
-    for i in 0..count {
-        matrix[i * count + i] = 10;
-    }
-    for a in t.nodes() {
-        for b in t.nodes() {
-            matrix[a.id as usize * count + b.id as usize] = t.distance(a.id, b.id)?;
-        }
-    }
-    Some(Slit {
-        count: count as u64,
-        matrix,
-    })
-}
-
 fn main() -> Result<(), Box<dyn Error>> {
     let cfg = vmm_config()?;
     let vm = vnuma::Vm::from_numa_config(&to_vnuma(&cfg))?;
@@ -208,26 +188,18 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // What the guest reads: SRAT proximity domains are the node ids.
     let tables = vm.acpi_tables()?.ok_or("NUMA is on")?;
-    let slit = slit_by_domain(t).ok_or("distances were given")?;
-    if tables
-        .slit
-        .as_deref()
-        .and_then(|s| Slit::parse(s).ok())
-        .map(|(_, s)| s)
-        != Some(slit.clone())
-    {
-        // vnuma-tables writes the SLIT by node position (2×2 here), which
-        // a guest reads as domains 0 and 1; use the one by domain.
-        println!("note: using a SLIT indexed by proximity domain for sparse node ids");
-    }
-    let slit_bytes = slit.to_bytes(&vm.table_options().oem)?;
+    // The SLIT is indexed by proximity domain: ids 0..=2, domain 1 is no
+    // node (unreachable from the others).
+    let slit_bytes = tables.slit.as_deref().ok_or("distances were given")?;
+    let (_, slit) = Slit::parse(slit_bytes)?;
     println!(
         "SRAT: {} bytes, SLIT: {} bytes ({} localities)",
         tables.srat.len(),
         slit_bytes.len(),
         slit.count
     );
-    let info = NumaInfo::from_tables(&tables.srat, Some(&slit_bytes), None)?;
+    assert_eq!(slit.count, 3);
+    let info = NumaInfo::from_tables(&tables.srat, Some(slit_bytes), None)?;
     for (gpa, node) in [(0, 0), (33 * MIB, 0), (40 * MIB, 2), (87 * MIB, 2)] {
         assert_eq!(info.node_of_address(gpa), Some(node));
     }
@@ -237,6 +209,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     assert_eq!(info.distance(0, 2), Some(21));
     assert_eq!(info.distance(2, 0), Some(21));
     assert_eq!(info.distance(1, 1), Some(10));
+    assert_eq!(info.distance(0, 1), Some(255));
     println!("ok");
     Ok(())
 }
