@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use crate::error::{Error, ErrorKind, Location, Warning};
 use crate::grammar;
-use crate::machine::{self, MachineArgs, MachineOptions};
+use crate::machine::{self, MachineArgs, MachineOptions, MachineSchema};
 use crate::numa::NumaOptions;
 use crate::object::{MemoryBackendOptions, ObjectOptions};
 use crate::span::Span;
@@ -361,15 +361,29 @@ impl CommandLine {
     /// The machine options (`-machine`, `-smp`, `-m`), typed the way QEMU
     /// types them when it creates the machine; errors carry no location,
     /// as in QEMU.
+    ///
+    /// Properties beyond the common schema are kept as written; which ones
+    /// a machine has is the board's knowledge
+    /// ([`CommandLine::machine_for`]).
     pub fn machine(&self) -> Result<MachineOptions, Error> {
-        self.machine.resolve().map(|(m, _)| m)
+        self.machine.resolve(None).map(|(m, _)| m)
     }
 
-    /// [`CommandLine::machine`] with the warnings typing prints (a
-    /// hexadecimal `-m` with the implied MiB suffix).
-    pub fn machine_parsed(&self) -> Result<Parsed<MachineOptions>, Error> {
+    /// [`CommandLine::machine`] for a board that has only the properties
+    /// `schema` lists beyond the common ones.
+    pub fn machine_for(&self, schema: &MachineSchema<'_>) -> Result<MachineOptions, Error> {
+        self.machine.resolve(Some(schema)).map(|(m, _)| m)
+    }
+
+    /// [`CommandLine::machine_for`] with the warnings typing prints (a
+    /// hexadecimal `-m` with the implied MiB suffix); without a schema,
+    /// every extra property is kept.
+    pub fn machine_parsed(
+        &self,
+        schema: Option<&MachineSchema<'_>>,
+    ) -> Result<Parsed<MachineOptions>, Error> {
         self.machine
-            .resolve()
+            .resolve(schema)
             .map(|(value, warnings)| Parsed { value, warnings })
     }
 

@@ -176,4 +176,4 @@ pub use object::{
 pub mod cmdline;
 pub mod machine;
 pub use cmdline::{CommandLine, NumaArg, ObjectArg};
-pub use machine::{MachineArgs, MachineOptions, MemoryOptions, SmpOptions};
+pub use machine::{MachineArgs, MachineOptions, MachineSchema, MemoryOptions, SmpOptions};

@@ -18,65 +18,20 @@ use crate::grammar::{self, Item, ItemForm};
 use crate::span::Span;
 use crate::value::{self, format_size, DefaultUnit, NumError};
 
-/// The machine type QEMU 7.2 uses on x86 without `-machine type=`.
-pub const DEFAULT_MACHINE_TYPE: &str = "pc-i440fx-7.2";
-
-/// QEMU 7.2's x86 machine aliases and the types they stand for.
-pub const MACHINE_ALIASES: &[(&str, &str)] = &[("pc", "pc-i440fx-7.2"), ("q35", "pc-q35-7.2")];
-
-/// The machine type name a `-machine type=` value stands for (aliases
-/// resolved, the default when absent).
-pub fn canonical_machine_type(written: Option<&str>) -> &str {
-    match written {
-        None => DEFAULT_MACHINE_TYPE,
-        Some(t) => MACHINE_ALIASES
-            .iter()
-            .find(|(alias, _)| *alias == t)
-            .map_or(t, |(_, full)| full),
-    }
+/// What a board says about its `-machine` properties beyond the common
+/// schema (`type`, `smp.*`, `memory.*`, `hmat`, `mem-merge`,
+/// `dump-guest-core`, `memory-backend`, `max-ram-below-4g`): the machine
+/// type's name QEMU uses in its messages, and the other properties it has,
+/// which are accepted and kept as written ([`MachineOptions::ignored`]),
+/// not interpreted. The boards themselves (QEMU's machine types, a VMM's
+/// own) live in `vnuma-topology`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MachineSchema<'a> {
+    /// The canonical machine type name (`pc-i440fx-7.2`).
+    pub type_name: &'a str,
+    /// Further properties the board has.
+    pub properties: &'a [&'a str],
 }
-
-/// `-machine` properties of QEMU 7.2's x86 machines that do not affect
-/// NUMA or memory: accepted and kept as written, not interpreted.
-pub const IGNORED_MACHINE_PROPERTIES: &[&str] = &[
-    "accel",
-    "acpi",
-    "append",
-    "boot",
-    "bus-lock-ratelimit",
-    "confidential-guest-support",
-    "default-bus-bypass-iommu",
-    "dt-compatible",
-    "dtb",
-    "dumpdtb",
-    "firmware",
-    "graphics",
-    "hpet",
-    "i8042",
-    "igd-passthru",
-    "initrd",
-    "kernel",
-    "kernel-irqchip",
-    "kvm-shadow-mem",
-    "max-fw-size",
-    "memory-encryption",
-    "nvdimm",
-    "nvdimm-persistence",
-    "pflash0",
-    "pflash1",
-    "phandle-start",
-    "pic",
-    "pit",
-    "sata",
-    "sgx-epc",
-    "smbus",
-    "smm",
-    "suppress-vmdesc",
-    "usb",
-    "vmport",
-    "x-oem-id",
-    "x-oem-table-id",
-];
 
 /// `-smp` (machine property `smp`): all members optional, signed as in
 /// QEMU's schema; their meaning and checks belong to the topology.
@@ -465,14 +420,19 @@ impl MachineArgs {
 
     /// Type every property, in the order first written, with QEMU's
     /// messages (no location: QEMU reports these without one). Returns the
-    /// typed options and the warnings of the `-m` fix-up.
-    pub fn resolve(&self) -> Result<(MachineOptions, Vec<Warning>), Error> {
+    /// typed options and the warnings of the `-m` fix-up. Without a
+    /// `schema` every property outside the common schema is kept as
+    /// written; with one, a property the board does not have is QEMU's
+    /// `Property '…-machine.KEY' not found`.
+    pub fn resolve(
+        &self,
+        schema: Option<&MachineSchema<'_>>,
+    ) -> Result<(MachineOptions, Vec<Warning>), Error> {
         let mut m = MachineOptions {
             machine_type: self.machine_type().map(String::from),
             ..MachineOptions::default()
         };
         let mut warnings = Vec::new();
-        let machine = canonical_machine_type(m.machine_type.as_deref()).to_string();
         let mut props: Vec<&Prop> = self.props.values().collect();
         props.sort_by_key(|p| p.seq);
         for p in props {
@@ -539,18 +499,18 @@ impl MachineArgs {
                         p.span,
                     ))
                 }
-                (g, _) if IGNORED_MACHINE_PROPERTIES.contains(&g) => {
-                    m.ignored.push((p.key.clone(), p.value.clone()));
-                }
-                _ => {
-                    return Err(Error::new(
-                        ErrorKind::UnknownMachineProperty {
-                            machine: machine.clone(),
-                            key: p.key.clone(),
-                        },
-                        p.span,
-                    ))
-                }
+                (g, _) => match schema {
+                    Some(schema) if !schema.properties.contains(&g) => {
+                        return Err(Error::new(
+                            ErrorKind::UnknownMachineProperty {
+                                machine: schema.type_name.into(),
+                                key: p.key.clone(),
+                            },
+                            p.span,
+                        ))
+                    }
+                    _ => m.ignored.push((p.key.clone(), p.value.clone())),
+                },
             }
         }
         // -m is merged after everything else and overrides memory.*.
@@ -615,7 +575,7 @@ impl MachineArgs {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct MachineOptions {
-    /// `type=` as written (see [`canonical_machine_type`]).
+    /// `type=` as written (aliases unresolved).
     pub machine_type: Option<String>,
     /// `hmat=`: build an ACPI HMAT.
     pub hmat: Option<bool>,

@@ -247,9 +247,19 @@ fn command_line_options() {
         cl.check().unwrap_err().display_qemu().to_string(),
         "Parameter 'smp.cpus' expects integer"
     );
+    // Properties outside the common schema are kept; a board's schema
+    // decides which exist.
     let cl = CommandLine::parse(["-M", "pc,foo=1"]).unwrap();
     assert_eq!(
-        cl.machine().unwrap_err().to_string(),
+        cl.machine().unwrap().ignored,
+        [("foo".to_string(), "1".to_string())]
+    );
+    let schema = vnuma_options::MachineSchema {
+        type_name: "pc-i440fx-7.2",
+        properties: &["usb"],
+    };
+    assert_eq!(
+        cl.machine_for(&schema).unwrap_err().to_string(),
         "Property 'pc-i440fx-7.2-machine.foo' not found"
     );
     let cl = CommandLine::parse(["-M", "q35", "-machine", "smp.foo=1"]).unwrap();

@@ -14,6 +14,67 @@ use crate::error::{Error, ErrorKind};
 /// QEMU's `MAX_NODES`: node ids are 0..=127.
 pub const MAX_NODES: u16 = 128;
 
+/// The machine type QEMU 7.2 uses on x86 without `-machine type=`.
+pub const DEFAULT_MACHINE_TYPE: &str = "pc-i440fx-7.2";
+
+/// QEMU 7.2's x86 machine aliases and the types they stand for.
+pub const MACHINE_ALIASES: &[(&str, &str)] = &[("pc", "pc-i440fx-7.2"), ("q35", "pc-q35-7.2")];
+
+/// The machine type name a `-machine type=` value stands for (aliases
+/// resolved, the default when absent).
+pub fn canonical_machine_type(written: Option<&str>) -> &str {
+    match written {
+        None => DEFAULT_MACHINE_TYPE,
+        Some(t) => MACHINE_ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == t)
+            .map_or(t, |(_, full)| full),
+    }
+}
+
+/// `-machine` properties of QEMU 7.2's x86 machines beyond the common
+/// schema: they do not affect NUMA or memory, so they are accepted and
+/// kept as written, not interpreted.
+pub const X86_MACHINE_PROPERTIES: &[&str] = &[
+    "accel",
+    "acpi",
+    "append",
+    "boot",
+    "bus-lock-ratelimit",
+    "confidential-guest-support",
+    "default-bus-bypass-iommu",
+    "dt-compatible",
+    "dtb",
+    "dumpdtb",
+    "firmware",
+    "graphics",
+    "hpet",
+    "i8042",
+    "igd-passthru",
+    "initrd",
+    "kernel",
+    "kernel-irqchip",
+    "kvm-shadow-mem",
+    "max-fw-size",
+    "memory-encryption",
+    "nvdimm",
+    "nvdimm-persistence",
+    "pflash0",
+    "pflash1",
+    "phandle-start",
+    "pic",
+    "pit",
+    "sata",
+    "sgx-epc",
+    "smbus",
+    "smm",
+    "suppress-vmdesc",
+    "usb",
+    "vmport",
+    "x-oem-id",
+    "x-oem-table-id",
+];
+
 /// The x86 chipsets QEMU models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -263,6 +324,10 @@ pub struct MachineModel {
     pub default_cpu_node: DefaultCpuNode,
     /// RAM offset → guest-physical mapping.
     pub ram_layout: RamLayout,
+    /// `-machine` properties the board has beyond the common schema
+    /// (accepted and kept, not interpreted); others are QEMU's
+    /// `Property '…-machine.KEY' not found`.
+    pub properties: Vec<String>,
 }
 
 const MIB: u64 = 1 << 20;
@@ -304,13 +369,14 @@ impl MachineModel {
                 has_reserved_memory: chipset == Chipset::Q35 || at_least(2, 1),
                 enforce_aligned_dimm: chipset == Chipset::Q35 || at_least(2, 2),
             },
+            properties: X86_MACHINE_PROPERTIES.iter().map(|&p| p.into()).collect(),
         }
     }
 
     /// The model for a `-machine type=` value: `pc`, `q35`,
     /// `pc-i440fx-X.Y`, `pc-q35-X.Y`; `None` is QEMU's default (`pc`).
     pub fn lookup(name: Option<&str>) -> Result<MachineModel, Error> {
-        let canonical = vnuma_options::machine::canonical_machine_type(name);
+        let canonical = canonical_machine_type(name);
         let parsed = if let Some(v) = canonical.strip_prefix("pc-i440fx-") {
             Version::parse(v).map(|v| (Chipset::I440fx, v))
         } else if let Some(v) = canonical.strip_prefix("pc-q35-") {
@@ -330,7 +396,7 @@ impl MachineModel {
 
     /// Every machine type name [`MachineModel::lookup`] accepts.
     pub fn supported_names() -> Vec<String> {
-        let mut names: Vec<String> = vnuma_options::machine::MACHINE_ALIASES
+        let mut names: Vec<String> = MACHINE_ALIASES
             .iter()
             .map(|(alias, _)| String::from(*alias))
             .collect();
@@ -366,6 +432,7 @@ impl MachineModel {
             cpu_ids: CpuIdScheme::Linear,
             default_cpu_node: DefaultCpuNode::SocketModNodes,
             ram_layout: RamLayout::Flat { base: 0 },
+            properties: Vec::new(),
         }
     }
 

@@ -170,7 +170,11 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     }
 
     // 3. Machine properties.
-    let machine = cl.machine_parsed()?;
+    let properties: Vec<&str> = model.properties.iter().map(String::as_str).collect();
+    let machine = cl.machine_parsed(Some(&vnuma_options::MachineSchema {
+        type_name: &model.name,
+        properties: &properties,
+    }))?;
     warnings.extend(machine.warnings.into_iter().map(Warning::from));
     let machine = machine.value;
     let (cpu, smp_warnings) =

@@ -260,3 +260,29 @@ fn found_by_the_differential_runner() {
         1
     );
 }
+
+#[test]
+fn machine_properties_are_the_boards() {
+    // QEMU's x86 machines have `usb`, `accel`, …; unknown ones are
+    // QEMU's error naming the machine type.
+    assert!(run("-M pc,usb=off,accel=kvm").is_ok());
+    assert_eq!(
+        run("-M pc,foo=1").unwrap_err(),
+        "Property 'pc-i440fx-7.2-machine.foo' not found"
+    );
+    assert_eq!(
+        run("-M q35,foo=1").unwrap_err(),
+        "Property 'pc-q35-7.2-machine.foo' not found"
+    );
+    // A VMM's own board has none of x86's.
+    let cl = vnuma_options::CommandLine::parse(["-M", "accel=kvm"]).unwrap();
+    let err = vnuma_topology::resolve_with(
+        &cl,
+        &vnuma_topology::Config::with_machine(vnuma_topology::MachineModel::generic("my-board", 4)),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Property 'my-board-machine.accel' not found"
+    );
+}
