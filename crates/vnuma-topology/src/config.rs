@@ -48,7 +48,7 @@ use vnuma_ranges::Range;
 
 use crate::cpu::{CpuSlot, CpuTopology, MAX_POSSIBLE_CPUS};
 use crate::error::{Error, ErrorKind, Warning};
-use crate::layout::{device_memory, place_boot_ram, RamSplit};
+use crate::layout::{device_memory, place_boot_ram, BootRange, RamSplit};
 use crate::machine::{CpuIdScheme, MachineModel, RamLayout};
 use crate::topology::{Cpu, Hmat, Node, Topology};
 
@@ -821,9 +821,9 @@ pub(crate) fn board_slots(board: &MachineModel, cpu: &CpuTopology) -> Vec<CpuSlo
 
 /// One past the last byte of boot RAM (`base` without RAM); `None` at
 /// 2^64.
-fn ram_end(boot: &[(Range, u32)], base: u64) -> Option<u64> {
+fn ram_end(boot: &[BootRange], base: u64) -> Option<u64> {
     boot.iter()
-        .map(|(r, _)| r.end())
+        .map(|b| b.range.end())
         .try_fold(base, |m, e| e.map(|e| m.max(e)))
 }
 

@@ -260,6 +260,20 @@ pub(crate) fn device_memory(
         .map_err(|_| too_big())
 }
 
+/// A range of boot RAM and what it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct BootRange {
+    /// The guest-physical range.
+    pub range: Range,
+    /// The node id (0 without NUMA).
+    pub node: u32,
+    /// The zone it belongs to, by position among the node's zones
+    /// (`nodes[..].memory[zone]`); `None` without NUMA (all RAM is the
+    /// machine's).
+    pub zone: Option<usize>,
+}
+
 /// Lay boot RAM out: zones at fixed addresses where they say, the others
 /// (nodes in id order, zones in order) at consecutive RAM offsets mapped by
 /// the board's RAM layout. Returns every range with its node id, checked
@@ -270,7 +284,7 @@ pub(crate) fn place_boot_ram(
     nodes: &[NodeConfig],
     order: &[usize],
     ram_size: u64,
-) -> Result<Vec<(Range, u32)>, Error> {
+) -> Result<Vec<BootRange>, Error> {
     let mut map: RangeMap<(u32, usize, usize)> = RangeMap::new();
     let mut put = |r: Range, owner: (u32, usize, usize)| -> Result<(), Error> {
         map.insert(r, owner).map_err(|e| {
@@ -358,7 +372,14 @@ pub(crate) fn place_boot_ram(
             put(r, (nodes[i].id, i, j))?;
         }
     }
-    Ok(map.iter().map(|(r, &(n, _, _))| (r, n)).collect())
+    Ok(map
+        .iter()
+        .map(|(range, &(node, i, zone))| BootRange {
+            range,
+            node,
+            zone: (i != usize::MAX).then_some(zone),
+        })
+        .collect())
 }
 
 /// The address space from `base` up without `gaps`.
@@ -437,9 +458,9 @@ impl MemoryLayout {
     /// RAM belongs to node 0. Nothing is recomputed.
     pub fn new(t: &Topology) -> MemoryLayout {
         let mut map = RangeMap::with_capacity(t.boot_ranges.len());
-        for &(r, n) in &t.boot_ranges {
+        for b in &t.boot_ranges {
             // Placement rejected overlaps when the topology was resolved.
-            let _ = map.insert(r, Owner::Boot(n));
+            let _ = map.insert(b.range, Owner::Boot(b.node));
         }
         let ids: Vec<u32> = if t.nodes().is_empty() {
             alloc::vec![0]

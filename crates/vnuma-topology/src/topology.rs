@@ -10,7 +10,7 @@ use vnuma_ranges::Range;
 use crate::config::MemoryZone;
 use crate::cpu::{CpuSlot, CpuTopology};
 use crate::error::Warning;
-use crate::layout::{MemoryLayout, RamSplit};
+use crate::layout::{BootRange, MemoryLayout, RamSplit};
 use crate::machine::MachineModel;
 pub use crate::numa::LbTable;
 
@@ -82,7 +82,7 @@ pub struct Topology {
     pub(crate) mem_merge: bool,
     pub(crate) dump_guest_core: bool,
     pub(crate) split: RamSplit,
-    pub(crate) boot_ranges: Vec<(Range, u32)>,
+    pub(crate) boot_ranges: Vec<BootRange>,
     pub(crate) device_memory: Option<Range>,
     pub(crate) warnings: Vec<Warning>,
 }
@@ -131,9 +131,19 @@ impl Topology {
     }
 
     /// Boot RAM ranges in address order, each with its node id (node 0
-    /// without NUMA).
-    pub fn boot_ranges(&self) -> &[(Range, u32)] {
+    /// without NUMA) and memory zone, as resolution placed them.
+    pub fn boot_ranges(&self) -> &[BootRange] {
         &self.boot_ranges
+    }
+
+    /// The guest-physical ranges of zone `zone` of node `node`, in address
+    /// order (several when it runs around a gap or the PCI hole; on QEMU's
+    /// x86 boards the `[640 KiB, 1 MiB)` window is left out).
+    pub fn zone_ranges(&self, node: u32, zone: usize) -> impl Iterator<Item = Range> + '_ {
+        self.boot_ranges
+            .iter()
+            .filter(move |b| b.node == node && b.zone == Some(zone))
+            .map(|b| b.range)
     }
 
     /// The device-memory (hotplug) window, if any.

@@ -163,7 +163,7 @@ fn ram_runs_around_mmio_gaps() {
     let ranges: Vec<(u64, u64, u32)> = t
         .boot_ranges()
         .iter()
-        .map(|(r, n)| (r.start(), r.end().unwrap(), *n))
+        .map(|b| (b.range.start(), b.range.end().unwrap(), b.node))
         .collect();
     assert_eq!(
         ranges,
@@ -176,6 +176,15 @@ fn ram_runs_around_mmio_gaps() {
     let layout = t.layout();
     assert_eq!(layout.node_of(3 * GIB), None);
     assert_eq!(layout.node_of(4 * GIB + 5), Some(1));
+    // Node 1's one zone runs around the hole.
+    let zone: Vec<Range> = t.zone_ranges(1, 0).collect();
+    assert_eq!(
+        zone,
+        [
+            Range::new(2 * GIB, 3 * GIB).unwrap(),
+            Range::new(4 * GIB, 5 * GIB).unwrap()
+        ]
+    );
     // The hotplug window starts after RAM, 1 GiB aligned, with a GiB per
     // slot on top of maxmem - RAM.
     let window = t.device_memory().unwrap();

@@ -6,8 +6,6 @@
 //! guest-physical ranges; the memory layout only knows nodes.
 
 use vnuma_ranges::Range;
-use vnuma_topology::layout::LOW_WINDOW;
-use vnuma_topology::machine::RamLayout;
 use vnuma_topology::Topology;
 
 /// One memory zone of a node and the guest-physical ranges holding it.
@@ -33,97 +31,28 @@ pub struct ZoneRanges {
 /// Every zone of every node, nodes in id order and each node's zones in
 /// their configured order, as resolution placed them.
 pub(crate) fn zone_ranges(t: &Topology) -> Vec<ZoneRanges> {
-    let fixed: Vec<Range> = t
-        .nodes()
+    t.nodes()
         .iter()
-        .flat_map(|n| n.zones.iter())
-        .filter_map(|z| Range::from_start_len(z.addr?, z.size).ok())
-        .collect();
-    let x86 = matches!(t.machine().ram_layout, RamLayout::X86 { .. });
-    let split = vnuma_topology::layout::RamSplit::for_topology(t);
-    // Boot RAM placed by the board's layout (not at a fixed address), in
-    // address order: the image of the RAM-offset space, which zones fill
-    // in node-id order.
-    let mut placed = t
-        .boot_ranges()
-        .iter()
-        .map(|&(r, _)| r)
-        .filter(|r| !fixed.iter().any(|f| f.intersection(r) == Some(*r)));
-    let mut pending: Option<Range> = None;
-    let mut offset = 0u64;
-    let mut out = Vec::new();
-    for node in t.nodes() {
-        for (index, zone) in node.zones.iter().enumerate() {
-            let ranges = if let Some(addr) = zone.addr {
-                Range::from_start_len(addr, zone.size).into_iter().collect()
-            } else if x86 {
-                let r = split
-                    .ranges(offset, zone.size)
-                    .into_iter()
-                    .flat_map(cut_low_window)
-                    .collect();
-                offset = offset.saturating_add(zone.size);
-                r
-            } else {
-                take(&mut placed, &mut pending, zone.size)
-            };
-            out.push(ZoneRanges {
-                node: node.id,
-                index,
-                size: zone.size,
-                backend: zone.backend.clone(),
-                ranges,
-            });
-        }
-    }
-    out
-}
-
-/// The next `len` bytes of `ranges` (with `pending`, the rest of a range
-/// already started).
-fn take(
-    ranges: &mut impl Iterator<Item = Range>,
-    pending: &mut Option<Range>,
-    len: u64,
-) -> Vec<Range> {
-    let mut out = Vec::new();
-    let mut left = u128::from(len);
-    while left > 0 {
-        let Some(r) = pending.take().or_else(|| ranges.next()) else {
-            break;
-        };
-        if r.size() <= left {
-            left -= r.size();
-            out.push(r);
-        } else {
-            // left < r.size() ≤ 2^64, so it fits in a u64.
-            let n = left as u64;
-            out.extend(Range::from_start_len(r.start(), n).ok());
-            *pending = Range::inclusive(r.start() + n, r.last()).ok();
-            left = 0;
-        }
-    }
-    out
-}
-
-/// `r` without the legacy `[640 KiB, 1 MiB)` window.
-fn cut_low_window(r: Range) -> Vec<Range> {
-    let (lo, hi) = LOW_WINDOW;
-    let mut out = Vec::new();
-    if r.start() < lo {
-        out.extend(Range::inclusive(r.start(), r.last().min(lo - 1)).ok());
-    }
-    if r.last() >= hi {
-        out.extend(Range::inclusive(r.start().max(hi), r.last()).ok());
-    }
-    out
+        .flat_map(|node| {
+            node.zones
+                .iter()
+                .enumerate()
+                .map(|(index, zone)| ZoneRanges {
+                    node: node.id,
+                    index,
+                    size: zone.size,
+                    backend: zone.backend.clone(),
+                    ranges: t.zone_ranges(node.id, index).collect(),
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use vnuma_topology::cpu::CpuTopology;
-    use vnuma_topology::machine::MachineModel;
+    use vnuma_topology::machine::{MachineModel, RamLayout};
     use vnuma_topology::{MemoryZone, NodeConfig, NumaConfig};
 
     const MIB: u64 = 1 << 20;
@@ -175,7 +104,7 @@ mod tests {
         // Every zone's ranges together are exactly the layout's boot RAM.
         let mut all: Vec<Range> = zones.iter().flat_map(|z| z.ranges.clone()).collect();
         all.sort_by_key(Range::start);
-        let layout: Vec<Range> = t.boot_ranges().iter().map(|&(r, _)| r).collect();
+        let layout: Vec<Range> = t.boot_ranges().iter().map(|b| b.range).collect();
         let total = |v: &[Range]| v.iter().map(Range::size).sum::<u128>();
         assert_eq!(total(&all), total(&layout));
         for z in &zones {
