@@ -1,6 +1,12 @@
 //! Machine models, CPU topology and NUMA resolution with QEMU 7.2's
 //! rules, and the guest memory layout.
 //!
+//! The spine is [`NumaConfig`], a typed description of a guest NUMA
+//! configuration that a VMM builds from its own configuration (boards
+//! with MMIO gaps, several memory zones per node, sparse `u32` node ids,
+//! device-only nodes, a policy for missing distances), with
+//! [`NumaConfig::resolve`] as its one resolution step (see [`config`]).
+//! QEMU's command line is one front end that produces such a description:
 //! [`resolve`] turns a parsed command line (`vnuma_options::CommandLine`)
 //! into an immutable, validated [`Topology`]: the machine model, the
 //! resolved `-smp` with every possible CPU slot (x86 APIC ids included),
@@ -16,10 +22,12 @@
 //!
 //! ## Should I use this crate?
 //!
-//! Use it to validate and resolve a NUMA configuration (QEMU's syntax, or
-//! values built by hand with `vnuma-options`), for QEMU's `pc`/`q35`
-//! machine types or your own board ([`MachineModel::generic`]). To also
-//! allocate memory or emit ACPI tables, use the `vnuma` facade.
+//! Use it to validate and resolve a NUMA configuration: described in code
+//! ([`NumaConfig`], no QEMU syntax involved) or QEMU's syntax, for QEMU's
+//! `pc`/`q35` machine types or your own board
+//! ([`MachineModel::generic`] with a [`machine::RamLayout`]). To also
+//! allocate memory or emit ACPI tables, use the `vnuma` facade or
+//! `vnuma-backend`/`vnuma-tables` directly.
 //!
 //! ## Example
 //!
