@@ -179,6 +179,11 @@ impl Qmp {
         })
     }
 
+    /// The QMP socket's path (removed when the session ends).
+    pub fn socket_path(&self) -> &std::path::Path {
+        &self.socket.0
+    }
+
     /// Whether QEMU has exited (reaping it if so).
     fn exited(&mut self) -> bool {
         if self.status.is_none() {
