@@ -714,11 +714,11 @@ mod e2e {
 
     /// One QEMU run's times, in ns from spawning the process.
     #[derive(Clone, Copy, Debug)]
-    struct Timing {
+    pub(super) struct Timing {
         /// Until QMP answered `qmp_capabilities`.
-        answered: f64,
+        pub(super) answered: f64,
         /// Until the process exited (after `quit`).
-        exited: f64,
+        pub(super) exited: f64,
     }
 
     /// QEMU's first error line in `stderr` (warnings skipped, else the
@@ -740,7 +740,7 @@ mod e2e {
 
     /// Runs QEMU once with `accel` and `args`, quitting as soon as QMP
     /// answers.
-    fn qemu_once(accel: &str, args: &[String]) -> Result<Timing, String> {
+    pub(super) fn qemu_once(accel: &str, args: &[String]) -> Result<Timing, String> {
         let start = Instant::now();
         let launch = Launch {
             accel,
@@ -1463,6 +1463,17 @@ mod tests {
             "warning: only this"
         );
         assert_eq!(e2e::first_error(""), "no message");
+    }
+
+    #[test]
+    fn qemu_runs_when_installed() {
+        if e2e::qemu_version().is_none() {
+            return;
+        }
+        let t = e2e::qemu_once("tcg", &args(&["-m", "128M"])).unwrap();
+        assert!(0.0 < t.answered && t.answered <= t.exited);
+        let e = e2e::qemu_once("tcg", &args(&["-M", "no-such-machine"])).unwrap_err();
+        assert!(e.contains("unsupported machine type"), "{e}");
     }
 
     #[test]
