@@ -25,18 +25,16 @@
 //! `vnuma-qemu-harness`; this file keeps the driver and vnuma's side.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use vnuma_qemu_harness::capture::{capture_machines, capture_qmp, capture_tables};
+use vnuma_qemu_harness::capture::{capture_machines, capture_qmp, capture_tables, run_parallel};
 use vnuma_qemu_harness::corpus::{
-    case_line, load_cases, record_line, AcpiTables, Answer, QmpAnswer, SlotTuple,
+    append_cases, load_cases, record_line, rewrite_golden, write_atomic, AcpiTables, Answer,
+    QmpAnswer, SlotTuple,
 };
 use vnuma_qemu_harness::deviation::{
     deviation, first_error, json_detail_matches, warnings, JSON_DETAIL,
@@ -442,46 +440,28 @@ fn resolve_path(p: &Path) -> PathBuf {
 
 /// Run QEMU on every case, `jobs` at a time.
 fn run_all<A: Compared>(o: &Options, corpus: Corpus, cases: &[Case]) -> Vec<Result<A, String>> {
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<A, String>>>> =
-        Mutex::new((0..cases.len()).map(|_| None).collect());
     let progress = std::io::stderr().is_terminal();
-    std::thread::scope(|s| {
-        for _ in 0..o.jobs.min(cases.len()).max(1) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(case) = cases.get(i) else { break };
-                let launch = Launch {
-                    qemu: &o.qemu,
-                    timeout: QMP_TIMEOUT,
-                    ..Launch::new(&case.args)
-                };
-                let answer = A::capture(&launch, corpus, &case.id);
-                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(answer);
-                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if progress {
-                    eprint!("\rqemu-diff: {d}/{} ", cases.len());
-                }
-            });
-        }
-    });
+    let answers = run_parallel(
+        cases,
+        o.jobs,
+        |case| {
+            let launch = Launch {
+                qemu: &o.qemu,
+                timeout: QMP_TIMEOUT,
+                ..Launch::new(&case.args)
+            };
+            A::capture(&launch, corpus, &case.id)
+        },
+        |done, total| {
+            if progress {
+                eprint!("\rqemu-diff: {done}/{total} ");
+            }
+        },
+    );
     if progress {
         eprint!("\r\x1b[K");
     }
-    results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err("not run".into())))
-        .collect()
-}
-
-fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| format!("{}: {e}", path.display()))
+    answers
 }
 
 fn run(o: &Options) -> Result<ExitCode, String> {
@@ -611,7 +591,7 @@ fn run_corpus<A: Compared>(
     if o.update {
         match o.generate {
             None => update_golden(&golden, &all_cases, &cases, &records)?,
-            Some(n) => append_generated(path, &golden, &cases, &records, n, o.seed)?,
+            Some(n) => append_generated(path, &cases, &records, n, o.seed)?,
         }
         if corpus == Corpus::Topology && o.only.is_none() && o.generate.is_none() {
             let machines = path.with_file_name("machines.json");
@@ -635,33 +615,12 @@ fn update_golden(
     ran: &[Case],
     records: &[String],
 ) -> Result<(), String> {
-    let new: HashMap<&str, &String> = ran.iter().map(|c| c.id.as_str()).zip(records).collect();
-    let old_text = std::fs::read_to_string(golden).unwrap_or_default();
-    let old: HashMap<String, &str> = old_text
-        .lines()
-        .filter_map(|l| {
-            let id = serde_json::from_str::<Value>(l).ok()?["id"]
-                .as_str()?
-                .to_string();
-            Some((id, l))
-        })
+    let new: HashMap<&str, &str> = ran
+        .iter()
+        .map(|c| c.id.as_str())
+        .zip(records.iter().map(String::as_str))
         .collect();
-    let mut text = String::new();
-    for c in all {
-        let line = match new.get(c.id.as_str()) {
-            Some(l) => l.as_str(),
-            None => old.get(&c.id).copied().ok_or_else(|| {
-                format!(
-                    "{} has no line for `{}`: run --update without --only",
-                    golden.display(),
-                    c.id
-                )
-            })?,
-        };
-        text.push_str(line);
-        text.push('\n');
-    }
-    write_atomic(golden, &text)?;
+    rewrite_golden(golden, all, &new).map_err(|e| format!("{e}: run --update without --only"))?;
     eprintln!(
         "qemu-diff: {} ({} cases, {} rewritten)",
         golden.display(),
@@ -675,50 +634,26 @@ fn update_golden(
 /// their answers to `golden.jsonl`.
 fn append_generated(
     corpus: &Path,
-    golden: &Path,
     cases: &[Case],
     records: &[String],
     n: u64,
     seed: u64,
 ) -> Result<(), String> {
-    let existing: HashSet<String> = load_cases(corpus)?.into_iter().map(|c| c.id).collect();
-    let mut case_text = std::fs::read_to_string(corpus).map_err(|e| e.to_string())?;
-    let mut golden_text = std::fs::read_to_string(golden).unwrap_or_default();
-    for t in [&mut case_text, &mut golden_text] {
-        if !t.is_empty() && !t.ends_with('\n') {
-            t.push('\n');
-        }
-    }
-    let mut added = 0;
-    for (c, rec) in cases.iter().zip(records) {
-        if existing.contains(&c.id) {
-            continue;
-        }
-        if added == 0 {
-            let _ = writeln!(
-                case_text,
-                "# generated by `cargo xtask qemu-diff --generate {n} --seed {seed}`"
-            );
-        }
-        let _ = writeln!(case_text, "{}", case_line(c));
-        golden_text.push_str(rec);
-        golden_text.push('\n');
-        added += 1;
-    }
-    if added == 0 {
-        eprintln!(
+    let new: Vec<(&Case, &str)> = cases
+        .iter()
+        .zip(records.iter().map(String::as_str))
+        .collect();
+    let comment = format!("generated by `cargo xtask qemu-diff --generate {n} --seed {seed}`");
+    match append_cases(corpus, &comment, &new)? {
+        0 => eprintln!(
             "qemu-diff: every generated case is already in {}",
             corpus.display()
-        );
-        return Ok(());
+        ),
+        added => eprintln!(
+            "qemu-diff: appended {added} cases to {} and its golden.jsonl",
+            corpus.display()
+        ),
     }
-    write_atomic(corpus, &case_text)?;
-    write_atomic(golden, &golden_text)?;
-    eprintln!(
-        "qemu-diff: appended {added} cases to {} and {}",
-        corpus.display(),
-        golden.display()
-    );
     Ok(())
 }
 

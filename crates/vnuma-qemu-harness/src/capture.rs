@@ -4,6 +4,7 @@
 //! ([`capture_tables`], over qtest and fw_cfg).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::corpus::{AcpiTables, Corpus, QmpAnswer, Slot};
@@ -23,6 +24,38 @@ fn remove_scratch() {
     for p in SCRATCH_FILES {
         let _ = std::fs::remove_file(p);
     }
+}
+
+/// Runs `f` on every item, `jobs` at a time (QEMU runs are independent;
+/// those that share a scratch file serialise themselves), calling
+/// `progress(done, total)` after each; the results in item order.
+pub fn run_parallel<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    f: impl Fn(&T) -> R + Sync,
+    progress: impl Fn(usize, usize) + Sync,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(items.len()).max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, items.len());
+            });
+        }
+    });
+    // Every slot is filled: a worker that panicked re-panics above.
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// stderr as the corpora record it: a line an element, `\r` removed, the
@@ -342,6 +375,13 @@ mod tests {
             normalise_stderr(text, "qemu-system-x86_64"),
             ["qemu: bad", "hint", "qemu-system-x86_64x: no"]
         );
+    }
+
+    #[test]
+    fn runs_in_parallel_in_order() {
+        let items: Vec<u32> = (0..50).collect();
+        let out = run_parallel(&items, 3, |i| i * 2, |_, _| {});
+        assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
     }
 
     #[test]

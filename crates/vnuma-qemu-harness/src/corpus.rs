@@ -8,7 +8,8 @@
 //! order, `{"id", "args", ...answer}`; the answer is a [`QmpAnswer`]
 //! (options and topology corpora) or [`AcpiTables`] (tables corpus).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::json::{Json, Style};
@@ -211,6 +212,67 @@ pub fn parse_cases(text: &str, name: &str) -> Result<Vec<Case>, Error> {
 /// The `cases.txt` line of a case (without the newline).
 pub fn case_line<A>(case: &Case<A>) -> String {
     format!("{}\t{}", case.id, Json::strings(&case.args))
+}
+
+/// Writes `text` to `path` through a temporary file next to it.
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), Error> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Error::new(format!("{}: {e}", path.display())))
+}
+
+/// Rewrites the `golden.jsonl` at `path` in the order of `all` (every case
+/// of the corpus): a case that has a line in `new` (by id) gets it, the
+/// others keep the line the file has for them.
+pub fn rewrite_golden(path: &Path, all: &[Case], new: &HashMap<&str, &str>) -> Result<(), Error> {
+    let old_text = std::fs::read_to_string(path).unwrap_or_default();
+    let old: HashMap<String, &str> = old_text
+        .lines()
+        .filter_map(|l| Some((Json::parse(l).ok()?.get("id")?.as_str()?.to_string(), l)))
+        .collect();
+    let mut text = String::new();
+    for c in all {
+        let line = match new.get(c.id.as_str()) {
+            Some(l) => *l,
+            None => old.get(&c.id).copied().ok_or_else(|| {
+                Error::new(format!("{} has no line for `{}`", path.display(), c.id))
+            })?,
+        };
+        text.push_str(line);
+        text.push('\n');
+    }
+    write_atomic(path, &text)
+}
+
+/// Appends the cases of `new` that the `cases.txt` at `cases` does not
+/// have yet to it (after a `# comment` line) and their record lines to
+/// the `golden.jsonl` next to it; how many were appended.
+pub fn append_cases(cases: &Path, comment: &str, new: &[(&Case, &str)]) -> Result<usize, Error> {
+    let golden = cases.with_file_name("golden.jsonl");
+    let existing: HashSet<String> = load_cases(cases)?.into_iter().map(|c| c.id).collect();
+    let mut case_text = std::fs::read_to_string(cases)
+        .map_err(|e| Error::new(format!("{}: {e}", cases.display())))?;
+    let mut golden_text = std::fs::read_to_string(&golden).unwrap_or_default();
+    for t in [&mut case_text, &mut golden_text] {
+        if !t.is_empty() && !t.ends_with('\n') {
+            t.push('\n');
+        }
+    }
+    let mut added = 0;
+    for (c, record) in new.iter().filter(|(c, _)| !existing.contains(&c.id)) {
+        if added == 0 {
+            let _ = writeln!(case_text, "# {comment}");
+        }
+        let _ = writeln!(case_text, "{}", case_line(c));
+        let _ = writeln!(golden_text, "{record}");
+        added += 1;
+    }
+    if added > 0 {
+        write_atomic(cases, &case_text)?;
+        write_atomic(&golden, &golden_text)?;
+    }
+    Ok(added)
 }
 
 /// A recorded answer: the members a `golden.jsonl` record has after `id`
@@ -543,6 +605,47 @@ mod tests {
         assert_eq!(case.answer.srat, Some(vec![0, 255]));
         assert_eq!(record_line(&case, Corpus::Tables), line);
         assert!(parse_record::<AcpiTables>(r#"{"id": "t", "args": [], "SRAT": "0"}"#).is_err());
+    }
+
+    #[test]
+    fn golden_files_are_rewritten_and_appended() {
+        let dir = std::env::temp_dir().join(format!("vnuma-harness-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cases_path = dir.join("cases.txt");
+        let golden = dir.join("golden.jsonl");
+        std::fs::write(&cases_path, "a\t[]\nb\t[]\n").unwrap();
+        std::fs::write(&golden, "{\"id\": \"a\", \"x\": 1}\n{\"id\": \"b\"}\n").unwrap();
+        let all = load_cases(&cases_path).unwrap();
+        let new = HashMap::from([("b", "{\"id\": \"b\", \"x\": 2}")]);
+        rewrite_golden(&golden, &all, &new).unwrap();
+        let text = std::fs::read_to_string(&golden).unwrap();
+        assert_eq!(
+            text,
+            "{\"id\": \"a\", \"x\": 1}\n{\"id\": \"b\", \"x\": 2}\n"
+        );
+        let c = Case {
+            id: "c".into(),
+            args: vec!["-m".into()],
+            answer: (),
+        };
+        let n = append_cases(
+            &cases_path,
+            "gen",
+            &[(&all[0], "x"), (&c, "{\"id\": \"c\"}")],
+        )
+        .unwrap();
+        assert_eq!(n, 1);
+        let text = std::fs::read_to_string(&cases_path).unwrap();
+        assert_eq!(text, "a\t[]\nb\t[]\n# gen\nc\t[\"-m\"]\n");
+        assert!(std::fs::read_to_string(&golden)
+            .unwrap()
+            .ends_with("{\"id\": \"c\"}\n"));
+        let missing = HashMap::new();
+        let more = [all[0].clone(), c];
+        assert!(rewrite_golden(&golden, &more[..1], &missing).is_ok());
+        std::fs::write(&golden, "").unwrap();
+        assert!(rewrite_golden(&golden, &more, &missing).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
