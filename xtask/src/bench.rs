@@ -30,10 +30,8 @@
 //! are too noisy to gate on.
 
 use std::fmt;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
@@ -644,8 +642,9 @@ fn run_criterion(root: &Path, criterion: &Path, suite: &Suite, quick: bool) -> R
 ///
 /// * `e2e/numa-128-nodes`: the largest configuration
 ///   (`vnuma_benches::largest_argv`). QEMU runs it with `-S -nodefaults
-///   -display none -qmp stdio` and quits over QMP as soon as it has
-///   answered `qmp_capabilities` (so the machine, ACPI tables included,
+///   -display none` and QMP on a unix socket (`vnuma-qemu-harness`'s
+///   client) and quits over QMP as soon as it has answered
+///   `qmp_capabilities` (so the machine, ACPI tables included,
 ///   was built); the figure is the median time from start to exit with
 ///   the `-numa` options minus the median without them (runs interleaved,
 ///   the spread is that of the paired differences). TCG refuses APIC ids
@@ -668,11 +667,12 @@ fn run_criterion(root: &Path, criterion: &Path, suite: &Suite, quick: bool) -> R
 /// [`Suite::fills_memory`]).
 mod e2e {
     use super::*;
+    use vnuma_qemu_harness::capture::normalise_stderr;
+    use vnuma_qemu_harness::deviation;
+    use vnuma_qemu_harness::qmp::{Launch, Qmp, QmpError};
 
     /// QEMU's binary.
-    pub(super) const QEMU: &str = "qemu-system-x86_64";
-    /// Arguments of every QEMU run before `-accel` and the configuration.
-    const BASE_ARGS: &[&str] = &["-S", "-nodefaults", "-display", "none", "-qmp", "stdio"];
+    pub(super) use vnuma_qemu_harness::qmp::QEMU;
     /// Limit of one QEMU run (filling 2 GiB on a host that takes pages
     /// back can take seconds).
     const TIMEOUT: Duration = Duration::from_secs(120);
@@ -714,146 +714,73 @@ mod e2e {
 
     /// One QEMU run's times, in ns from spawning the process.
     #[derive(Clone, Copy, Debug)]
-    struct Timing {
+    pub(super) struct Timing {
         /// Until QMP answered `qmp_capabilities`.
-        answered: f64,
+        pub(super) answered: f64,
         /// Until the process exited (after `quit`).
-        exited: f64,
+        pub(super) exited: f64,
     }
 
-    /// QEMU's first error line in `stderr` (warnings skipped), without
-    /// the program name.
+    /// QEMU's first error line in `stderr` (warnings skipped, else the
+    /// last line), without the program name.
     pub(super) fn first_error(stderr: &str) -> String {
-        let lines: Vec<&str> = stderr
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let line = lines
-            .iter()
-            .find(|l| !l.contains("warning:"))
-            .or(lines.last())
-            .copied()
-            .unwrap_or("no message");
-        line.strip_prefix(QEMU)
-            .and_then(|l| l.strip_prefix(": "))
-            .unwrap_or(line)
-            .to_string()
-    }
-
-    /// The next line QEMU writes, by `deadline`.
-    fn next_line(rx: &mpsc::Receiver<String>, deadline: Instant) -> Result<String, String> {
-        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .map_err(|e| match e {
-                mpsc::RecvTimeoutError::Timeout => {
-                    format!("no QMP answer within {} s", TIMEOUT.as_secs())
-                }
-                mpsc::RecvTimeoutError::Disconnected => "QEMU exited before answering".into(),
+        let lines = normalise_stderr(stderr, QEMU);
+        let strip = |l: &str| l.strip_prefix("qemu: ").unwrap_or(l).trim().to_string();
+        deviation::first_error(&lines)
+            .map(|l| strip(&l))
+            .or_else(|| {
+                lines
+                    .iter()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .map(|l| strip(l))
             })
-    }
-
-    /// The QMP greeting, then `qmp_capabilities` and its answer.
-    fn handshake(
-        stdin: &mut impl Write,
-        rx: &mpsc::Receiver<String>,
-        deadline: Instant,
-    ) -> Result<(), String> {
-        while !next_line(rx, deadline)?.contains("\"QMP\"") {}
-        stdin
-            .write_all(b"{\"execute\": \"qmp_capabilities\"}\n")
-            .and_then(|()| stdin.flush())
-            .map_err(|_| "QEMU exited before answering".to_string())?;
-        loop {
-            let line = next_line(rx, deadline)?;
-            let msg: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-            if msg.get("return").is_some() {
-                return Ok(());
-            }
-            if let Some(error) = msg.get("error") {
-                return Err(format!("qmp_capabilities failed: {error}"));
-            }
-        }
+            .unwrap_or_else(|| "no message".into())
     }
 
     /// Runs QEMU once with `accel` and `args`, quitting as soon as QMP
     /// answers.
-    fn qemu_once(accel: &str, args: &[String]) -> Result<Timing, String> {
+    pub(super) fn qemu_once(accel: &str, args: &[String]) -> Result<Timing, String> {
         let start = Instant::now();
-        let deadline = start + TIMEOUT;
-        let mut child = Command::new(QEMU)
-            .args(BASE_ARGS)
-            .args(["-accel", accel])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run {QEMU}: {e}"))?;
-        let (Some(mut stdin), Some(stdout), Some(mut stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err("no pipes to QEMU".into());
+        let launch = Launch {
+            accel,
+            timeout: TIMEOUT,
+            ..Launch::new(args)
         };
-        let errors = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
+        let mut qmp = Qmp::start(&launch)?;
+        let outcome = qmp.handshake().map_err(|e| match e {
+            QmpError::Timeout => format!("no QMP answer within {} s", TIMEOUT.as_secs()),
+            QmpError::Closed => "QEMU exited before answering".to_string(),
+            QmpError::Error(error) => format!("qmp_capabilities failed: {error}"),
         });
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let outcome = handshake(&mut stdin, &rx, deadline);
         let answered = start.elapsed();
         if outcome.is_ok() {
-            let _ = stdin
-                .write_all(b"{\"execute\": \"quit\"}\n")
-                .and_then(|()| stdin.flush());
+            qmp.quit();
         }
-        drop(stdin);
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_micros(250));
-                }
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
-            }
-        };
+        let exit = qmp.finish();
         let exited = start.elapsed();
-        let stderr = errors.join().unwrap_or_default();
-        match (outcome, status) {
-            (Ok(()), Some(status)) if status.success() => Ok(Timing {
+        match outcome {
+            Ok(()) if exit.status == 0 && !exit.timed_out => Ok(Timing {
                 answered: answered.as_nanos() as f64,
                 exited: exited.as_nanos() as f64,
             }),
-            (Ok(()), Some(status)) => Err(format!("QEMU {status}: {}", first_error(&stderr))),
-            (Ok(()), None) => Err(format!("QEMU did not exit within {} s", TIMEOUT.as_secs())),
-            (Err(e), _) if stderr.trim().is_empty() => Err(e),
-            (Err(e), _) => Err(format!("{e}: {}", first_error(&stderr))),
+            Ok(()) if exit.timed_out => {
+                Err(format!("QEMU did not exit within {} s", TIMEOUT.as_secs()))
+            }
+            Ok(()) => Err(format!(
+                "QEMU exit status {}: {}",
+                exit.status,
+                first_error(&exit.stderr)
+            )),
+            Err(e) if exit.stderr.trim().is_empty() => Err(e),
+            Err(e) => Err(format!("{e}: {}", first_error(&exit.stderr))),
         }
     }
 
     /// `qemu-system-x86_64 --version`'s first line; `None` when QEMU
     /// cannot be run.
     pub(super) fn qemu_version() -> Option<String> {
-        let output = Command::new(QEMU).arg("--version").output().ok()?;
-        if !output.status.success() {
-            return None;
-        }
-        let text = String::from_utf8_lossy(&output.stdout);
-        Some(text.lines().next().unwrap_or("").trim().to_string())
+        vnuma_qemu_harness::qmp::qemu_version(QEMU)
     }
 
     /// Whether KVM can be used (`/dev/kvm` opens for reading and writing).
@@ -1536,6 +1463,17 @@ mod tests {
             "warning: only this"
         );
         assert_eq!(e2e::first_error(""), "no message");
+    }
+
+    #[test]
+    fn qemu_runs_when_installed() {
+        if e2e::qemu_version().is_none() {
+            return;
+        }
+        let t = e2e::qemu_once("tcg", &args(&["-m", "128M"])).unwrap();
+        assert!(0.0 < t.answered && t.answered <= t.exited);
+        let e = e2e::qemu_once("tcg", &args(&["-M", "no-such-machine"])).unwrap_err();
+        assert!(e.contains("unsupported machine type"), "{e}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! vnuma-options held against QEMU 7.2's answers for the same command
-//! lines (`tests/qemu72/golden.jsonl`, captured with `capture.py`).
+//! lines (`tests/qemu72/golden.jsonl`, captured with `cargo xtask qemu-diff
+//! --update --corpus options`).
 //!
 //! QEMU reports option-level errors (syntax, types, unknown keys) and
 //! semantic errors (topology, memory totals) with the same exit status.
@@ -12,8 +13,10 @@
 //!   the whole command line without error;
 //! * when QEMU accepted, the option-level warnings must match, in order.
 
-use serde_json::Value;
 use vnuma_options::CommandLine;
+use vnuma_qemu_harness::corpus::{parse_golden, QmpAnswer};
+use vnuma_qemu_harness::deviation::{json_detail_matches, qemu_error};
+use vnuma_qemu_harness::Case;
 
 const OPTION_LEVEL: &[&str] = &[
     "Parameter '",
@@ -64,35 +67,8 @@ fn option_level_warnings(stderr: &[String]) -> Vec<String> {
         .collect()
 }
 
-struct Case {
-    id: String,
-    args: Vec<String>,
-    accepted: bool,
-    stderr: Vec<String>,
-}
-
-fn cases() -> Vec<Case> {
-    let text = include_str!("qemu72/golden.jsonl");
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).expect("golden line is JSON");
-            let strings = |key: &str| -> Vec<String> {
-                v[key]
-                    .as_array()
-                    .unwrap_or(&Vec::new())
-                    .iter()
-                    .map(|s| s.as_str().unwrap().to_string())
-                    .collect()
-            };
-            Case {
-                id: v["id"].as_str().unwrap().to_string(),
-                args: strings("args"),
-                accepted: v["accepted"].as_bool().unwrap(),
-                stderr: strings("stderr"),
-            }
-        })
-        .collect()
+fn cases() -> Vec<Case<QmpAnswer>> {
+    parse_golden(include_str!("qemu72/golden.jsonl")).expect("golden.jsonl is well-formed")
 }
 
 /// vnuma's first option-level error in QEMU's order, as QEMU prints it.
@@ -133,24 +109,14 @@ fn agrees_with_qemu_7_2() {
     for case in &cases {
         let cl = CommandLine::parse(&case.args);
         let ours = vnuma_first_error(&cl);
-        let qemu_error = case
-            .stderr
-            .iter()
-            .filter(|l| {
-                l.starts_with("qemu: ")
-                    && !l.contains(": warning: ")
-                    && !l.starts_with("qemu: warning: ")
-            })
-            .map(|l| l["qemu: ".len()..].to_string())
-            .next();
-        match (&qemu_error, case.accepted) {
+        let qemu_error = qemu_error(&case.answer.stderr);
+        match (&qemu_error, case.answer.accepted) {
             (Some(q), false) if is_option_level(q) => {
                 option_level += 1;
                 // JSON syntax errors: the detail is the JSON parser's own.
-                let same = match (ours.as_deref(), q.find("JSON parse error")) {
-                    (Some(o), Some(i)) => o.starts_with(&q[..i + "JSON parse error".len()]),
-                    (o, None) => o == Some(q.as_str()),
-                    (None, Some(_)) => false,
+                let same = match ours.as_deref() {
+                    Some(o) => json_detail_matches(q, o).unwrap_or(o == q),
+                    None => false,
                 };
                 if !same {
                     failures.push(format!("{}: QEMU `{q}`, vnuma {:?}", case.id, ours));
@@ -161,16 +127,16 @@ fn agrees_with_qemu_7_2() {
                     failures.push(format!(
                         "{}: QEMU {} ({:?}), vnuma rejected the options: `{ours}`",
                         case.id,
-                        if case.accepted {
+                        if case.answer.accepted {
                             "accepted"
                         } else {
                             "rejected later"
                         },
                         qemu_error
                     ));
-                } else if case.accepted {
+                } else if case.answer.accepted {
                     let cl = cl.as_ref().unwrap();
-                    let want = option_level_warnings(&case.stderr);
+                    let want = option_level_warnings(&case.answer.stderr);
                     let got = vnuma_warnings(cl);
                     if want != got {
                         failures.push(format!(

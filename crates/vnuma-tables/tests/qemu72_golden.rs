@@ -1,54 +1,22 @@
 //! vnuma-tables held against the SRAT, SLIT and HMAT that QEMU 7.2 builds
 //! for the command lines of `tests/qemu72/cases.txt` (bytes in
-//! `golden.jsonl`, captured by `capture.py`): every table byte for byte,
+//! `golden.jsonl`, captured by `cargo xtask qemu-diff --update --corpus
+//! tables`): every table byte for byte,
 //! with QEMU's checksum byte (0, left for the firmware's linker/loader)
 //! normalised; the checksum this crate computes is checked separately.
 //! Then each golden table is parsed and checked against the topology.
 
-use serde_json::Value;
 use vnuma_options::CommandLine;
+use vnuma_qemu_harness::corpus::{parse_golden, AcpiTables};
+use vnuma_qemu_harness::Case;
 use vnuma_tables::acpi::{self, Oem};
 use vnuma_tables::info::{verify, NumaInfo};
 use vnuma_tables::{build, TableOptions};
 use vnuma_topology::layout::MemoryLayout;
 use vnuma_topology::resolve;
 
-struct Case {
-    id: String,
-    args: Vec<String>,
-    tables: [(&'static str, Option<Vec<u8>>); 3],
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn cases() -> Vec<Case> {
-    include_str!("qemu72/golden.jsonl")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            let table = |k: &str| v[k].as_str().map(unhex);
-            Case {
-                id: v["id"].as_str().unwrap().into(),
-                args: v["args"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|a| a.as_str().unwrap().to_string())
-                    .collect(),
-                tables: [
-                    ("SRAT", table("SRAT")),
-                    ("SLIT", table("SLIT")),
-                    ("HMAT", table("HMAT")),
-                ],
-            }
-        })
-        .collect()
+fn cases() -> Vec<Case<AcpiTables>> {
+    parse_golden(include_str!("qemu72/golden.jsonl")).expect("golden.jsonl is well-formed")
 }
 
 /// The options QEMU used: its OEM ids unless `x-oem-id`/`x-oem-table-id`.
@@ -106,7 +74,7 @@ fn golden_tables_match_qemu_byte_for_byte() {
         let opts = options(&cl);
         let ours = build(&t, &layout, &opts).unwrap_or_else(|e| panic!("{}: {e}", c.id));
         let mut ok = true;
-        for (i, (sig, golden)) in c.tables.iter().enumerate() {
+        for (i, (sig, golden)) in c.answer.tables().into_iter().enumerate() {
             let mine: Option<Vec<u8>> = ours.as_ref().and_then(|o| match i {
                 0 => Some(o.srat.clone()),
                 1 => o.slit.clone(),
@@ -118,7 +86,7 @@ fn golden_tables_match_qemu_byte_for_byte() {
                     assert!(acpi::checksum_valid(&m), "{}: {sig} checksum", c.id);
                     let mut normalised = m.clone();
                     normalised[9] = 0;
-                    if &normalised != g {
+                    if normalised != g {
                         ok = false;
                         failures.push(format!(
                             "{} {sig}: {}",
@@ -156,10 +124,10 @@ fn golden_tables_read_back_to_their_topology() {
         let cl = CommandLine::parse(&c.args).unwrap();
         let t = resolve(&cl).unwrap();
         let layout = MemoryLayout::new(&t);
-        let [(_, srat), (_, slit), (_, hmat)] = &c.tables;
-        let srat = srat.as_deref().expect("every case has NUMA");
-        let info = NumaInfo::from_tables(srat, slit.as_deref(), hmat.as_deref())
-            .unwrap_or_else(|e| panic!("{}: {e}", c.id));
+        let [(_, srat), (_, slit), (_, hmat)] = c.answer.tables();
+        let srat = srat.expect("every case has NUMA");
+        let info =
+            NumaInfo::from_tables(srat, slit, hmat).unwrap_or_else(|e| panic!("{}: {e}", c.id));
         verify(&t, &layout, &options(&cl), &info).unwrap_or_else(|e| panic!("{}: {e}", c.id));
         // Every CPU slot's node as the guest sees it.
         for cpu in t.cpus() {
@@ -180,7 +148,7 @@ fn golden_tables_read_back_to_their_topology() {
             let (header, parsed) = vnuma_tables::hmat::Hmat::parse(hmat).unwrap();
             let mut again = parsed.to_bytes(&header.oem).unwrap();
             again[9] = 0;
-            assert_eq!(&again, hmat, "{}: HMAT re-encoded", c.id);
+            assert_eq!(again, hmat, "{}: HMAT re-encoded", c.id);
         }
     }
 }

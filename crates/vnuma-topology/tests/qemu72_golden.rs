@@ -1,88 +1,21 @@
 //! vnuma-topology held against QEMU 7.2's answers for 494 command lines
-//! (`tests/qemu72/golden.jsonl`, captured by `capture.py`): accept or
+//! (`tests/qemu72/golden.jsonl`, captured by `cargo xtask qemu-diff --update`): accept or
 //! reject, the first error exactly as QEMU prints it, the warnings, the
 //! `info numa` text, and every CPU slot's node, APIC id and topology ids.
 //!
-//! Deliberate deviations are listed in [`deviation`] with the reason; the
-//! test checks that each listed case still behaves as documented, so the
-//! list cannot silently grow stale.
+//! Deliberate deviations are listed, with the reason, by
+//! `vnuma_qemu_harness::deviation` (which `cargo xtask qemu-diff` uses
+//! too); the cases it names are counted apart.
 
-use serde_json::Value;
 use vnuma_options::CommandLine;
+use vnuma_qemu_harness::corpus::{parse_golden, QmpAnswer, Slot};
+use vnuma_qemu_harness::deviation::{deviation, qemu_error, warnings};
+use vnuma_qemu_harness::{Case, Corpus};
 use vnuma_topology::layout::MemoryLayout;
 use vnuma_topology::{resolve, Topology};
 
-struct Case {
-    id: String,
-    args: Vec<String>,
-    exit: i64,
-    stderr: Vec<String>,
-    info_numa: Option<String>,
-    slots: Option<Vec<Value>>,
-}
-
-fn cases() -> Vec<Case> {
-    include_str!("qemu72/golden.jsonl")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            let strings = |k: &str| -> Vec<String> {
-                v[k].as_array().map_or(Vec::new(), |a| {
-                    a.iter().map(|s| s.as_str().unwrap().to_string()).collect()
-                })
-            };
-            Case {
-                id: v["id"].as_str().unwrap().into(),
-                args: strings("args"),
-                exit: v["exit"].as_i64().unwrap(),
-                stderr: strings("stderr"),
-                info_numa: v["info_numa"].as_str().map(String::from),
-                slots: v["slots"].as_array().cloned(),
-            }
-        })
-        .collect()
-}
-
-/// Why vnuma answers differently, for the cases where it does on purpose.
-fn deviation(c: &Case) -> Option<&'static str> {
-    let args = c.args.join(" ");
-    let stderr = c.stderr.join("\n");
-    if ["isapc", "microvm", "none"].iter().any(|m| {
-        c.args
-            .windows(2)
-            .any(|w| (w[0] == "-M" || w[0] == "-machine") && w[1].split(',').next() == Some(m))
-    }) {
-        return Some("vnuma models the pc and q35 machine types only");
-    }
-    if args.contains("--preconfig") {
-        return Some("--preconfig (QMP before machine creation) is not a command-line behaviour");
-    }
-    if stderr.contains("requires kernel irqchip and X2APIC API support") {
-        return Some("TCG-only limit on APIC ids >= 255; vnuma models KVM, where x2APIC lifts it");
-    }
-    if stderr.contains("phys-bits too low") {
-        return Some("the guest CPU's physical address width depends on -cpu and the accelerator, which vnuma does not model");
-    }
-    if stderr.contains("cannot bind memory to host NUMA nodes") {
-        return Some("host memory binding is vnuma-backend's job, not resolution's");
-    }
-    if c.exit == 0 && stderr.contains("The initiator id") {
-        return Some("QEMU prints the out-of-range initiator error and goes on without the node; vnuma stops (spec §2.1.4)");
-    }
-    None
-}
-
-fn is_error(line: &str) -> bool {
-    line.starts_with("qemu: ")
-        && !line.contains(": warning: ")
-        && !line.starts_with("qemu: warning: ")
-}
-
-/// Warnings vnuma does not produce because they depend on the guest CPU
-/// model (`-cpu`), which it does not model.
-fn ignored_warning(line: &str) -> bool {
-    line.contains("doesn't support hyperthreading")
+fn cases() -> Vec<Case<QmpAnswer>> {
+    parse_golden(include_str!("qemu72/golden.jsonl")).expect("golden.jsonl is well-formed")
 }
 
 fn info_numa(t: &Topology) -> String {
@@ -107,14 +40,12 @@ fn info_numa(t: &Topology) -> String {
     s
 }
 
-fn check_slots(t: &Topology, want: &[Value]) -> Result<(), String> {
+fn check_slots(t: &Topology, want: &[Slot]) -> Result<(), String> {
     if want.len() != t.cpus().len() {
         return Err(format!("{} slots, QEMU {}", t.cpus().len(), want.len()));
     }
     for (cpu, w) in t.cpus().iter().zip(want) {
         let s = cpu.slot;
-        let p = &w["props"];
-        let get = |k: &str| p.get(k).and_then(Value::as_i64);
         let ours = (
             i64::from(s.index),
             cpu.present,
@@ -125,16 +56,7 @@ fn check_slots(t: &Topology, want: &[Value]) -> Result<(), String> {
             i64::from(s.core_id),
             i64::from(s.thread_id),
         );
-        let qemu = (
-            w["index"].as_i64().unwrap(),
-            w["present"].as_bool().unwrap(),
-            w["apic_id"].as_i64(),
-            get("node-id"),
-            get("socket-id").unwrap_or(-1),
-            get("die-id"),
-            get("core-id").unwrap_or(-1),
-            get("thread-id").unwrap_or(-1),
-        );
+        let qemu = w.tuple();
         if ours != qemu {
             return Err(format!("slot {}: vnuma {ours:?}, QEMU {qemu:?}", s.index));
         }
@@ -152,28 +74,20 @@ fn agrees_with_qemu_7_2() {
         let result = CommandLine::parse(&c.args)
             .map_err(|e| e.display_qemu().to_string())
             .and_then(|cl| resolve(&cl).map_err(|e| e.display_qemu().to_string()));
-        if let Some(why) = deviation(c) {
+        let a = &c.answer;
+        if let Some(why) = deviation(Corpus::Topology, &c.args, &a.stderr, a.exit) {
             deviations += 1;
             let _ = why;
             continue;
         }
-        let qemu_error = c
-            .stderr
-            .iter()
-            .find(|l| is_error(l))
-            .map(|l| l["qemu: ".len()..].to_string());
+        let qemu_error = qemu_error(&a.stderr);
         let outcome = match (&qemu_error, &result) {
             (Some(q), Err(ours)) if q == ours => Ok(()),
             (Some(q), Err(ours)) => Err(format!("error: QEMU `{q}`, vnuma `{ours}`")),
             (Some(q), Ok(_)) => Err(format!("QEMU rejects with `{q}`, vnuma accepts")),
             (None, Err(ours)) => Err(format!("QEMU accepts, vnuma rejects with `{ours}`")),
             (None, Ok(t)) => {
-                let want_warnings: Vec<String> = c
-                    .stderr
-                    .iter()
-                    .filter(|l| l.starts_with("qemu: ") && !ignored_warning(l))
-                    .map(|l| l["qemu: ".len()..].to_string())
-                    .collect();
+                let want_warnings = warnings(&a.stderr);
                 let got_warnings: Vec<String> = t
                     .warnings()
                     .iter()
@@ -183,13 +97,13 @@ fn agrees_with_qemu_7_2() {
                     Err(format!(
                         "warnings: QEMU {want_warnings:?}, vnuma {got_warnings:?}"
                     ))
-                } else if c.info_numa.as_deref() != Some(info_numa(t).as_str()) {
+                } else if a.info_numa.as_deref() != Some(info_numa(t).as_str()) {
                     Err(format!(
                         "info numa: QEMU {:?}, vnuma {:?}",
-                        c.info_numa,
+                        a.info_numa,
                         info_numa(t)
                     ))
-                } else if let Some(slots) = &c.slots {
+                } else if let Some(slots) = &a.slots {
                     check_slots(t, slots)
                 } else {
                     Ok(())
