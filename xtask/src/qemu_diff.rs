@@ -34,7 +34,7 @@ use serde_json::Value;
 use vnuma_qemu_harness::capture::{capture_machines, capture_qmp, capture_tables, run_parallel};
 use vnuma_qemu_harness::corpus::{
     append_cases, load_cases, record_line, rewrite_golden, write_atomic, AcpiTables, Answer,
-    QmpAnswer, SlotTuple,
+    QmpAnswer, Slot, SlotTuple,
 };
 use vnuma_qemu_harness::deviation::{
     deviation, first_error, json_detail_matches, warnings, JSON_DETAIL,
@@ -101,26 +101,6 @@ fn summary_vnuma(v: &VnumaAnswer) -> String {
         VnumaAnswer::Rejected(e) => format!("rejected: {e}"),
         VnumaAnswer::Panicked(p) => format!("panicked: {p}"),
     }
-}
-
-fn vnuma_slots(vm: &vnuma::Vm) -> Vec<SlotTuple> {
-    vm.topology()
-        .cpus()
-        .iter()
-        .map(|cpu| {
-            let s = cpu.slot;
-            (
-                i64::from(s.index),
-                cpu.present,
-                cpu.present.then_some(i64::from(s.apic_id)),
-                cpu.node.map(i64::from),
-                i64::from(s.socket_id),
-                s.die_id.map(i64::from),
-                i64::from(s.core_id),
-                i64::from(s.thread_id),
-            )
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------------
@@ -304,7 +284,10 @@ impl Compared for AcpiTables {
 }
 
 fn compare_slots(theirs: &[SlotTuple], vm: &vnuma::Vm) -> Option<String> {
-    let ours = vnuma_slots(vm);
+    let ours: Vec<SlotTuple> = match Slot::of_report(&vm.report().to_json()) {
+        Ok(slots) => slots.iter().map(Slot::tuple).collect(),
+        Err(e) => return Some(format!("slots: {e}")),
+    };
     if theirs.len() != ours.len() {
         return Some(format!(
             "slots: QEMU has {}, vnuma {}",

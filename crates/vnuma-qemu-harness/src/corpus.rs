@@ -470,6 +470,45 @@ impl Slot {
         )
     }
 
+    /// The CPU slots of a vnuma JSON report (its `cpus` member, whose
+    /// members are named as QEMU's), as QEMU reports them: the APIC id of
+    /// present slots only. The one way the golden tests and
+    /// `xtask qemu-diff` read vnuma's side.
+    pub fn of_report(report_json: &str) -> Result<Vec<Slot>, String> {
+        let report = Json::parse(report_json).map_err(|e| e.to_string())?;
+        let cpus = report
+            .get("cpus")
+            .and_then(Json::as_arr)
+            .ok_or("the report has no cpus")?;
+        Ok(cpus
+            .iter()
+            .map(|c| {
+                let present = c.get("present").and_then(Json::as_bool).unwrap_or(false);
+                Slot {
+                    index: c.get("cpu-index").and_then(Json::as_i64).unwrap_or(-1),
+                    present,
+                    apic_id: c.get("apic-id").and_then(Json::as_i64).filter(|_| present),
+                    props: Slot::props_of(Some(c)),
+                }
+            })
+            .collect())
+    }
+
+    /// Compare vnuma's slots with QEMU's (as [`SlotTuple`]s): the first
+    /// difference, or a count mismatch.
+    pub fn compare(ours: &[Slot], qemu: &[Slot]) -> Result<(), String> {
+        if ours.len() != qemu.len() {
+            return Err(format!("{} slots, QEMU {}", ours.len(), qemu.len()));
+        }
+        for (o, q) in ours.iter().zip(qemu) {
+            let (o, q) = (o.tuple(), q.tuple());
+            if o != q {
+                return Err(format!("slot {}: vnuma {o:?}, QEMU {q:?}", o.0));
+            }
+        }
+        Ok(())
+    }
+
     /// The props of a QMP `props` object.
     pub fn props_of(props: Option<&Json>) -> [Option<i64>; 6] {
         PROP_KEYS.map(|k| props.and_then(|p| p.get(k)).and_then(Json::as_i64))

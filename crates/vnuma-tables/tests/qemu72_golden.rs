@@ -9,7 +9,7 @@
 use vnuma_options::CommandLine;
 use vnuma_qemu_harness::corpus::{parse_golden, AcpiTables};
 use vnuma_qemu_harness::Case;
-use vnuma_tables::acpi::{self, Oem};
+use vnuma_tables::acpi;
 use vnuma_tables::info::{verify, NumaInfo};
 use vnuma_tables::{build, TableOptions};
 use vnuma_topology::layout::MemoryLayout;
@@ -19,25 +19,12 @@ fn cases() -> Vec<Case<AcpiTables>> {
     parse_golden(include_str!("qemu72/golden.jsonl")).expect("golden.jsonl is well-formed")
 }
 
-/// The options QEMU used: its OEM ids unless `x-oem-id`/`x-oem-table-id`.
+/// The options QEMU used: its OEM ids unless `x-oem-id`/`x-oem-table-id`
+/// (the facade's, which `xtask qemu-diff` uses too).
 fn options(cl: &CommandLine) -> TableOptions {
-    let machine = cl.machine().unwrap();
-    let prop = |k: &str| {
-        machine
-            .ignored
-            .iter()
-            .rev()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-    };
-    let mut oem = Oem::default();
-    if let Some(id) = prop("x-oem-id") {
-        oem.oem_id = Oem::with_ids(&id, "").oem_id;
-    }
-    if let Some(id) = prop("x-oem-table-id") {
-        oem.oem_table_id = Oem::with_ids("", &id).oem_table_id;
-    }
-    TableOptions::with_oem(oem)
+    vnuma::Vm::from_command_line(cl.clone())
+        .expect("the golden cases resolve")
+        .table_options()
 }
 
 fn first_difference(a: &[u8], b: &[u8]) -> String {

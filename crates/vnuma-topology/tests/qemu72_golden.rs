@@ -11,57 +11,21 @@ use vnuma_options::CommandLine;
 use vnuma_qemu_harness::corpus::{parse_golden, QmpAnswer, Slot};
 use vnuma_qemu_harness::deviation::{deviation, qemu_error, warnings};
 use vnuma_qemu_harness::{Case, Corpus};
-use vnuma_topology::layout::MemoryLayout;
 use vnuma_topology::{resolve, Topology};
 
-fn cases() -> Vec<Case<QmpAnswer>> {
-    parse_golden(include_str!("qemu72/golden.jsonl")).expect("golden.jsonl is well-formed")
-}
-
+/// `info numa` and the slots as the facade reports them (the same code
+/// `xtask qemu-diff` compares).
 fn info_numa(t: &Topology) -> String {
-    let layout = MemoryLayout::new(t);
-    let mut s = format!("{} nodes\n", t.nodes().len());
-    for n in t.nodes() {
-        s.push_str(&format!("node {} cpus:", n.id));
-        for c in t.node_cpus(n.id) {
-            s.push_str(&format!(" {c}"));
-        }
-        s.push_str(&format!(
-            "\nnode {} size: {} MB\n",
-            n.id,
-            layout.node_size(n.id) >> 20
-        ));
-        s.push_str(&format!(
-            "node {} plugged: {} MB\n",
-            n.id,
-            layout.node_plugged(n.id) >> 20
-        ));
-    }
-    s
+    vnuma::Vm::from_topology(t.clone()).info_numa()
 }
 
 fn check_slots(t: &Topology, want: &[Slot]) -> Result<(), String> {
-    if want.len() != t.cpus().len() {
-        return Err(format!("{} slots, QEMU {}", t.cpus().len(), want.len()));
-    }
-    for (cpu, w) in t.cpus().iter().zip(want) {
-        let s = cpu.slot;
-        let ours = (
-            i64::from(s.index),
-            cpu.present,
-            cpu.present.then_some(i64::from(s.apic_id)),
-            cpu.node.map(i64::from),
-            i64::from(s.socket_id),
-            s.die_id.map(i64::from),
-            i64::from(s.core_id),
-            i64::from(s.thread_id),
-        );
-        let qemu = w.tuple();
-        if ours != qemu {
-            return Err(format!("slot {}: vnuma {ours:?}, QEMU {qemu:?}", s.index));
-        }
-    }
-    Ok(())
+    let report = vnuma::Vm::from_topology(t.clone()).report().to_json();
+    Slot::compare(&Slot::of_report(&report)?, want)
+}
+
+fn cases() -> Vec<Case<QmpAnswer>> {
+    parse_golden(include_str!("qemu72/golden.jsonl")).expect("golden.jsonl is well-formed")
 }
 
 #[test]
