@@ -5,6 +5,7 @@ use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::device::DeviceOptions;
 use crate::error::{Error, ErrorKind, Location, Warning};
 use crate::grammar;
 use crate::machine::{self, MachineArgs, MachineOptions, MachineSchema};
@@ -14,9 +15,15 @@ use crate::span::Span;
 use crate::Parsed;
 
 /// QEMU options that do not affect NUMA or memory and take an argument:
-/// accepted and skipped with their argument.
+/// accepted and skipped with their argument. Together with
+/// [`IGNORED_FLAGS`] and the options vnuma reads, every option of
+/// `qemu-system-x86_64` 7.2 (its `-help`, each probed for whether it takes
+/// an argument, plus the hidden ones QEMU still accepts).
 pub const IGNORED_WITH_ARGUMENT: &[&str] = &[
+    "D",
+    "L",
     "accel",
+    "acpitable",
     "action",
     "add-fd",
     "append",
@@ -30,13 +37,13 @@ pub const IGNORED_WITH_ARGUMENT: &[&str] = &[
     "chroot",
     "compat",
     "cpu",
-    "D",
     "d",
     "debugcon",
-    "device",
+    "dfilter",
     "display",
     "drive",
     "dtb",
+    "dump-vmstate",
     "echr",
     "fda",
     "fdb",
@@ -54,7 +61,6 @@ pub const IGNORED_WITH_ARGUMENT: &[&str] = &[
     "iscsi",
     "k",
     "kernel",
-    "L",
     "loadvm",
     "mon",
     "monitor",
@@ -73,10 +79,12 @@ pub const IGNORED_WITH_ARGUMENT: &[&str] = &[
     "qmp",
     "qmp-pretty",
     "readconfig",
+    "rotate",
     "rtc",
     "runas",
     "sandbox",
     "sd",
+    "seed",
     "semihosting-config",
     "serial",
     "set",
@@ -98,9 +106,10 @@ pub const IGNORED_WITH_ARGUMENT: &[&str] = &[
 /// QEMU options that do not affect NUMA or memory and take no argument.
 pub const IGNORED_FLAGS: &[&str] = &[
     "S",
-    "s",
+    "async-teardown",
     "daemonize",
     "enable-kvm",
+    "enable-sync-profile",
     "full-screen",
     "no-acpi",
     "no-fd-bootchk",
@@ -112,11 +121,15 @@ pub const IGNORED_FLAGS: &[&str] = &[
     "nodefaults",
     "nographic",
     "only-migratable",
+    "portrait",
     "preconfig",
+    "s",
+    "singlestep",
     "snapshot",
+    "usb",
     "win2k-hack",
-    "async-teardown",
-    "enable-sync-profile",
+    "xen-attach",
+    "xen-domid-restrict",
 ];
 
 /// One `-numa` option: where it was and what it parses to. QEMU types a
@@ -128,6 +141,28 @@ pub struct NumaArg {
     pub location: Location,
     /// The typed value (and warnings) or the error, both located.
     pub result: Result<Parsed<NumaOptions>, Error>,
+}
+
+/// One `-device` option. QEMU creates devices after the machine, in
+/// order; [`DeviceArg::options`] types it then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceArg {
+    /// The option as written.
+    pub location: Location,
+}
+
+impl DeviceArg {
+    /// The device as QEMU creates it: its model, then its properties in
+    /// the order written; errors carry this option's location.
+    pub fn options(&self) -> Result<DeviceOptions, Error> {
+        let text = self.location.arg.as_deref().unwrap_or_default();
+        let typed = if text.starts_with('{') {
+            DeviceOptions::from_json(text)
+        } else {
+            DeviceOptions::type_properties(text)
+        };
+        typed.map_err(|e| located(e, &self.location))
+    }
 }
 
 /// One `-object` option.
@@ -177,6 +212,8 @@ pub struct CommandLine {
     machine: MachineArgs,
     objects: Vec<ObjectArg>,
     numa: Vec<NumaArg>,
+    devices: Vec<DeviceArg>,
+    no_acpi: bool,
     mem_path: Option<String>,
     mem_prealloc: bool,
     warnings: Vec<Warning>,
@@ -184,6 +221,8 @@ pub struct CommandLine {
 
 enum Opt {
     Numa,
+    Device,
+    NoAcpi,
     Object,
     M,
     Smp,
@@ -197,6 +236,8 @@ enum Opt {
 fn lookup(name: &str) -> Option<Opt> {
     Some(match name {
         "numa" => Opt::Numa,
+        "device" => Opt::Device,
+        "no-acpi" => Opt::NoAcpi,
         "object" => Opt::Object,
         "m" => Opt::M,
         "smp" => Opt::Smp,
@@ -249,6 +290,7 @@ impl CommandLine {
         let args: Vec<S> = args.into_iter().collect();
         let mut cl = CommandLine::default();
         let mut numa_ids = BTreeSet::new();
+        let mut device_ids = BTreeSet::new();
         let mut object_ids = BTreeSet::new();
         let mut i = 0;
         while i < args.len() {
@@ -273,7 +315,7 @@ impl CommandLine {
                 )
                 .with_location(bare()));
             };
-            let takes_arg = !matches!(opt, Opt::MemPrealloc | Opt::IgnoredFlag);
+            let takes_arg = !matches!(opt, Opt::MemPrealloc | Opt::NoAcpi | Opt::IgnoredFlag);
             let arg = if takes_arg {
                 let Some(arg) = args.get(i) else {
                     return Err(Error::new(
@@ -352,10 +394,33 @@ impl CommandLine {
                 Opt::Machine => cl.machine.add_machine(arg, &location)?,
                 Opt::MemPath => cl.mem_path = Some(arg.into()),
                 Opt::MemPrealloc => cl.mem_prealloc = true,
+                Opt::Device => {
+                    // QEMU reads the syntax now and creates the device (its
+                    // model and properties) after the machine.
+                    if !arg.starts_with('{') {
+                        let opts = grammar::parse_opts(arg, Some("driver"))
+                            .map_err(|e| located(e, &location))?;
+                        check_duplicate_id(&mut device_ids, opts.id.as_ref(), "device", &location)?;
+                    }
+                    cl.devices.push(DeviceArg {
+                        location: location.clone(),
+                    });
+                }
+                Opt::NoAcpi => cl.no_acpi = true,
                 Opt::IgnoredWithArg | Opt::IgnoredFlag => {}
             }
         }
         Ok(cl)
+    }
+
+    /// Every `-device`, in order.
+    pub fn devices(&self) -> &[DeviceArg] {
+        &self.devices
+    }
+
+    /// `-no-acpi`.
+    pub fn no_acpi(&self) -> bool {
+        self.no_acpi
     }
 
     /// The machine options (`-machine`, `-smp`, `-m`), typed the way QEMU

@@ -162,6 +162,28 @@ pub enum ErrorKind {
         /// The full dotted key (`smp.foo`).
         key: String,
     },
+    /// A `-device` model QEMU does not have.
+    #[error("'{driver}' is not a valid device model name")]
+    InvalidDeviceModel {
+        /// The model as written.
+        driver: String,
+    },
+    /// A `-device` property the model does not have.
+    #[error("Property '{driver}.{key}' not found")]
+    UnknownDeviceProperty {
+        /// The model.
+        driver: String,
+        /// The property.
+        key: String,
+    },
+    /// An NVDIMM label area below the minimum.
+    #[error("Property 'nvdimm.label-size' (0x{value:x}) is required at least 0x{min:x}")]
+    LabelSizeTooSmall {
+        /// The value.
+        value: u64,
+        /// The minimum.
+        min: u64,
+    },
     /// A `-machine` property the machine does not have.
     #[error("Property '{machine}-machine.{key}' not found")]
     UnknownMachineProperty {

@@ -174,6 +174,9 @@ pub use object::{
 };
 
 pub mod cmdline;
+pub mod device;
+mod device_models;
 pub mod machine;
-pub use cmdline::{CommandLine, NumaArg, ObjectArg};
+pub use cmdline::{CommandLine, DeviceArg, NumaArg, ObjectArg};
+pub use device::{DeviceOptions, MemoryDeviceDriver, MemoryDeviceOptions};
 pub use machine::{MachineArgs, MachineOptions, MachineSchema, MemoryOptions, SmpOptions};

@@ -47,6 +47,7 @@ use vnuma_options::MemoryBackendOptions;
 use vnuma_ranges::Range;
 
 use crate::cpu::{CpuSlot, CpuTopology, MAX_POSSIBLE_CPUS};
+pub use crate::devices::{MemoryDeviceConfig, MemoryDeviceKind};
 use crate::error::{Error, ErrorKind, Warning};
 use crate::layout::{device_memory, place_boot_ram, BootRange, RamSplit};
 use crate::machine::{CpuIdScheme, MachineModel, RamLayout};
@@ -297,6 +298,13 @@ pub struct NumaConfig {
     pub hmat: Option<Hmat>,
     /// Host memory backends.
     pub host: HostMemory,
+    /// Memory devices, cold-plugged into the device-memory window in
+    /// order.
+    pub devices: Vec<MemoryDeviceConfig>,
+    /// ACPI on (x86 boards refuse DIMMs without it).
+    pub acpi: bool,
+    /// NVDIMMs allowed (`-machine nvdimm=on`).
+    pub nvdimm: bool,
 }
 
 impl NumaConfig {
@@ -310,7 +318,16 @@ impl NumaConfig {
             distances: Distances::default(),
             hmat: None,
             host: HostMemory::default(),
+            devices: Vec::new(),
+            acpi: true,
+            nvdimm: false,
         }
+    }
+
+    /// Add a memory device.
+    pub fn device(mut self, device: MemoryDeviceConfig) -> Self {
+        self.devices.push(device);
+        self
     }
 
     /// Add a node.
@@ -648,6 +665,26 @@ impl NumaConfig {
             device_memory(board, ram_end, gaps, ram_size, max_ram_size, self.ram.slots)
                 .map_err(|k| Error::in_field(k, "ram.max_size"))?;
 
+        // Memory devices, in order.
+        let ids: Vec<u32> = nodes.iter().map(|n| n.id).collect();
+        let mut busy: Vec<String> = self
+            .nodes
+            .iter()
+            .flat_map(|n| n.memory.iter().filter_map(|z| z.backend.clone()))
+            .collect();
+        busy.extend(self.host.machine_backend.clone());
+        let mut machine = crate::devices::Machine {
+            x86: board.x86.is_some(),
+            acpi: self.acpi,
+            nvdimm: self.nvdimm,
+            ram_slots: self.ram.slots,
+            window: device_memory,
+            device_space: max_ram_size - ram_size,
+            nodes: &ids,
+            busy,
+        };
+        let devices = crate::devices::plug_all(&mut machine, &self.devices)?;
+
         let cpus = slots
             .iter()
             .zip(&slot_node)
@@ -682,6 +719,8 @@ impl NumaConfig {
             split,
             boot_ranges: boot,
             device_memory,
+            devices,
+            acpi: self.acpi,
             warnings,
         })
     }

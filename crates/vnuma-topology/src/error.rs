@@ -411,6 +411,134 @@ pub enum ErrorKind {
     #[cfg(feature = "seed2016")]
     #[error(transparent)]
     Seed(#[from] crate::seed::SeedError),
+    /// A `-device` naming an object that does not exist.
+    #[error("Device '{id}' not found")]
+    DeviceNotFound {
+        /// The name as written.
+        id: String,
+    },
+    /// A DIMM on an x86 machine without ACPI.
+    #[error("memory hotplug is not enabled: missing acpi device or acpi disabled")]
+    MemoryHotplugNoAcpi,
+    /// An `nvdimm` without `-machine nvdimm=on`.
+    #[error("nvdimm is not enabled: missing 'nvdimm' in '-M'")]
+    NvdimmNotEnabled,
+    /// A memory device without a backend.
+    #[error("'memdev' property must be set")]
+    MemdevNotSet,
+    /// A DIMM without `-m slots=`.
+    #[error("no slots where allocated, please specify the 'slots' option")]
+    NoSlots,
+    /// A DIMM slot out of range.
+    #[error("invalid slot number {slot}, valid range is [0-{max}]")]
+    SlotRange {
+        /// The slot asked for.
+        slot: i64,
+        /// The last slot.
+        max: u64,
+    },
+    /// A DIMM slot taken.
+    #[error("slot {slot} is busy")]
+    SlotBusy {
+        /// The slot.
+        slot: i64,
+    },
+    /// Every DIMM slot taken.
+    #[error("no free slots available")]
+    NoFreeSlots,
+    /// A memory device without a device-memory window.
+    #[error("memory devices (e.g. for memory hotplug) are not enabled, please specify the maxmem option")]
+    DeviceMemoryDisabled,
+    /// A device alignment the window's start does not have.
+    #[error("the alignment (0x{align:x}) is not supported")]
+    DeviceAlignment {
+        /// The alignment.
+        align: u64,
+    },
+    /// Memory devices larger than `maxmem - size`.
+    #[error("not enough space, currently 0x{used:x} in use of total space for memory devices 0x{total:x}")]
+    DeviceSpace {
+        /// Bytes already in use.
+        used: u64,
+        /// `maxmem - size`.
+        total: u64,
+    },
+    /// A device address not aligned.
+    #[error("address must be aligned to 0x{align:x} bytes")]
+    DeviceAddrAlign {
+        /// The alignment.
+        align: u64,
+    },
+    /// A device size not a multiple of its alignment.
+    #[error("backend memory size must be multiple of 0x{align:x}")]
+    DeviceSizeAlign {
+        /// The alignment.
+        align: u64,
+    },
+    /// A device address outside the window.
+    #[error("can't add memory device [0x{addr:x}:0x{size:x}], usable range for memory devices [0x{base:x}:0x{window:x}]")]
+    DeviceOutsideWindow {
+        /// The address asked for.
+        addr: u64,
+        /// The device's size.
+        size: u64,
+        /// The window's start.
+        base: u64,
+        /// The window's size.
+        window: u64,
+    },
+    /// A device address overlapping another device.
+    #[error("address range conflicts with memory device id='{id}'")]
+    DeviceConflict {
+        /// The other device's id (`(unnamed)`).
+        id: String,
+    },
+    /// No room left for a device.
+    #[error("could not find position in guest address space for memory device - memory fragmented due to alignments")]
+    DeviceFragmented,
+    /// A backend already in use.
+    #[error("can't use already busy memdev: {memdev}")]
+    MemdevBusy {
+        /// The backend.
+        memdev: String,
+    },
+    /// A DIMM on a node that does not exist.
+    #[error(
+        "'DIMM property node has value {node}' which exceeds the number of numa nodes: {nodes}"
+    )]
+    DimmNodeRange {
+        /// The node.
+        node: u32,
+        /// The node count.
+        nodes: u32,
+    },
+    /// A virtio-mem device on a node that does not exist (QEMU's text,
+    /// missing space included).
+    #[error("'node' property has value '{node}', which exceedsthe number of numa nodes: {nodes}")]
+    VirtioMemNodeRange {
+        /// The node.
+        node: u32,
+        /// The node count.
+        nodes: u32,
+    },
+    /// A virtio-mem requested size not in blocks.
+    #[error("'requested-size' property has to be multiples of 'block-size' (0x{block_size:x})")]
+    VirtioMemRequestedSize {
+        /// The block size.
+        block_size: u64,
+    },
+    /// An NVDIMM backend too small for its label and one aligned page.
+    #[error("the size of memdev {memdev} (0x{size:x}) is too small to contain nvdimm label (0x{label:x}) and aligned PMEM (0x{align:x})")]
+    NvdimmTooSmall {
+        /// The backend.
+        memdev: String,
+        /// Its size.
+        size: u64,
+        /// The label size.
+        label: u64,
+        /// The alignment.
+        align: u64,
+    },
     /// A machine model that cannot work (a VMM's own board).
     #[error("invalid board: {field} {reason}")]
     InvalidBoard {
@@ -639,6 +767,7 @@ struct Inner {
     location: Option<Location>,
     span: Option<Span>,
     path: Option<String>,
+    device: Option<usize>,
 }
 
 impl Error {
@@ -649,6 +778,7 @@ impl Error {
             location: None,
             span: None,
             path: None,
+            device: None,
         }))
     }
 
@@ -659,6 +789,7 @@ impl Error {
             location: Some(location.clone()),
             span: None,
             path: None,
+            device: None,
         }))
     }
 
@@ -670,6 +801,7 @@ impl Error {
             location: Some(location.clone()),
             span,
             path: None,
+            device: None,
         }))
     }
 
@@ -681,7 +813,20 @@ impl Error {
             location: None,
             span: None,
             path: Some(path.into()),
+            device: None,
         }))
+    }
+
+    /// An error about memory device `index` of a description.
+    pub(crate) fn in_device(kind: ErrorKind, index: usize) -> Self {
+        let mut e = Error::in_field(kind, crate::devices::path(index));
+        e.0.device = Some(index);
+        e
+    }
+
+    /// The memory device at fault, by position, for errors plugging one.
+    pub fn device_index(&self) -> Option<usize> {
+        self.0.device
     }
 
     /// The error without its path (a front end whose user did not write

@@ -447,6 +447,8 @@ pub struct MemoryLayout {
     /// Node ids in ascending order (`[0]` without NUMA).
     ids: Vec<u32>,
     boot: Vec<u64>,
+    /// Ranges of memory devices on no node (virtio-pmem).
+    pmem: Vec<Range>,
     plugged: Vec<u64>,
 }
 
@@ -473,13 +475,29 @@ impl MemoryLayout {
             t.nodes().iter().map(|n| n.mem).collect()
         };
         let count = ids.len();
+        let mut plugged = alloc::vec![0u64; count];
+        let mut pmem = Vec::new();
+        for d in &t.devices {
+            // virtio-pmem is no node's memory, but QEMU 7.2 counts it on
+            // node 0 in `info numa`.
+            let i = ids.binary_search(&d.node.unwrap_or(0)).unwrap_or(0);
+            plugged[i] = plugged[i].saturating_add(d.plugged());
+            match d.node {
+                Some(n) => {
+                    // Placement rejected overlaps.
+                    let _ = map.insert(d.range, Owner::Dimm(n));
+                }
+                None => pmem.push(d.range),
+            }
+        }
         MemoryLayout {
             split: t.split,
             map,
             device_memory: t.device_memory,
             ids,
             boot,
-            plugged: alloc::vec![0; count],
+            plugged,
+            pmem,
         }
     }
 
@@ -551,6 +569,14 @@ impl MemoryLayout {
             .ok_or(ErrorKind::DimmRange { addr, size })?;
         if window.intersection(&range) != Some(range) {
             return Err(ErrorKind::DimmRange { addr, size }.into());
+        }
+        if let Some(p) = self.pmem.iter().find(|p| p.overlaps(&range)) {
+            return Err(ErrorKind::DimmOverlap {
+                addr,
+                size,
+                existing: p.start(),
+            }
+            .into());
         }
         self.map
             .insert(range, Owner::Dimm(node))

@@ -98,6 +98,7 @@ extern crate alloc;
 
 pub mod config;
 pub mod cpu;
+pub mod devices;
 pub mod error;
 pub mod layout;
 pub mod machine;
@@ -110,6 +111,7 @@ pub mod topology;
 pub use config::{
     Distances, HostMemory, MemoryZone, MissingDistance, NodeConfig, NumaConfig, RamConfig,
 };
+pub use devices::{MemoryDeviceConfig, MemoryDeviceKind, PlacedDevice};
 pub use error::{Error, ErrorKind, Warning, WarningKind};
 pub use machine::MachineModel;
 pub use resolve::{resolve, resolve_with, Config, Profile};

@@ -19,7 +19,8 @@ use alloc::vec::Vec;
 use vnuma_options::{CommandLine, MachineOptions, MemoryBackendOptions, NumaOptions};
 
 use crate::config::{
-    board_slots, Distances, HostMemory, MemoryZone, NodeConfig, NumaConfig, RamConfig,
+    board_slots, Distances, HostMemory, MemoryDeviceConfig, MemoryDeviceKind, MemoryZone,
+    NodeConfig, NumaConfig, RamConfig,
 };
 use crate::cpu::{self, CpuSlot};
 use crate::error::{Error, ErrorKind, Warning, WarningKind};
@@ -327,11 +328,106 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
             merge: machine.mem_merge.unwrap_or(true),
             dump: machine.dump_guest_core.unwrap_or(true),
         },
+        devices: Vec::new(),
+        acpi: true,
+        nvdimm: false,
     };
-    // What is left to fail is QEMU's board init, which names no option.
-    description
-        .resolve_with_warnings(warnings)
-        .map_err(Error::without_path)
+    // Devices are created after the machine, in order: each one's model
+    // and properties are typed, then it is plugged. A typing error waits
+    // until the devices before it are plugged.
+    let (devices, pending) = qemu_devices(cl, &description);
+    let mut description = description;
+    description.devices = devices;
+    let prop = |key: &str| {
+        machine
+            .ignored
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    description.acpi = !cl.no_acpi() && prop("acpi") != Some("off");
+    description.nvdimm = prop("nvdimm").and_then(vnuma_options::value::parse_bool) == Some(true);
+    // What is left to fail is QEMU's board init, which names no option,
+    // and the devices, which name theirs.
+    let topology = description.resolve_with_warnings(warnings).map_err(|e| {
+        match e.device_index().and_then(|i| cl.devices().get(i)) {
+            Some(arg) => Error::at(e.kind().clone(), &arg.location),
+            None => e.without_path(),
+        }
+    })?;
+    match pending {
+        Some(e) => Err(e),
+        None => Ok(topology),
+    }
+}
+
+/// The memory devices of a command line up to the first that does not
+/// type (that error is returned beside them), each with its backend's size
+/// and the alignment QEMU 7.2 gives it.
+fn qemu_devices(
+    cl: &CommandLine,
+    description: &NumaConfig,
+) -> (Vec<MemoryDeviceConfig>, Option<Error>) {
+    use vnuma_options::{BackendKind, DeviceOptions, MemoryDeviceDriver};
+    let backends = &description.host.backends;
+    let legacy_align = !matches!(
+        description.board.ram_layout,
+        RamLayout::X86 {
+            enforce_aligned_dimm: true,
+            ..
+        }
+    ) && description.board.x86.is_some();
+    let mut out = Vec::new();
+    for arg in cl.devices() {
+        let d = match arg.options() {
+            Ok(DeviceOptions::Memory(d)) => d,
+            Ok(DeviceOptions::Other { .. }) => continue,
+            Err(e) => return (out, Some(Error::from(e))),
+        };
+        let backend = match &d.memdev {
+            Some(name) => match find_backend(backends, name) {
+                Some(b) => Some(b),
+                None => {
+                    let kind = ErrorKind::DeviceNotFound { id: name.clone() };
+                    return (out, Some(Error::at(kind, &arg.location)));
+                }
+            },
+            None => None,
+        };
+        let backend_align = backend.map_or(4096, |b| match &b.kind {
+            BackendKind::Ram => 2 << 20,
+            BackendKind::Memfd(m) if m.hugetlb == Some(true) => m.hugetlbsize.unwrap_or(2 << 20),
+            BackendKind::File(f) => f.align.filter(|&a| a != 0).unwrap_or(4096),
+            BackendKind::Memfd(_) => 4096,
+        });
+        let kind = match d.driver {
+            MemoryDeviceDriver::PcDimm => MemoryDeviceKind::Dimm,
+            MemoryDeviceDriver::Nvdimm => MemoryDeviceKind::Nvdimm {
+                label_size: d.label_size.unwrap_or(0),
+            },
+            MemoryDeviceDriver::VirtioMemPci => MemoryDeviceKind::VirtioMem {
+                requested_size: d.requested_size.unwrap_or(0),
+                block_size: d.block_size.unwrap_or(2 << 20).max(backend_align),
+            },
+            MemoryDeviceDriver::VirtioPmemPci => MemoryDeviceKind::VirtioPmem,
+        };
+        out.push(MemoryDeviceConfig {
+            id: d.id.clone(),
+            kind,
+            backend: backend.map(|b| b.id.clone()),
+            backend_size: backend.map_or(0, |b| b.size),
+            align: if legacy_align && kind.is_dimm() {
+                4096
+            } else {
+                backend_align
+            },
+            node: d.node,
+            addr: d.addr,
+            slot: d.slot,
+        });
+    }
+    (out, None)
 }
 
 /// q35's split before `max-ram-below-4g` is applied.

@@ -9,6 +9,7 @@ use vnuma_ranges::Range;
 
 use crate::config::MemoryZone;
 use crate::cpu::{CpuSlot, CpuTopology};
+use crate::devices::PlacedDevice;
 use crate::error::Warning;
 use crate::layout::{BootRange, MemoryLayout, RamSplit};
 use crate::machine::MachineModel;
@@ -84,6 +85,8 @@ pub struct Topology {
     pub(crate) split: RamSplit,
     pub(crate) boot_ranges: Vec<BootRange>,
     pub(crate) device_memory: Option<Range>,
+    pub(crate) devices: Vec<PlacedDevice>,
+    pub(crate) acpi: bool,
     pub(crate) warnings: Vec<Warning>,
 }
 
@@ -144,6 +147,16 @@ impl Topology {
             .iter()
             .filter(move |b| b.node == node && b.zone == Some(zone))
             .map(|b| b.range)
+    }
+
+    /// The memory devices as cold-plugged, in the order given.
+    pub fn devices(&self) -> &[PlacedDevice] {
+        &self.devices
+    }
+
+    /// Whether the guest has ACPI (its tables are built).
+    pub fn acpi(&self) -> bool {
+        self.acpi
     }
 
     /// The device-memory (hotplug) window, if any.

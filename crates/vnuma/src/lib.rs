@@ -60,7 +60,7 @@ mod report;
 mod zones;
 
 pub use error::Error;
-pub use report::{Memdev, Rejection, Report};
+pub use report::{Memdev, MemoryDeviceData, MemoryDeviceInfo, Rejection, Report};
 pub use zones::ZoneRanges;
 
 use vnuma_backend::{
@@ -191,6 +191,11 @@ impl Vm {
     /// creates one.
     pub fn query_memdev(&self) -> Vec<Memdev> {
         report::query_memdev(&self.topology)
+    }
+
+    /// QEMU's `query-memory-devices`: the memory devices in address order.
+    pub fn query_memory_devices(&self) -> Vec<MemoryDeviceInfo> {
+        report::query_memory_devices(&self.topology)
     }
 
     /// The JSON report of an accepted configuration.

@@ -133,6 +133,7 @@ pub struct Report {
     cpus: Vec<CpuReport>,
     distances: Option<Vec<Vec<u8>>>,
     memdevs: Vec<Memdev>,
+    memory_devices: Vec<MemoryDeviceInfo>,
     ranges: Vec<RangeReport>,
 }
 
@@ -194,6 +195,7 @@ impl Report {
                 .distances()
                 .map(|d| d.chunks(n.max(1)).map(<[u8]>::to_vec).collect()),
             memdevs: vm.query_memdev(),
+            memory_devices: vm.query_memory_devices(),
             ranges: layout
                 .ranges()
                 .map(|(r, owner)| RangeReport {
@@ -235,4 +237,112 @@ impl Rejection {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+}
+
+/// One entry of QEMU's `query-memory-devices`: the device's type and its
+/// data, with QEMU's member names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MemoryDeviceInfo {
+    /// `dimm`, `nvdimm`, `virtio-mem` or `virtio-pmem`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The device's properties.
+    pub data: MemoryDeviceData,
+}
+
+/// The data of a [`MemoryDeviceInfo`]; members a type does not have are
+/// left out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct MemoryDeviceData {
+    /// The device id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// DIMMs: the guest-physical address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<u64>,
+    /// virtio devices: the guest-physical address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memaddr: Option<u64>,
+    /// Bytes (virtio-mem: plugged bytes).
+    pub size: u64,
+    /// virtio-mem: the region's size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<u64>,
+    /// virtio-mem: bytes requested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_size: Option<u64>,
+    /// virtio-mem: the block size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_size: Option<u64>,
+    /// DIMMs: the slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u32>,
+    /// The node (not virtio-pmem).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<u32>,
+    /// The backend's QOM path.
+    pub memdev: String,
+    /// DIMMs: plugged after boot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hotplugged: Option<bool>,
+    /// DIMMs: can be unplugged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hotpluggable: Option<bool>,
+}
+
+/// `query-memory-devices`: the devices in address order.
+pub(crate) fn query_memory_devices(t: &Topology) -> Vec<MemoryDeviceInfo> {
+    use vnuma_topology::MemoryDeviceKind;
+    let mut devices: Vec<_> = t.devices().iter().collect();
+    devices.sort_by_key(|d| d.range.start());
+    devices
+        .into_iter()
+        .map(|d| {
+            let c = &d.config;
+            let size = u64::try_from(d.range.size()).unwrap_or(u64::MAX);
+            let mut data = MemoryDeviceData {
+                id: c.id.clone(),
+                addr: None,
+                memaddr: None,
+                size,
+                max_size: None,
+                requested_size: None,
+                block_size: None,
+                slot: d.slot,
+                node: d.node,
+                memdev: format!("/objects/{}", c.backend.as_deref().unwrap_or_default()),
+                hotplugged: None,
+                hotpluggable: None,
+            };
+            let kind = match c.kind {
+                MemoryDeviceKind::Dimm | MemoryDeviceKind::Nvdimm { .. } => {
+                    data.addr = Some(d.range.start());
+                    data.hotplugged = Some(false);
+                    data.hotpluggable = Some(true);
+                    if matches!(c.kind, MemoryDeviceKind::Dimm) {
+                        "dimm"
+                    } else {
+                        "nvdimm"
+                    }
+                }
+                MemoryDeviceKind::VirtioMem {
+                    requested_size,
+                    block_size,
+                } => {
+                    data.memaddr = Some(d.range.start());
+                    data.size = d.plugged();
+                    data.max_size = Some(size);
+                    data.requested_size = Some(requested_size);
+                    data.block_size = Some(block_size);
+                    "virtio-mem"
+                }
+                MemoryDeviceKind::VirtioPmem => {
+                    data.memaddr = Some(d.range.start());
+                    "virtio-pmem"
+                }
+            };
+            MemoryDeviceInfo { kind, data }
+        })
+        .collect()
 }
