@@ -145,6 +145,9 @@ fn write_outputs(
     dtb: Option<&std::path::Path>,
 ) -> Result<(), String> {
     if let Some(dir) = acpi_dir {
+        if !vm.topology().acpi() {
+            eprintln!("vnuma: ACPI is off (-no-acpi or -machine acpi=off): no ACPI tables written");
+        }
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         if let Some(tables) = vm.acpi_tables().map_err(|e| e.to_string())? {
             for (signature, bytes) in tables.iter() {

@@ -11,7 +11,9 @@ use vnuma_topology::Topology;
 use crate::hmat::{Hmat, HmatStructure, INITIATOR_VALID, NO_INITIATOR};
 use crate::options::{MemoryStyle, ProcessorEntries, TableOptions};
 use crate::slit::Slit;
-use crate::srat::{MemoryAffinity, Srat, SratEntry, CPU_ENABLED, MEM_ENABLED, MEM_HOTPLUGGABLE};
+use crate::srat::{
+    MemoryAffinity, Srat, SratEntry, CPU_ENABLED, MEM_ENABLED, MEM_HOTPLUGGABLE, MEM_NON_VOLATILE,
+};
 use crate::{acpi, Error};
 
 /// Which SRAT structure described a CPU.
@@ -229,8 +231,34 @@ pub fn verify(
     } else {
         t.nodes().iter().map(|n| n.mem).collect()
     };
-    let last = sizes.len().saturating_sub(1) as u32;
+    let last = t.nodes().last().map_or(0, |n| n.id);
     let all: Vec<&MemoryAffinity> = info.srat.memory().collect();
+    // NVDIMMs: one non-volatile entry each, in address order.
+    let (nvdimm, all): (Vec<&MemoryAffinity>, Vec<&MemoryAffinity>) =
+        all.iter().partition(|m| m.flags & MEM_NON_VOLATILE != 0);
+    let mut want_nvdimm: Vec<(u64, u64, u32)> = t
+        .devices()
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.config.kind,
+                vnuma_topology::MemoryDeviceKind::Nvdimm { .. }
+            )
+        })
+        .map(|d| {
+            let len = u64::try_from(d.range.size()).unwrap_or(u64::MAX);
+            (d.range.start(), len, d.node.unwrap_or(0))
+        })
+        .collect();
+    want_nvdimm.sort_unstable();
+    let got_nvdimm: Vec<(u64, u64, u32)> = nvdimm
+        .iter()
+        .filter(|m| m.flags == MEM_ENABLED | MEM_NON_VOLATILE)
+        .map(|m| (m.base, m.length, m.proximity))
+        .collect();
+    if got_nvdimm != want_nvdimm || got_nvdimm.len() != nvdimm.len() {
+        return Err(mismatch("SRAT", "NVDIMM entries", 0));
+    }
     let (hotplug, boot): (Vec<&MemoryAffinity>, Vec<&MemoryAffinity>) =
         all.iter().partition(|m| m.flags & MEM_HOTPLUGGABLE != 0);
     match (layout.device_memory(), hotplug.as_slice()) {
@@ -255,7 +283,7 @@ pub fn verify(
             0,
         ));
     }
-    if style == MemoryStyle::Qemu72 && boot.len() < sizes.len() + 2 {
+    if style == MemoryStyle::Qemu72 && boot.len() + nvdimm.len() < sizes.len() + 2 {
         return Err(mismatch(
             "SRAT",
             "fewer memory entries than nodes + 2",

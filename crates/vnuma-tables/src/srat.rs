@@ -167,12 +167,40 @@ impl Srat {
         } else {
             t.nodes().iter().map(|n| n.mem).collect()
         };
+        // NVDIMMs: enabled, non-volatile, on their node (QEMU's
+        // nvdimm_build_srat, after boot RAM and before the padding).
+        let mut nvdimms: Vec<_> = t
+            .devices()
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.config.kind,
+                    vnuma_topology::MemoryDeviceKind::Nvdimm { .. }
+                )
+            })
+            .collect();
+        nvdimms.sort_by_key(|d| d.range.start());
+        let nvdimms: Vec<SratEntry> = nvdimms
+            .into_iter()
+            .map(|d| {
+                memory(
+                    d.range.start(),
+                    u64::try_from(d.range.size()).unwrap_or(u64::MAX),
+                    d.node.unwrap_or(0),
+                    MEM_ENABLED | MEM_NON_VOLATILE,
+                )
+            })
+            .collect();
         match opts.memory_style(t) {
-            MemoryStyle::Layout => layout_memory(layout, sizes.len(), &mut entries),
-            _ => qemu_memory(layout, &sizes, &mut entries),
+            MemoryStyle::Layout => {
+                layout_memory(layout, sizes.len(), &mut entries);
+                entries.extend(nvdimms);
+            }
+            _ => qemu_memory(layout, &sizes, nvdimms, &mut entries),
         }
         if let Some(window) = layout.device_memory() {
-            let last = u32::try_from(sizes.len().saturating_sub(1)).unwrap_or(u32::MAX);
+            // QEMU: the last node (`nb_numa_nodes - 1`).
+            let last = t.nodes().last().map_or(0, |n| n.id);
             entries.push(memory(
                 window.start(),
                 u64::try_from(window.size()).unwrap_or(u64::MAX),
@@ -387,7 +415,12 @@ fn put_memory(b: &mut Vec<u8>, m: &MemoryAffinity) {
 
 /// QEMU 7.2's `build_srat` memory walk (hw/i386/acpi-build.c), with its
 /// unsigned wrap-around arithmetic, then the padding entries.
-fn qemu_memory(layout: &MemoryLayout, sizes: &[u64], entries: &mut Vec<SratEntry>) {
+fn qemu_memory(
+    layout: &MemoryLayout,
+    sizes: &[u64],
+    nvdimms: Vec<SratEntry>,
+    entries: &mut Vec<SratEntry>,
+) {
     let split = layout.split();
     let below_4g = split.below_4g;
     let above_4g_start = split.above_4g_start;
@@ -427,6 +460,7 @@ fn qemu_memory(layout: &MemoryLayout, sizes: &[u64], entries: &mut Vec<SratEntry
             entries.push(memory(mem_base, mem_len, node, MEM_ENABLED));
         }
     }
+    entries.extend(nvdimms);
     let mut slots = entries.len() - first;
     while slots < sizes.len() + 2 {
         entries.push(memory(0, 0, 0, 0));

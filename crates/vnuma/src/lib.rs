@@ -227,8 +227,12 @@ impl Vm {
     }
 
     /// The SRAT, SLIT and HMAT QEMU 7.2 would build for this guest, with
-    /// checksums; `None` without NUMA.
+    /// checksums; `None` without NUMA, and without ACPI (`-no-acpi`,
+    /// `-machine acpi=off`: QEMU builds no tables at all).
     pub fn acpi_tables(&self) -> Result<Option<vnuma_tables::NumaTables>, Error> {
+        if !self.topology.acpi() {
+            return Ok(None);
+        }
         Ok(vnuma_tables::build(
             &self.topology,
             &self.layout,

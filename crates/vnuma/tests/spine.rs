@@ -137,3 +137,105 @@ fn pc_hotplug_window_memoryless_node_and_hmat() {
     // The layout agrees, and so does the hotplug window QEMU reserves.
     assert!(from_qemu.layout().device_memory().is_some());
 }
+
+#[test]
+fn acpi_off_means_no_tables_and_no_dimms() {
+    let base = [
+        "-m",
+        "1G,slots=2,maxmem=4G",
+        "-object",
+        "memory-backend-ram,id=m0,size=1G",
+        "-numa",
+        "node,memdev=m0",
+    ];
+    let on = Vm::from_args(base).unwrap();
+    assert!(on.acpi_tables().unwrap().is_some());
+    for off in [["-machine", "acpi=off"].as_slice(), ["-no-acpi"].as_slice()] {
+        let args: Vec<&str> = base.iter().chain(off).copied().collect();
+        let vm = Vm::from_args(&args).unwrap();
+        assert!(!vm.topology().acpi());
+        assert_eq!(vm.acpi_tables().unwrap(), None);
+        let mut with_dimm = args.clone();
+        with_dimm.extend([
+            "-object",
+            "memory-backend-ram,id=d0,size=512M",
+            "-device",
+            "pc-dimm,memdev=d0",
+        ]);
+        assert_eq!(
+            Vm::from_args(&with_dimm).unwrap_err().display_qemu().to_string(),
+            "-device pc-dimm,memdev=d0: memory hotplug is not enabled: missing acpi device or acpi disabled"
+        );
+    }
+}
+
+#[test]
+fn memory_devices_in_code_and_from_qemu_agree() {
+    use vnuma::topology::{MemoryDeviceConfig, MemoryDeviceKind};
+    let argv = [
+        "-M",
+        "pc,nvdimm=on",
+        "-m",
+        "1G,slots=4,maxmem=8G",
+        "-smp",
+        "2,sockets=2",
+        "-object",
+        "memory-backend-ram,id=m0,size=512M",
+        "-object",
+        "memory-backend-ram,id=m1,size=512M",
+        "-numa",
+        "node,nodeid=0,memdev=m0",
+        "-numa",
+        "node,nodeid=1,memdev=m1",
+        "-object",
+        "memory-backend-ram,id=nv0,size=256M",
+        "-device",
+        "nvdimm,id=n0,memdev=nv0,node=1",
+        "-object",
+        "memory-backend-ram,id=d0,size=512M",
+        "-device",
+        "pc-dimm,id=dimm0,memdev=d0,node=0",
+    ];
+    let from_qemu = Vm::from_args(argv).unwrap();
+    let mut code = NumaConfig::new(MachineModel::lookup(Some("pc")).unwrap(), cpus(2, 2, 1, 1))
+        .node(
+            NodeConfig::new(0)
+                .cpus([0])
+                .zone(MemoryZone::new(GIB / 2).backend("m0")),
+        )
+        .node(
+            NodeConfig::new(1)
+                .cpus([1])
+                .zone(MemoryZone::new(GIB / 2).backend("m1")),
+        )
+        .hotplug(8 * GIB, 4)
+        .device(
+            MemoryDeviceConfig::new(MemoryDeviceKind::Nvdimm { label_size: 0 }, "nv0", GIB / 4)
+                .id("n0")
+                .node(1),
+        )
+        .device(
+            MemoryDeviceConfig::new(MemoryDeviceKind::Dimm, "d0", GIB / 2)
+                .id("dimm0")
+                .node(0),
+        )
+        .host(
+            HostMemory::default()
+                .backend(MemoryBackendOptions::new("m0", BackendKind::Ram, GIB / 2))
+                .backend(MemoryBackendOptions::new("m1", BackendKind::Ram, GIB / 2))
+                .backend(MemoryBackendOptions::new("nv0", BackendKind::Ram, GIB / 4))
+                .backend(MemoryBackendOptions::new("d0", BackendKind::Ram, GIB / 2)),
+        );
+    code.nvdimm = true;
+    let from_code = Vm::from_numa_config(&code).unwrap();
+    assert_eq!(
+        from_code.query_memory_devices(),
+        from_qemu.query_memory_devices()
+    );
+    assert_eq!(from_code.info_numa(), from_qemu.info_numa());
+    assert_eq!(
+        from_code.acpi_tables().unwrap(),
+        from_qemu.acpi_tables().unwrap()
+    );
+    assert_eq!(from_qemu.layout().node_plugged(1), GIB / 4);
+}
