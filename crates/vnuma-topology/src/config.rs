@@ -685,6 +685,18 @@ impl NumaConfig {
         };
         let devices = crate::devices::plug_all(&mut machine, &self.devices)?;
 
+        // When the ACPI tables are built: the legacy CPU hotplug
+        // description covers APIC ids up to 255.
+        if board.legacy_cpu_hotplug && self.acpi && board.cpu_ids == CpuIdScheme::X86Apic {
+            let limit = cpu.x86_apic_id_limit();
+            if limit > 256 {
+                return Err(Error::in_field(
+                    ErrorKind::ApicIdTooLarge { last: limit - 1 },
+                    "cpus",
+                ));
+            }
+        }
+
         let cpus = slots
             .iter()
             .zip(&slot_node)

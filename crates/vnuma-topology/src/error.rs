@@ -411,6 +411,13 @@ pub enum ErrorKind {
     #[cfg(feature = "seed2016")]
     #[error(transparent)]
     Seed(#[from] crate::seed::SeedError),
+    /// APIC ids past what the legacy CPU hotplug description covers
+    /// (x86 machine types up to 2.6).
+    #[error("max_cpus is too large. APIC ID of last CPU is {last}")]
+    ApicIdTooLarge {
+        /// The last CPU's APIC id.
+        last: u32,
+    },
     /// A `-device` naming an object that does not exist.
     #[error("Device '{id}' not found")]
     DeviceNotFound {

@@ -324,6 +324,9 @@ pub struct MachineModel {
     pub default_cpu_node: DefaultCpuNode,
     /// RAM offset → guest-physical mapping.
     pub ram_layout: RamLayout,
+    /// ACPI describes CPU hotplug the legacy way, which covers APIC ids
+    /// 0..=255 only (QEMU's x86 machine types up to 2.6).
+    pub legacy_cpu_hotplug: bool,
     /// `-machine` properties the board has beyond the common schema
     /// (accepted and kept, not interpreted); others are QEMU's
     /// `Property '…-machine.KEY' not found`.
@@ -369,6 +372,7 @@ impl MachineModel {
                 has_reserved_memory: chipset == Chipset::Q35 || at_least(2, 1),
                 enforce_aligned_dimm: chipset == Chipset::Q35 || at_least(2, 2),
             },
+            legacy_cpu_hotplug: !at_least(2, 7),
             properties: X86_MACHINE_PROPERTIES.iter().map(|&p| p.into()).collect(),
         }
     }
@@ -432,6 +436,7 @@ impl MachineModel {
             cpu_ids: CpuIdScheme::Linear,
             default_cpu_node: DefaultCpuNode::SocketModNodes,
             ram_layout: RamLayout::Flat { base: 0 },
+            legacy_cpu_hotplug: false,
             properties: Vec::new(),
         }
     }

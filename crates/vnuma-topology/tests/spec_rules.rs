@@ -286,3 +286,21 @@ fn machine_properties_are_the_boards() {
         "Property 'my-board-machine.accel' not found"
     );
 }
+
+#[test]
+fn legacy_cpu_hotplug_limits_apic_ids_on_old_machine_types() {
+    // Checked with QEMU 7.2 under KVM (TCG refuses APIC ids of 255 and
+    // more earlier, which vnuma does not model).
+    let big = "-smp 195,sockets=3,cores=65";
+    for m in ["pc-i440fx-2.6", "pc-q35-2.4"] {
+        assert_eq!(
+            run(&format!("-M {m} {big}")).unwrap_err(),
+            "max_cpus is too large. APIC ID of last CPU is 320"
+        );
+        // No ACPI tables, no legacy CPU hotplug description.
+        assert!(run(&format!("-M {m},acpi=off {big}")).is_ok());
+    }
+    assert!(run(&format!("-M pc-i440fx-2.7 {big}")).is_ok());
+    // APIC ids up to 255 are fine.
+    assert!(run("-M pc-i440fx-2.6 -smp 200").is_ok());
+}
