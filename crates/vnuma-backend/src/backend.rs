@@ -22,6 +22,8 @@ pub struct AllocOptions<'a> {
     pub(crate) cancel: Option<&'a AtomicBool>,
     pub(crate) progress: Option<&'a mut dyn FnMut(Progress)>,
     pub(crate) method: PreallocMethod,
+    pub(crate) discard_data: bool,
+    pub(crate) keep_created_files: bool,
 }
 
 impl std::fmt::Debug for AllocOptions<'_> {
@@ -33,6 +35,8 @@ impl std::fmt::Debug for AllocOptions<'_> {
             .field("cancel", &self.cancel)
             .field("progress", &self.progress.is_some())
             .field("method", &self.method)
+            .field("discard_data", &self.discard_data)
+            .field("keep_created_files", &self.keep_created_files)
             .finish()
     }
 }
@@ -61,6 +65,8 @@ impl Default for AllocOptions<'_> {
             cancel: None,
             progress: None,
             method: PreallocMethod::Auto,
+            discard_data: true,
+            keep_created_files: true,
         }
     }
 }
@@ -115,6 +121,24 @@ impl<'a> AllocOptions<'a> {
         self.method = method;
         self
     }
+
+    /// Honour `discard-data=on` when a fully set-up backend is dropped
+    /// (default on, as QEMU). Off for callers that only check a
+    /// configuration and must never destroy the contents of a file they
+    /// did not create (`vnuma --allocate`). Whatever this says,
+    /// `discard-data` never applies on a failure path.
+    pub fn discard_data(mut self, on: bool) -> Self {
+        self.discard_data = on;
+        self
+    }
+
+    /// Keep a `mem-path` file that allocation created once the backend is
+    /// dropped (default on, as QEMU). Off: the file is removed on drop,
+    /// as it is on failure.
+    pub fn keep_created_files(mut self, on: bool) -> Self {
+        self.keep_created_files = on;
+        self
+    }
 }
 
 /// Removes a file vnuma created unless the allocation it belongs to
@@ -134,8 +158,10 @@ impl Drop for CreatedFile {
 }
 
 /// One memory backend with its memory mapped: the mapping is unmapped,
-/// and its file closed, when the value is dropped (after
-/// `MADV_REMOVE` with `discard-data=on`).
+/// and its file closed, when the value is dropped (after `MADV_REMOVE`
+/// with `discard-data=on`, only for a backend whose allocation completed:
+/// never on a failure path, so that a failing guest never destroys the
+/// data of a file it did not create).
 #[derive(Debug)]
 pub struct HostMemoryBackend {
     // Field order matters: the mapping goes before the file.
@@ -144,6 +170,10 @@ pub struct HostMemoryBackend {
     file: Option<Arc<File>>,
     created: Option<CreatedFile>,
     preallocated: AtomicBool,
+    /// Set once the allocation this backend belongs to completed (and
+    /// the caller wants `discard-data` honoured): only then does drop
+    /// discard the file's data.
+    discard_on_drop: AtomicBool,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -237,7 +267,7 @@ impl HostMemoryBackend {
         if plan.props.prealloc {
             prealloc::run(&[&b], &mut opts, &mut warnings)?;
         }
-        b.keep_file();
+        b.set_up(&opts);
         Ok((b, warnings))
     }
 
@@ -348,6 +378,7 @@ impl HostMemoryBackend {
             file: file.map(Arc::new),
             created,
             preallocated: AtomicBool::new(false),
+            discard_on_drop: AtomicBool::new(false),
         };
         let plan = &b.plan;
         // QEMU advises huge pages on every RAM block (errors ignored).
@@ -404,10 +435,22 @@ impl HostMemoryBackend {
         Ok(warnings)
     }
 
-    pub(crate) fn keep_file(&self) {
+    /// The allocation this backend belongs to completed: keep a file it
+    /// created (if asked), and arm `discard-data` for a clean teardown.
+    pub(crate) fn set_up(&self, opts: &AllocOptions<'_>) {
         if let Some(c) = &self.created {
-            c.keep.store(true, Ordering::Relaxed);
+            c.keep.store(opts.keep_created_files, Ordering::Relaxed);
         }
+        if opts.discard_data {
+            self.discard_on_drop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The `mem-path` file this allocation created, if it created one
+    /// (a file that did not exist before; not a temporary file in a
+    /// directory, which is unlinked at once).
+    pub fn created_file(&self) -> Option<&Path> {
+        self.created.as_ref().map(|c| c.path.as_path())
     }
 
     pub(crate) fn mapping(&self) -> &Mapping {
@@ -501,9 +544,15 @@ impl HostMemoryBackend {
 
 impl Drop for HostMemoryBackend {
     fn drop(&mut self) {
-        if let Source::File {
-            discard_data: true, ..
-        } = self.plan.source
+        // `discard-data` is for the clean teardown of a backend that was
+        // fully set up; a failure anywhere in the guest's allocation (or
+        // a cancellation) leaves the file's data alone.
+        if let (
+            Source::File {
+                discard_data: true, ..
+            },
+            true,
+        ) = (&self.plan.source, self.discard_on_drop.load(Ordering::Relaxed))
         {
             let _ = self.mapping.madvise(0, self.mapping.len(), madv::REMOVE);
         }

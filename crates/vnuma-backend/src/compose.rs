@@ -299,7 +299,7 @@ impl GuestRam {
             prealloc::run(&to_prealloc, &mut opts, &mut warnings)?;
         }
         for b in &backends {
-            b.keep_file();
+            b.set_up(&opts);
         }
         Ok(GuestRam {
             ram_size: plan.ram_size,

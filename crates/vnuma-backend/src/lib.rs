@@ -146,7 +146,9 @@ pub use effective::{effective, Defaults, Effective};
 pub use error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
 pub use host::{HostInfo, HostNode, HugePagePool};
 pub use plan::{BackendPlan, FileOpen, Source};
-pub use prealloc::{qemu_thread_count, Progress, ThreadRule, MAX_PREALLOC_THREADS};
+pub use prealloc::{
+    qemu_thread_count, Progress, ThreadRule, MAX_PREALLOC_THREADS, MAX_PREALLOC_THREADS_AT_ONCE,
+};
 pub use report::Memdev;
 #[cfg(feature = "vm-memory")]
 pub use vm_memory::{region_node, GpaSegment, NodeBitmap};
