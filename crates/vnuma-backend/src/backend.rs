@@ -211,15 +211,34 @@ fn temp_file(dir: &Path, name: &str) -> Result<File, i32> {
     Err(libc::EEXIST)
 }
 
+/// How many times the open/create race is retried (another process
+/// removing the file between our `open` and our `O_CREAT | O_EXCL`, or
+/// creating it in between): QEMU retries forever, which spins on a
+/// dangling symbolic link.
+const OPEN_RETRIES: usize = 64;
+
 /// QEMU's `file_ram_open`: use an existing file, create a missing one, or
 /// a temporary file in a directory.
+///
+/// Differences from QEMU, none of which changes a configuration QEMU
+/// accepts: an existing file is opened with `O_NONBLOCK` (a FIFO would
+/// block `open` forever; planning refuses FIFOs, and this covers one
+/// that appeared since); a new file is created with `O_NOFOLLOW` (with
+/// `O_EXCL` a symbolic link is never followed anyway); the open/create
+/// race is retried [`OPEN_RETRIES`] times, and a dangling symbolic link,
+/// which QEMU spins on, is `ENOENT`.
 fn open_mem_path(
     path: &Path,
     name: &str,
     readonly: bool,
 ) -> Result<(File, Option<CreatedFile>), i32> {
-    loop {
-        match OpenOptions::new().read(true).write(!readonly).open(path) {
+    for _ in 0..OPEN_RETRIES {
+        match OpenOptions::new()
+            .read(true)
+            .write(!readonly)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+        {
             Ok(f) => return Ok((f, None)),
             Err(e) => {
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
@@ -228,6 +247,7 @@ fn open_mem_path(
                         .read(true)
                         .write(true)
                         .create_new(true)
+                        .custom_flags(libc::O_NOFOLLOW)
                         .mode(0o644)
                         .open(path)
                     {
@@ -240,7 +260,17 @@ fn open_mem_path(
                                 }),
                             ))
                         }
-                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                            if std::fs::symlink_metadata(path)
+                                .is_ok_and(|m| m.file_type().is_symlink())
+                                && std::fs::metadata(path).is_err()
+                            {
+                                // A dangling symbolic link: open says
+                                // ENOENT, create says EEXIST, forever.
+                                return Err(libc::ENOENT);
+                            }
+                            continue;
+                        }
                         Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
                     }
                 } else if errno == libc::EISDIR {
@@ -251,6 +281,7 @@ fn open_mem_path(
             }
         }
     }
+    Err(libc::ENOENT)
 }
 
 impl HostMemoryBackend {
@@ -292,11 +323,24 @@ impl HostMemoryBackend {
             Source::File { path, readonly, .. } => {
                 let (f, c) = open_mem_path(path, id, *readonly).map_err(|e| {
                     err(ErrorKind::OpenBackingStore {
-                        path: path.display().to_string(),
+                        path: crate::plan::printable_path(&path.to_string_lossy()),
                         errno: Errno::new(e),
                     })
                 })?;
                 created = c;
+                let file_type = f.metadata().map(|m| m.file_type()).ok();
+                {
+                    use std::os::unix::fs::FileTypeExt;
+                    // What QEMU's mmap answers for these (a FIFO or
+                    // socket that appeared since planning; a directory
+                    // opened read-only).
+                    if file_type.is_some_and(|t| t.is_fifo() || t.is_socket() || t.is_dir()) {
+                        return Err(err(ErrorKind::MapBackingStore {
+                            errno: Errno::new(libc::ENODEV),
+                        }));
+                    }
+                }
+                let regular = file_type.is_some_and(|t| t.is_file());
                 // The file system decides the page size (a file may have
                 // changed since planning).
                 if let Ok(fs) = os::fstatfs(f.as_fd()) {
@@ -323,11 +367,18 @@ impl HostMemoryBackend {
                     }));
                 }
                 if file_len == 0 {
-                    f.set_len(plan.map_len).map_err(|e| {
-                        err(ErrorKind::MapBackingStore {
-                            errno: Errno::new(e.raw_os_error().unwrap_or(libc::EIO)),
-                        })
-                    })?;
+                    match f.set_len(plan.map_len) {
+                        Ok(()) => {}
+                        // QEMU only prints ftruncate's error and goes on
+                        // to mmap, whose error it reports (`/dev/null`:
+                        // No such device; device DAX maps).
+                        Err(_) if !regular => {}
+                        Err(e) => {
+                            return Err(err(ErrorKind::MapBackingStore {
+                                errno: Errno::new(e.raw_os_error().unwrap_or(libc::EIO)),
+                            }))
+                        }
+                    }
                 }
                 if *readonly {
                     prot = Prot::Read;
@@ -552,8 +603,10 @@ impl Drop for HostMemoryBackend {
                 discard_data: true, ..
             },
             true,
-        ) = (&self.plan.source, self.discard_on_drop.load(Ordering::Relaxed))
-        {
+        ) = (
+            &self.plan.source,
+            self.discard_on_drop.load(Ordering::Relaxed),
+        ) {
             let _ = self.mapping.madvise(0, self.mapping.len(), madv::REMOVE);
         }
     }

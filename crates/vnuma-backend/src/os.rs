@@ -522,9 +522,8 @@ impl Mapping {
             // self.len, len clipped to its end); `vec` has at least `n`
             // bytes, one per base page of that range, which is what
             // mincore writes.
-            let rc = unsafe {
-                libc::mincore(self.ptr.as_ptr().add(off).cast(), len, vec.as_mut_ptr())
-            };
+            let rc =
+                unsafe { libc::mincore(self.ptr.as_ptr().add(off).cast(), len, vec.as_mut_ptr()) };
             if rc != 0 {
                 return Err(errno());
             }

@@ -150,10 +150,15 @@ impl BackendPlan {
                 let path = PathBuf::from(&f.mem_path);
                 let open_err = |errno: i32| {
                     err(ErrorKind::OpenBackingStore {
-                        path: f.mem_path.clone(),
+                        path: printable_path(&f.mem_path),
                         errno: Errno::new(errno),
                     })
                 };
+                // A NUL byte (possible in JSON) cannot reach open(2); QEMU
+                // would use its modified-UTF-8 bytes as the name.
+                if f.mem_path.contains('\0') {
+                    return Err(open_err(libc::EINVAL));
+                }
                 let (open, fs_dir) = inspect_mem_path(&f.mem_path).map_err(open_err)?;
                 let fsinfo = os::statfs(&fs_dir).map_err(open_err)?;
                 let page_size = if fsinfo.is_hugetlbfs() {
@@ -191,6 +196,15 @@ impl BackendPlan {
                     return Err(err(ErrorKind::SizeNotPageMultiple {
                         qom_type,
                         page_size: HumanSize(page_size),
+                    }));
+                }
+                // What QEMU's mmap answers for a FIFO, a socket, or a
+                // directory opened read-only (QEMU opens the directory
+                // itself then): ENODEV. vnuma says so before opening
+                // anything, so that a FIFO never blocks `open`.
+                if not_mappable(&f.mem_path, readonly) {
+                    return Err(err(ErrorKind::MapBackingStore {
+                        errno: Errno::new(libc::ENODEV),
                     }));
                 }
                 let source = Source::File {
@@ -517,6 +531,38 @@ pub(crate) fn map_error(id: &str, source: &Source, errno: i32) -> Error {
         },
     };
     Error::at(id, kind)
+}
+
+/// `mem-path` for a message: control characters (a NUL from JSON)
+/// escaped, so that nothing raw reaches a terminal.
+pub(crate) fn printable_path(path: &str) -> String {
+    if path.chars().any(char::is_control) {
+        path.chars()
+            .flat_map(|c| {
+                let escaped = c.is_control().then(|| c.escape_default());
+                let plain = (!c.is_control()).then_some(c);
+                escaped.into_iter().flatten().chain(plain)
+            })
+            .collect()
+    } else {
+        path.to_owned()
+    }
+}
+
+/// Whether `mem-path` names something QEMU opens but cannot map (its
+/// mmap fails with ENODEV): a FIFO, a socket, or a directory when
+/// `readonly=on` (QEMU then opens the directory itself instead of
+/// creating a file in it). Character and block devices are left to the
+/// kernel: device DAX (`/dev/dax0.0`) maps, `/dev/null` does not.
+fn not_mappable(mem_path: &str, readonly: bool) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::metadata(mem_path) {
+        Ok(md) => {
+            let t = md.file_type();
+            t.is_fifo() || t.is_socket() || (readonly && t.is_dir())
+        }
+        Err(_) => false,
+    }
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
