@@ -144,7 +144,7 @@ pub use backend::{AllocOptions, HostMemoryBackend, PreallocMethod};
 pub use compose::{BootRam, DefaultRam, GuestRam, NodeRam, RamPlan, RamRegion, RamRequest};
 pub use effective::{effective, Defaults, Effective};
 pub use error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
-pub use host::{HostInfo, HostNode, HugePagePool};
+pub use host::{HostInfo, HostNode, HugePagePool, MemoryLimit};
 pub use plan::{BackendPlan, FileOpen, Source};
 pub use prealloc::{
     qemu_thread_count, Progress, ThreadRule, MAX_PREALLOC_THREADS, MAX_PREALLOC_THREADS_AT_ONCE,

@@ -88,6 +88,10 @@ pub struct BackendPlan {
     pub(crate) node_cpus: Vec<u32>,
     pub(crate) online_cpus: Option<usize>,
     pub(crate) warnings: Vec<Warning>,
+    /// Bytes of memory preallocation makes newly resident (0 without
+    /// `prealloc`, for hugetlb pages, which their pools account, and
+    /// for files on disk, whose pages the kernel can write back).
+    pub(crate) prealloc_ram: u64,
 }
 
 /// QEMU's `QEMU_VMALLOC_ALIGN` on x86-64: anonymous RAM starts on a 2 MiB
@@ -135,6 +139,7 @@ impl BackendPlan {
         let mut warnings = Vec::new();
 
         // The type's allocation rules.
+        let mut in_memory_fs = false;
         let (source, page_size, map_len, align) = match &opts.kind {
             BackendKind::Ram => {
                 let map_len = round_up(opts.size, host_page).ok_or_else(|| {
@@ -207,6 +212,7 @@ impl BackendPlan {
                         errno: Errno::new(libc::ENODEV),
                     }));
                 }
+                in_memory_fs = matches!(fsinfo.fs_type, TMPFS_MAGIC | RAMFS_MAGIC);
                 let source = Source::File {
                     path,
                     open,
@@ -397,12 +403,27 @@ impl BackendPlan {
             }
         }
 
+        let prealloc_ram = if !prealloc || hugetlb || readonly {
+            0
+        } else {
+            match &source {
+                Source::Anonymous | Source::Memfd { .. } => map_len,
+                Source::File { open, .. } if in_memory_fs => match open {
+                    FileOpen::Existing { len } => map_len - (*len).min(map_len),
+                    _ => map_len,
+                },
+                Source::File { .. } => 0,
+            }
+        };
+        check_memory(std::iter::once((id, prealloc_ram)), host)?;
+
         let node_cpus = if bind.is_some() {
             host.cpus_of(host_nodes)
         } else {
             Vec::new()
         };
         Ok(BackendPlan {
+            prealloc_ram,
             props,
             qom_type,
             map_len,
@@ -517,6 +538,47 @@ impl BackendPlan {
             Source::File { .. } => false,
         }
     }
+}
+
+const TMPFS_MAGIC: i64 = 0x0102_1994;
+const RAMFS_MAGIC: i64 = 0x8584_58f6;
+
+/// The memory that preallocating `backends` (id, bytes made resident, in
+/// the order they are preallocated) needs, against every limit of the
+/// host ([`HostInfo::memory_limits`]). A deliberate deviation from QEMU,
+/// which goes on and is killed by the OOM killer (or by its cgroup) part
+/// way; the error names the first backend that crosses a limit.
+pub(crate) fn check_memory<'a>(
+    backends: impl IntoIterator<Item = (&'a str, u64)>,
+    host: &HostInfo,
+) -> Result<(), Error> {
+    if host.memory_limits.is_empty() {
+        return Ok(());
+    }
+    let mut needed = 0u64;
+    for (id, bytes) in backends {
+        if bytes == 0 {
+            continue;
+        }
+        needed = needed.saturating_add(bytes);
+        if let Some(limit) = host
+            .memory_limits
+            .iter()
+            .filter(|l| needed > l.available)
+            .min_by_key(|l| l.available)
+        {
+            return Err(Error::at(
+                id,
+                ErrorKind::NotEnoughMemory {
+                    backend: id.into(),
+                    needed,
+                    available: limit.available,
+                    limit: limit.what.clone(),
+                },
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The mapping error QEMU gives for the backend's type.
