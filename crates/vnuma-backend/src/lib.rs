@@ -147,7 +147,8 @@ pub use error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
 pub use host::{HostInfo, HostNode, HugePagePool, MemoryLimit};
 pub use plan::{BackendPlan, FileOpen, Source};
 pub use prealloc::{
-    qemu_thread_count, Progress, ThreadRule, MAX_PREALLOC_THREADS, MAX_PREALLOC_THREADS_AT_ONCE,
+    cancel_on_signals, cancel_signal, qemu_thread_count, Progress, ThreadRule,
+    MAX_PREALLOC_THREADS, MAX_PREALLOC_THREADS_AT_ONCE,
 };
 pub use report::Memdev;
 #[cfg(feature = "vm-memory")]

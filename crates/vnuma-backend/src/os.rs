@@ -610,3 +610,37 @@ pub(crate) fn vm_region<B: vm_memory::bitmap::Bitmap>(
     let builder = unsafe { builder.with_raw_mmap_pointer(m.as_ptr().wrapping_add(off)) };
     builder.build()
 }
+
+/// Set by the SIGINT/SIGTERM handler [`install_cancel_handlers`] installs.
+pub(crate) static SIGNAL_CANCEL: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+/// The signal that set [`SIGNAL_CANCEL`].
+pub(crate) static SIGNAL_NUMBER: std::sync::atomic::AtomicI32 =
+    std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn on_cancel_signal(sig: libc::c_int) {
+    // Only atomic stores: async-signal-safe.
+    SIGNAL_NUMBER.store(sig, std::sync::atomic::Ordering::SeqCst);
+    SIGNAL_CANCEL.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Handle SIGINT and SIGTERM by setting [`SIGNAL_CANCEL`] once; the
+/// handler resets itself (`SA_RESETHAND`), so a second signal acts as
+/// if there were none (the process dies).
+pub(crate) fn install_cancel_handlers() -> Result<(), Errno> {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: an all-zero sigaction is a valid value (empty mask, no
+        // flags, SIG_DFL), filled in below before use.
+        let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+        sa.sa_sigaction = on_cancel_signal as extern "C" fn(libc::c_int) as usize;
+        sa.sa_flags = libc::SA_RESETHAND | libc::SA_RESTART;
+        // SAFETY: `sa` is initialised; the handler only stores to
+        // atomics, which is async-signal-safe; the old action is not
+        // wanted (null).
+        let rc = unsafe { libc::sigaction(sig, &sa, std::ptr::null_mut()) };
+        if rc != 0 {
+            return Err(errno());
+        }
+    }
+    Ok(())
+}

@@ -348,6 +348,33 @@ pub(crate) fn run(
     Ok(())
 }
 
+/// For programs (not libraries): handle SIGINT and SIGTERM by setting
+/// the returned flag, to pass to [`AllocOptions::cancel_flag`], so that
+/// an interrupted preallocation stops at its next chunk, unmaps
+/// everything and removes the files it created. The handler acts once
+/// (a second signal kills the process as usual); [`cancel_signal`] says
+/// which signal arrived.
+///
+/// ```no_run
+/// let cancel = vnuma_backend::cancel_on_signals()?;
+/// let opts = vnuma_backend::AllocOptions::new().cancel_flag(cancel);
+/// # let _ = opts;
+/// # Ok::<(), vnuma_backend::Errno>(())
+/// ```
+pub fn cancel_on_signals() -> Result<&'static AtomicBool, Errno> {
+    os::install_cancel_handlers().map_err(Errno::new)?;
+    Ok(&os::SIGNAL_CANCEL)
+}
+
+/// The signal ([`libc::SIGINT`], [`libc::SIGTERM`]) that set the flag of
+/// [`cancel_on_signals`], if one did.
+pub fn cancel_signal() -> Option<i32> {
+    match os::SIGNAL_NUMBER.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
