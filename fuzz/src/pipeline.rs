@@ -385,7 +385,11 @@ pub fn check_argv(args: &[String]) {
                     "{e}"
                 );
                 if let Some(arg) = &loc.arg {
-                    assert_eq!(args.get(loc.index + 1).map(String::as_str), Some(&**arg), "{e}");
+                    assert_eq!(
+                        args.get(loc.index + 1).map(String::as_str),
+                        Some(&**arg),
+                        "{e}"
+                    );
                 }
             }
             assert!(!e.to_string().is_empty());

@@ -185,7 +185,7 @@ fn resident_bytes_of_a_huge_reserve_off_mapping() {
     b.write_at(0, b"x").unwrap();
     b.write_at((1 << 40) - 1, b"y").unwrap();
     let r = b.resident_bytes().unwrap();
-    assert!(r >= 2 * 4096 && r <= 8 * MIB, "{r}");
+    assert!((2 * 4096..=8 * MIB).contains(&r), "{r}");
 }
 
 /// A small pool of 2 MiB huge pages reserved for one test, and a
@@ -199,8 +199,7 @@ const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
 
 impl HugePool {
     fn reserve(pages: u64) -> Option<HugePool> {
-        // SAFETY-free check of root: /proc/sys/vm/nr_hugepages is only
-        // writable by root.
+        // Only root can write /proc/sys/vm/nr_hugepages.
         let previous: u64 = std::fs::read_to_string(NR_HUGEPAGES)
             .ok()?
             .trim()

@@ -95,5 +95,9 @@ fn a_megabyte_of_repeated_flags_costs_a_small_multiple_of_itself() {
     let (cl, peak) = peak_during(|| vnuma::options::CommandLine::parse(&argv));
     let cl = cl.expect("parses");
     assert_eq!(cl.warnings().len(), n);
-    assert!(peak < 48 * input, "options: peak {peak} ({}×)", peak / input);
+    assert!(
+        peak < 48 * input,
+        "options: peak {peak} ({}×)",
+        peak / input
+    );
 }
