@@ -446,12 +446,14 @@ impl HostMemoryBackend {
         }
         if let Some(bind) = &plan.bind {
             let flags = mpol::MF_STRICT | mpol::MF_MOVE;
-            let mut r = b.mapping.mbind(bind.mode, &bind.mask, bind.maxnode, flags);
+            let mut r = b
+                .mapping
+                .mbind(bind.mode, bind.mask.words(), bind.maxnode, flags);
             if r == Err(libc::EINVAL) && bind.mode == mpol::PREFERRED_MANY {
                 // Linux < 5.15: prefer the first node only.
                 r = b
                     .mapping
-                    .mbind(mpol::PREFERRED, &bind.mask, bind.maxnode, flags);
+                    .mbind(mpol::PREFERRED, bind.mask.words(), bind.maxnode, flags);
                 if r.is_ok() {
                     warnings.push(Warning::PreferredManyUnavailable {
                         backend: id.into(),

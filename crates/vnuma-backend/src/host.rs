@@ -69,6 +69,15 @@ pub struct HostInfo {
     /// Online CPUs (QEMU's prealloc thread rule uses it); `None` if
     /// unknown, which means one thread.
     pub online_cpus: Option<usize>,
+    /// How many CPU ids the kernel can have (`nr_cpu_ids`: the highest id
+    /// of `/sys/devices/system/cpu/possible` plus one); CPU masks are
+    /// sized from it (at most 8192, Linux's largest `NR_CPUS`). `None`:
+    /// sized from the CPUs named, at least 1024.
+    pub possible_cpus: Option<usize>,
+    /// How many node ids the kernel can have (the highest id of
+    /// `/sys/devices/system/node/possible` plus one); node masks are
+    /// sized from it (at most 1024, Linux's largest `MAX_NUMNODES`).
+    pub possible_nodes: Option<usize>,
     /// The online NUMA nodes; empty on a kernel without NUMA.
     pub nodes: Vec<HostNode>,
     /// Nodes this process may allocate from (`Mems_allowed_list`);
@@ -249,6 +258,12 @@ impl HostInfo {
         HostInfo {
             page_size: os::page_size(),
             online_cpus: os::online_cpus(),
+            possible_cpus: read_trim(Path::new("/sys/devices/system/cpu/possible"))
+                .and_then(|s| parse_list(&s))
+                .and_then(|v| v.last().map(|&m| m as usize + 1)),
+            possible_nodes: read_trim(&node_root.join("possible"))
+                .and_then(|s| parse_list(&s))
+                .and_then(|v| v.last().map(|&m| m as usize + 1)),
             nodes,
             mems_allowed,
             hugepage_pools: read_pools(Path::new("/sys/kernel/mm/hugepages")),

@@ -133,6 +133,7 @@ mod compose;
 mod effective;
 pub mod error;
 mod host;
+mod mask;
 mod os;
 mod plan;
 mod prealloc;

@@ -224,22 +224,14 @@ pub(crate) fn fallocate(fd: BorrowedFd<'_>, offset: u64, len: u64) -> Result<(),
     }
 }
 
-/// Pin the calling thread to `cpus` (`sched_setaffinity(0, ...)`).
-pub(crate) fn pin_current_thread(cpus: &[u32]) -> Result<(), Errno> {
-    let Some(&max) = cpus.iter().max() else {
-        return Err(libc::EINVAL);
-    };
-    let words = (max as usize / 64) + 1;
-    // The kernel wants a multiple of the long size; round to 8 longs as
-    // glibc's cpu_set_t does for small sets.
-    let mut mask = vec![0u64; words.max(16)];
-    for &c in cpus {
-        mask[c as usize / 64] |= 1u64 << (c % 64);
-    }
-    let bytes = mask.len() * 8;
+/// Pin the calling thread to `cpus` (`sched_setaffinity(0, ...)`), a
+/// mask sized from the host's possible CPUs.
+pub(crate) fn pin_current_thread(cpus: &crate::mask::IdSet) -> Result<(), Errno> {
+    let words = cpus.words();
+    let bytes = std::mem::size_of_val(words);
     // SAFETY: the mask buffer is readable for `bytes` bytes; pid 0 is the
     // calling thread; the call only changes scheduling.
-    let rc = unsafe { libc::syscall(libc::SYS_sched_setaffinity, 0, bytes, mask.as_ptr()) };
+    let rc = unsafe { libc::syscall(libc::SYS_sched_setaffinity, 0, bytes, words.as_ptr()) };
     if rc != 0 {
         Err(errno())
     } else {

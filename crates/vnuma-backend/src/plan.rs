@@ -10,6 +10,7 @@ use vnuma_options::{BackendKind, HostMemPolicy, MemoryBackendOptions};
 use crate::effective::{effective, Defaults, Effective};
 use crate::error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
 use crate::host::HostInfo;
+use crate::mask::{IdSet, MAX_CPUS, MAX_NODES};
 use crate::os::{self, mfd, mpol};
 use crate::report::Memdev;
 
@@ -64,8 +65,9 @@ pub enum Source {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct BindPlan {
     pub(crate) mode: i32,
-    /// Node mask words (room for node 127 and the `maxnode + 1` bit).
-    pub(crate) mask: [u64; 3],
+    /// The node mask, sized from the host's possible nodes (and room
+    /// for the `maxnode` quirk bit).
+    pub(crate) mask: IdSet,
     /// QEMU's `maxnode + 1` (one more than the highest node + 1, for the
     /// kernel quirk that drops the last node).
     pub(crate) maxnode: u64,
@@ -86,6 +88,9 @@ pub struct BackendPlan {
     pub(crate) source: Source,
     pub(crate) bind: Option<BindPlan>,
     pub(crate) node_cpus: Vec<u32>,
+    /// `node_cpus` as the affinity mask preallocation threads get, sized
+    /// from the host's possible CPUs; `None`: not pinned.
+    pub(crate) cpu_mask: Option<IdSet>,
     pub(crate) online_cpus: Option<usize>,
     pub(crate) warnings: Vec<Warning>,
     /// Bytes of memory preallocation makes newly resident (0 without
@@ -290,9 +295,19 @@ impl BackendPlan {
         let bind = match (host_nodes.last(), policy) {
             (None, _) | (_, HostMemPolicy::Default) => None,
             (Some(&highest), policy) => {
-                let mut mask = [0u64; 3];
+                let room = host
+                    .possible_nodes
+                    .unwrap_or(0)
+                    .max(usize::from(highest) + 2);
+                let mut mask = IdSet::with_room(room, MAX_NODES);
                 for &n in host_nodes {
-                    mask[usize::from(n / 64)] |= 1 << (n % 64);
+                    if mask.insert(usize::from(n)).is_err() {
+                        return Err(err(ErrorKind::HostNode {
+                            backend: id.into(),
+                            node: n,
+                            problem: HostNodeProblem::Missing,
+                        }));
+                    }
                 }
                 let mode = match policy {
                     HostMemPolicy::Preferred if host_nodes.len() > 1 => mpol::PREFERRED_MANY,
@@ -422,6 +437,21 @@ impl BackendPlan {
         } else {
             Vec::new()
         };
+        let cpu_mask = node_cpus.last().map(|&max| {
+            // The kernel wants at least nr_cpu_ids bits; CPUs past the
+            // host's possible ones (a hand-built HostInfo) cannot be
+            // pinned to and are left out.
+            let room = host
+                .possible_cpus
+                .unwrap_or_else(|| (max as usize + 1).max(1024));
+            let mut mask = IdSet::with_room(room, MAX_CPUS);
+            for &c in &node_cpus {
+                let _ = mask.insert(c as usize);
+            }
+            // All of them left out: the kernel refuses the empty mask
+            // and preallocation runs unpinned with a warning.
+            mask
+        });
         Ok(BackendPlan {
             prealloc_ram,
             props,
@@ -432,6 +462,7 @@ impl BackendPlan {
             source,
             bind,
             node_cpus,
+            cpu_mask,
             online_cpus: host.online_cpus,
             warnings,
         })

@@ -276,7 +276,7 @@ pub(crate) fn run(
             }
             start += p * page;
         }
-        let pinned = !backends[i].plan().node_cpus().is_empty();
+        let pinned = backends[i].plan().cpu_mask.is_some();
         if units.len() == 1 && !pinned {
             // One thread and no pinning: inline, as QEMU does.
             work(&units[0], backends, &shared, || {
@@ -293,8 +293,7 @@ pub(crate) fn run(
                 let spawned = std::thread::Builder::new()
                     .name("vnuma-prealloc".into())
                     .spawn_scoped(s, move || {
-                        let cpus = backends[u.backend].plan().node_cpus();
-                        if !cpus.is_empty() {
+                        if let Some(cpus) = &backends[u.backend].plan().cpu_mask {
                             if let Err(e) = os::pin_current_thread(cpus) {
                                 if let Ok(mut v) = shared.pin_failed.lock() {
                                     v.push((u.backend, e));

@@ -281,3 +281,26 @@ fn hugetlbfs_and_hugetlb_memfd_for_real() {
     assert!(matches!(e.kind(), ErrorKind::HugePagesShort { .. }), "{e}");
     drop(pool);
 }
+
+#[test]
+fn hand_built_host_cpu_ids_are_bounded() {
+    let _g = map_lock();
+    // A HostInfo described by hand with an absurd CPU id on node 0: the
+    // affinity mask is sized from the host's possible CPUs (at most
+    // 8192), never by the largest id (before: 512 MiB for u32::MAX).
+    let mut h = host();
+    let Some(node0) = h.nodes.iter_mut().find(|n| n.id == 0) else {
+        eprintln!("skipping: no host node 0");
+        return;
+    };
+    node0.cpus.push(u32::MAX);
+    h.possible_cpus = None;
+    let o: MemoryBackendOptions =
+        "memory-backend-ram,id=m0,size=8M,host-nodes=0,policy=bind,prealloc=on"
+            .parse()
+            .unwrap();
+    let plan = BackendPlan::new(&o, &defaults(), &h).unwrap();
+    assert_eq!(plan.node_cpus().last(), Some(&u32::MAX));
+    let (b, _) = HostMemoryBackend::allocate(&plan, AllocOptions::new()).unwrap();
+    assert!(b.is_preallocated());
+}
