@@ -247,6 +247,13 @@ const ROWS: &[Row] = &[
         target: Target::None,
     },
     Row {
+        bench: "repeated-flags-1mb/resolve",
+        baseline: "repeated-flags-1mb/copy",
+        unit: Unit::PerRun,
+        stat: Stat::Mean,
+        target: Target::None,
+    },
+    Row {
         bench: "tables-128-nodes/build",
         baseline: "tables-128-nodes/copy",
         unit: Unit::PerRun,
