@@ -1452,6 +1452,7 @@ mod tests {
             "lookup-q35-4k",
             "resolve-128-nodes",
             "resolve-q35",
+            "repeated-flags-1mb",
             "tables-128-nodes",
             "prealloc",
         ];
