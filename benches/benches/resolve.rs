@@ -10,6 +10,11 @@
 //!   accepts: 288 CPUs, 128 nodes with backends, the full 128 × 128
 //!   distance matrix and HMAT (see `vnuma_benches::largest_argv`);
 //! * `resolve-q35/{resolve,parse}`: a typical 4-node VM.
+//! * `repeated-flags-1mb/{resolve,copy}`: parse + resolve of one 1 MiB
+//!   `-object` argument of 116,508 short-form flags (`,prealloc`), each
+//!   of which warns (issue 17: this was quadratic), against a copy of the
+//!   argv (the least a reader of the bytes does). Its memory bound is the
+//!   counting-allocator test `crates/vnuma/tests/bounded_memory.rs`.
 
 // criterion's macros generate undocumented items (`benches`, `main`).
 #![allow(missing_docs)]
@@ -55,12 +60,30 @@ fn resolve_typical(c: &mut Criterion) {
     bench_argv(c, "resolve-q35", &typical_argv(), false);
 }
 
+fn resolve_repeated_flags(c: &mut Criterion) {
+    const FLAG: &str = ",prealloc";
+    let mut arg = String::from("memory-backend-ram,id=a,size=4K");
+    arg.push_str(&FLAG.repeat((1 << 20) / FLAG.len()));
+    let argv: Vec<String> = vec!["-m".into(), "4K".into(), "-object".into(), arg];
+    resolve_or_panic(&argv);
+    let mut g = c.benchmark_group("repeated-flags-1mb");
+    g.sampling_mode(SamplingMode::Flat);
+    g.bench_function("resolve", |b| {
+        b.iter(|| {
+            let cl = CommandLine::parse(black_box(&argv)).expect("parses");
+            vnuma_topology::resolve(&cl).expect("resolves")
+        });
+    });
+    g.bench_function("copy", |b| b.iter(|| black_box(&argv).clone()));
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = resolve_largest, resolve_typical
+    targets = resolve_largest, resolve_typical, resolve_repeated_flags
 }
 criterion_main!(benches);

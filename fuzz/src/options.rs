@@ -55,11 +55,15 @@ pub fn check_argv(args: &[String]) {
             if let Some(loc) = e.location() {
                 assert_eq!(
                     args.get(loc.index).map(String::as_str),
-                    Some(loc.option.as_str()),
+                    Some(&*loc.option),
                     "{e}"
                 );
                 if let Some(arg) = &loc.arg {
-                    assert_eq!(args.get(loc.index + 1), Some(arg), "{e}");
+                    assert_eq!(
+                        args.get(loc.index + 1).map(String::as_str),
+                        Some(&**arg),
+                        "{e}"
+                    );
                     span_ok(arg, &e);
                 }
             }
@@ -81,12 +85,60 @@ pub fn check_argv(args: &[String]) {
     assert_eq!(a, b, "{canonical:?}");
 }
 
-/// The fuzz entry: the first byte chooses between one option text and an
-/// argv split at NUL bytes.
+/// Long arguments of repeated flags or items (issue 17): `piece`
+/// repeated `count` times (at most 1 MiB in all) after a backend or a
+/// node, as `-object`, `-numa` and `-m` arguments. Checks the argv
+/// oracle, and that warnings stay bounded by the input (at most one per
+/// item, each sharing its option's text).
+pub fn check_repeated(count: usize, piece: &str, which: u8) {
+    if piece.is_empty() {
+        return;
+    }
+    let count = count.min((1 << 20) / piece.len()).max(1);
+    let (option, head) = match which % 3 {
+        0 => ("-object", "memory-backend-ram,id=a,size=4K"),
+        1 => ("-numa", "node,nodeid=0"),
+        _ => ("-m", "4K"),
+    };
+    let mut arg = String::with_capacity(head.len() + piece.len() * count + 1);
+    arg.push_str(head);
+    if !piece.starts_with(',') {
+        arg.push(',');
+    }
+    for _ in 0..count {
+        arg.push_str(piece);
+    }
+    let args = vec![option.to_string(), arg];
+    check_argv(&args);
+    if let Ok(cl) = CommandLine::parse(&args) {
+        let items = args[1].bytes().filter(|&b| b == b',').count() + 1;
+        assert!(
+            cl.warnings().len() <= items,
+            "{} warnings",
+            cl.warnings().len()
+        );
+        for w in cl.warnings() {
+            if let Some(arg) = w.location().and_then(|l| l.arg.as_ref()) {
+                assert_eq!(&**arg, args[1].as_str());
+            }
+        }
+    }
+}
+
+/// The fuzz entry: the first byte chooses between one option text, an
+/// argv split at NUL bytes, and a long argument of a repeated piece
+/// (mode 3 mod 4: two bytes of count, one of option, then the piece).
 pub fn check_bytes(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
+    if mode % 4 == 3 {
+        if let [hi, lo, which, piece @ ..] = rest {
+            let count = usize::from(*hi) << 8 | usize::from(*lo);
+            check_repeated(count * 8, &String::from_utf8_lossy(piece), *which);
+        }
+        return;
+    }
     let text = String::from_utf8_lossy(rest);
     if mode % 2 == 0 {
         check_option_text(&text);

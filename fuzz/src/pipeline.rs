@@ -381,11 +381,15 @@ pub fn check_argv(args: &[String]) {
             if let Some(loc) = e.location() {
                 assert_eq!(
                     args.get(loc.index).map(String::as_str),
-                    Some(loc.option.as_str()),
+                    Some(&*loc.option),
                     "{e}"
                 );
                 if let Some(arg) = &loc.arg {
-                    assert_eq!(args.get(loc.index + 1), Some(arg), "{e}");
+                    assert_eq!(
+                        args.get(loc.index + 1).map(String::as_str),
+                        Some(&**arg),
+                        "{e}"
+                    );
                 }
             }
             assert!(!e.to_string().is_empty());

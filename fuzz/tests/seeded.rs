@@ -46,6 +46,24 @@ fn options_seeded() {
 }
 
 #[test]
+fn options_repeated_flags_and_long_arguments() {
+    for (count, piece, which) in [
+        (116_000, ",prealloc", 0u8),
+        (100_000, ",noprealloc", 0),
+        (50_000, ",share=on", 0),
+        (100_000, ",mem=1G", 1),
+        (100_000, ",cpus=0", 1),
+        (100_000, ",slots=1", 2),
+        (1, &"x".repeat(1 << 20) as &str, 0),
+        (1, &"y".repeat(1 << 20) as &str, 1),
+    ] {
+        options::check_repeated(count, piece, which);
+    }
+    // Through the fuzz entry's own encoding.
+    options::check_bytes(&[3, 0xff, 0xff, 0, b',', b'd', b'u', b'm', b'p']);
+}
+
+#[test]
 fn pipeline_seeded() {
     for line in seeds("pipeline") {
         pipeline::check_argv(

@@ -245,6 +245,13 @@ const ROWS: &[Row] = &[
         target: Target::None,
     },
     Row {
+        bench: "repeated-flags-1mb/resolve",
+        baseline: "repeated-flags-1mb/copy",
+        unit: Unit::PerRun,
+        stat: Stat::Mean,
+        target: Target::None,
+    },
+    Row {
         bench: "tables-128-nodes/build",
         baseline: "tables-128-nodes/copy",
         unit: Unit::PerRun,
@@ -1372,6 +1379,7 @@ mod tests {
             "lookup-q35-4k",
             "resolve-128-nodes",
             "resolve-q35",
+            "repeated-flags-1mb",
             "tables-128-nodes",
             "prealloc",
         ];

@@ -22,6 +22,8 @@ pub struct AllocOptions<'a> {
     pub(crate) cancel: Option<&'a AtomicBool>,
     pub(crate) progress: Option<&'a mut dyn FnMut(Progress)>,
     pub(crate) method: PreallocMethod,
+    pub(crate) discard_data: bool,
+    pub(crate) keep_created_files: bool,
 }
 
 impl std::fmt::Debug for AllocOptions<'_> {
@@ -33,6 +35,8 @@ impl std::fmt::Debug for AllocOptions<'_> {
             .field("cancel", &self.cancel)
             .field("progress", &self.progress.is_some())
             .field("method", &self.method)
+            .field("discard_data", &self.discard_data)
+            .field("keep_created_files", &self.keep_created_files)
             .finish()
     }
 }
@@ -61,6 +65,8 @@ impl Default for AllocOptions<'_> {
             cancel: None,
             progress: None,
             method: PreallocMethod::Auto,
+            discard_data: true,
+            keep_created_files: true,
         }
     }
 }
@@ -115,6 +121,24 @@ impl<'a> AllocOptions<'a> {
         self.method = method;
         self
     }
+
+    /// Honour `discard-data=on` when a fully set-up backend is dropped
+    /// (default on, as QEMU). Off for callers that only check a
+    /// configuration and must never destroy the contents of a file they
+    /// did not create (`vnuma --allocate`). Whatever this says,
+    /// `discard-data` never applies on a failure path.
+    pub fn discard_data(mut self, on: bool) -> Self {
+        self.discard_data = on;
+        self
+    }
+
+    /// Keep a `mem-path` file that allocation created once the backend is
+    /// dropped (default on, as QEMU). Off: the file is removed on drop,
+    /// as it is on failure.
+    pub fn keep_created_files(mut self, on: bool) -> Self {
+        self.keep_created_files = on;
+        self
+    }
 }
 
 /// Removes a file vnuma created unless the allocation it belongs to
@@ -134,8 +158,10 @@ impl Drop for CreatedFile {
 }
 
 /// One memory backend with its memory mapped: the mapping is unmapped,
-/// and its file closed, when the value is dropped (after
-/// `MADV_REMOVE` with `discard-data=on`).
+/// and its file closed, when the value is dropped (after `MADV_REMOVE`
+/// with `discard-data=on`, only for a backend whose allocation completed:
+/// never on a failure path, so that a failing guest never destroys the
+/// data of a file it did not create).
 #[derive(Debug)]
 pub struct HostMemoryBackend {
     // Field order matters: the mapping goes before the file.
@@ -144,6 +170,10 @@ pub struct HostMemoryBackend {
     file: Option<Arc<File>>,
     created: Option<CreatedFile>,
     preallocated: AtomicBool,
+    /// Set once the allocation this backend belongs to completed (and
+    /// the caller wants `discard-data` honoured): only then does drop
+    /// discard the file's data.
+    discard_on_drop: AtomicBool,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -181,15 +211,34 @@ fn temp_file(dir: &Path, name: &str) -> Result<File, i32> {
     Err(libc::EEXIST)
 }
 
+/// How many times the open/create race is retried (another process
+/// removing the file between our `open` and our `O_CREAT | O_EXCL`, or
+/// creating it in between): QEMU retries forever, which spins on a
+/// dangling symbolic link.
+const OPEN_RETRIES: usize = 64;
+
 /// QEMU's `file_ram_open`: use an existing file, create a missing one, or
 /// a temporary file in a directory.
+///
+/// Differences from QEMU, none of which changes a configuration QEMU
+/// accepts: an existing file is opened with `O_NONBLOCK` (a FIFO would
+/// block `open` forever; planning refuses FIFOs, and this covers one
+/// that appeared since); a new file is created with `O_NOFOLLOW` (with
+/// `O_EXCL` a symbolic link is never followed anyway); the open/create
+/// race is retried [`OPEN_RETRIES`] times, and a dangling symbolic link,
+/// which QEMU spins on, is `ENOENT`.
 fn open_mem_path(
     path: &Path,
     name: &str,
     readonly: bool,
 ) -> Result<(File, Option<CreatedFile>), i32> {
-    loop {
-        match OpenOptions::new().read(true).write(!readonly).open(path) {
+    for _ in 0..OPEN_RETRIES {
+        match OpenOptions::new()
+            .read(true)
+            .write(!readonly)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+        {
             Ok(f) => return Ok((f, None)),
             Err(e) => {
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
@@ -198,6 +247,7 @@ fn open_mem_path(
                         .read(true)
                         .write(true)
                         .create_new(true)
+                        .custom_flags(libc::O_NOFOLLOW)
                         .mode(0o644)
                         .open(path)
                     {
@@ -210,7 +260,17 @@ fn open_mem_path(
                                 }),
                             ))
                         }
-                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                            if std::fs::symlink_metadata(path)
+                                .is_ok_and(|m| m.file_type().is_symlink())
+                                && std::fs::metadata(path).is_err()
+                            {
+                                // A dangling symbolic link: open says
+                                // ENOENT, create says EEXIST, forever.
+                                return Err(libc::ENOENT);
+                            }
+                            continue;
+                        }
                         Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
                     }
                 } else if errno == libc::EISDIR {
@@ -221,6 +281,7 @@ fn open_mem_path(
             }
         }
     }
+    Err(libc::ENOENT)
 }
 
 impl HostMemoryBackend {
@@ -237,7 +298,7 @@ impl HostMemoryBackend {
         if plan.props.prealloc {
             prealloc::run(&[&b], &mut opts, &mut warnings)?;
         }
-        b.keep_file();
+        b.set_up(&opts);
         Ok((b, warnings))
     }
 
@@ -262,11 +323,24 @@ impl HostMemoryBackend {
             Source::File { path, readonly, .. } => {
                 let (f, c) = open_mem_path(path, id, *readonly).map_err(|e| {
                     err(ErrorKind::OpenBackingStore {
-                        path: path.display().to_string(),
+                        path: crate::plan::printable_path(&path.to_string_lossy()),
                         errno: Errno::new(e),
                     })
                 })?;
                 created = c;
+                let file_type = f.metadata().map(|m| m.file_type()).ok();
+                {
+                    use std::os::unix::fs::FileTypeExt;
+                    // What QEMU's mmap answers for these (a FIFO or
+                    // socket that appeared since planning; a directory
+                    // opened read-only).
+                    if file_type.is_some_and(|t| t.is_fifo() || t.is_socket() || t.is_dir()) {
+                        return Err(err(ErrorKind::MapBackingStore {
+                            errno: Errno::new(libc::ENODEV),
+                        }));
+                    }
+                }
+                let regular = file_type.is_some_and(|t| t.is_file());
                 // The file system decides the page size (a file may have
                 // changed since planning).
                 if let Ok(fs) = os::fstatfs(f.as_fd()) {
@@ -293,11 +367,18 @@ impl HostMemoryBackend {
                     }));
                 }
                 if file_len == 0 {
-                    f.set_len(plan.map_len).map_err(|e| {
-                        err(ErrorKind::MapBackingStore {
-                            errno: Errno::new(e.raw_os_error().unwrap_or(libc::EIO)),
-                        })
-                    })?;
+                    match f.set_len(plan.map_len) {
+                        Ok(()) => {}
+                        // QEMU only prints ftruncate's error and goes on
+                        // to mmap, whose error it reports (`/dev/null`:
+                        // No such device; device DAX maps).
+                        Err(_) if !regular => {}
+                        Err(e) => {
+                            return Err(err(ErrorKind::MapBackingStore {
+                                errno: Errno::new(e.raw_os_error().unwrap_or(libc::EIO)),
+                            }))
+                        }
+                    }
                 }
                 if *readonly {
                     prot = Prot::Read;
@@ -348,6 +429,7 @@ impl HostMemoryBackend {
             file: file.map(Arc::new),
             created,
             preallocated: AtomicBool::new(false),
+            discard_on_drop: AtomicBool::new(false),
         };
         let plan = &b.plan;
         // QEMU advises huge pages on every RAM block (errors ignored).
@@ -364,12 +446,14 @@ impl HostMemoryBackend {
         }
         if let Some(bind) = &plan.bind {
             let flags = mpol::MF_STRICT | mpol::MF_MOVE;
-            let mut r = b.mapping.mbind(bind.mode, &bind.mask, bind.maxnode, flags);
+            let mut r = b
+                .mapping
+                .mbind(bind.mode, bind.mask.words(), bind.maxnode, flags);
             if r == Err(libc::EINVAL) && bind.mode == mpol::PREFERRED_MANY {
                 // Linux < 5.15: prefer the first node only.
                 r = b
                     .mapping
-                    .mbind(mpol::PREFERRED, &bind.mask, bind.maxnode, flags);
+                    .mbind(mpol::PREFERRED, bind.mask.words(), bind.maxnode, flags);
                 if r.is_ok() {
                     warnings.push(Warning::PreferredManyUnavailable {
                         backend: id.into(),
@@ -404,10 +488,22 @@ impl HostMemoryBackend {
         Ok(warnings)
     }
 
-    pub(crate) fn keep_file(&self) {
+    /// The allocation this backend belongs to completed: keep a file it
+    /// created (if asked), and arm `discard-data` for a clean teardown.
+    pub(crate) fn set_up(&self, opts: &AllocOptions<'_>) {
         if let Some(c) = &self.created {
-            c.keep.store(true, Ordering::Relaxed);
+            c.keep.store(opts.keep_created_files, Ordering::Relaxed);
         }
+        if opts.discard_data {
+            self.discard_on_drop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The `mem-path` file this allocation created, if it created one
+    /// (a file that did not exist before; not a temporary file in a
+    /// directory, which is unlinked at once).
+    pub fn created_file(&self) -> Option<&Path> {
+        self.created.as_ref().map(|c| c.path.as_path())
     }
 
     pub(crate) fn mapping(&self) -> &Mapping {
@@ -501,10 +597,18 @@ impl HostMemoryBackend {
 
 impl Drop for HostMemoryBackend {
     fn drop(&mut self) {
-        if let Source::File {
-            discard_data: true, ..
-        } = self.plan.source
-        {
+        // `discard-data` is for the clean teardown of a backend that was
+        // fully set up; a failure anywhere in the guest's allocation (or
+        // a cancellation) leaves the file's data alone.
+        if let (
+            Source::File {
+                discard_data: true, ..
+            },
+            true,
+        ) = (
+            &self.plan.source,
+            self.discard_on_drop.load(Ordering::Relaxed),
+        ) {
             let _ = self.mapping.madvise(0, self.mapping.len(), madv::REMOVE);
         }
     }

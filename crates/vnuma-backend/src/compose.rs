@@ -121,6 +121,9 @@ impl RamPlan {
             warnings.extend(p.warnings().iter().cloned());
             backends.push(p);
         }
+        // Together, the preallocated backends must fit in what the host
+        // and this process's cgroup can give (each alone was checked).
+        crate::plan::check_memory(backends.iter().map(|b| (b.id(), b.prealloc_ram)), host)?;
         let find = |id: &str| {
             backends
                 .iter()
@@ -299,7 +302,7 @@ impl GuestRam {
             prealloc::run(&to_prealloc, &mut opts, &mut warnings)?;
         }
         for b in &backends {
-            b.keep_file();
+            b.set_up(&opts);
         }
         Ok(GuestRam {
             ram_size: plan.ram_size,

@@ -297,6 +297,20 @@ pub enum ErrorKind {
         /// Which pool: `the host` or `host nodes 0-1`.
         where_: String,
     },
+    /// Preallocating the guest's memory would take more memory than the
+    /// host (or this process's cgroup) can give: QEMU would go on and be
+    /// killed by the OOM killer; vnuma refuses before mapping anything.
+    #[error("not enough memory to preallocate memory backend '{backend}': preallocated backends need {needed} bytes, {limit} leaves {available} bytes")]
+    NotEnoughMemory {
+        /// The backend whose preallocation crosses the limit.
+        backend: String,
+        /// Bytes the preallocated backends need (up to this one).
+        needed: u64,
+        /// Bytes the limit leaves.
+        available: u64,
+        /// The limit (`MemAvailable + SwapFree`, `cgroup /machine.slice memory.max`).
+        limit: String,
+    },
     /// Not enough room on the file system of `mem-path` to preallocate a
     /// shared file backend.
     #[error("memory backend '{backend}' needs {needed} bytes in {path}, but its file system has {available} bytes available")]

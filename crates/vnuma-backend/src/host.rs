@@ -50,6 +50,17 @@ pub struct HostNode {
     pub hugepage_pools: Vec<HugePagePool>,
 }
 
+/// A limit on the memory this process can make resident: the host's
+/// available memory, or a cgroup v2 `memory.max`/`memory.high`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MemoryLimit {
+    /// What the limit is, for messages (`MemAvailable + SwapFree`,
+    /// `cgroup /user.slice memory.max`).
+    pub what: String,
+    /// Bytes still available under it.
+    pub available: u64,
+}
+
 /// The host facts planning checks against.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HostInfo {
@@ -58,6 +69,15 @@ pub struct HostInfo {
     /// Online CPUs (QEMU's prealloc thread rule uses it); `None` if
     /// unknown, which means one thread.
     pub online_cpus: Option<usize>,
+    /// How many CPU ids the kernel can have (`nr_cpu_ids`: the highest id
+    /// of `/sys/devices/system/cpu/possible` plus one); CPU masks are
+    /// sized from it (at most 8192, Linux's largest `NR_CPUS`). `None`:
+    /// sized from the CPUs named, at least 1024.
+    pub possible_cpus: Option<usize>,
+    /// How many node ids the kernel can have (the highest id of
+    /// `/sys/devices/system/node/possible` plus one); node masks are
+    /// sized from it (at most 1024, Linux's largest `MAX_NUMNODES`).
+    pub possible_nodes: Option<usize>,
     /// The online NUMA nodes; empty on a kernel without NUMA.
     pub nodes: Vec<HostNode>,
     /// Nodes this process may allocate from (`Mems_allowed_list`);
@@ -72,6 +92,11 @@ pub struct HostInfo {
     /// RAM plus swap in bytes: the largest private mapping the kernel's
     /// heuristic overcommit (mode 0) accepts.
     pub commit_heuristic_limit: Option<u64>,
+    /// What bounds the memory preallocation can make resident: the
+    /// host's `MemAvailable` plus free swap, and the `memory.max` and
+    /// `memory.high` of this process's cgroup v2 and its ancestors (less
+    /// their `memory.current`). Empty: not checked.
+    pub memory_limits: Vec<MemoryLimit>,
 }
 
 /// At most this many CPU ids are read from one cpulist (a bound on
@@ -145,6 +170,40 @@ fn meminfo_kb(text: &str, key: &str) -> Option<u64> {
         .map(|kb| kb.saturating_mul(1024))
 }
 
+/// The cgroup v2 memory limits of the cgroup named in `proc_self_cgroup`
+/// (the text of `/proc/self/cgroup`, whose `0::/path` line is the v2
+/// one) and its ancestors, under the cgroup2 mount `root`: each
+/// `memory.max` and `memory.high` that is not `max`, less the level's
+/// `memory.current`. Absent files (no memory controller, cgroup v1) are
+/// no limit.
+pub(crate) fn cgroup_limits(root: &Path, proc_self_cgroup: &str) -> Vec<MemoryLimit> {
+    let mut out = Vec::new();
+    let Some(path) = proc_self_cgroup
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(str::trim)
+    else {
+        return out;
+    };
+    let mut level = Some(Path::new(path));
+    // Bounded: a path has few components; never more than 64 levels.
+    for _ in 0..64 {
+        let Some(rel) = level else { break };
+        let dir = root.join(rel.strip_prefix("/").unwrap_or(rel));
+        let current = read_u64(&dir.join("memory.current")).unwrap_or(0);
+        for file in ["memory.max", "memory.high"] {
+            if let Some(limit) = read_u64(&dir.join(file)) {
+                out.push(MemoryLimit {
+                    what: format!("cgroup {} {file}", rel.display()),
+                    available: limit.saturating_sub(current),
+                });
+            }
+        }
+        level = rel.parent();
+    }
+    out
+}
+
 impl HostInfo {
     /// Read the host's facts from `/sys` and `/proc`. Never fails:
     /// whatever cannot be read is left empty or `None` (and then not
@@ -185,9 +244,26 @@ impl HostInfo {
         let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
         let commit_heuristic_limit = meminfo_kb(&meminfo, "MemTotal")
             .map(|t| t.saturating_add(meminfo_kb(&meminfo, "SwapTotal").unwrap_or(0)));
+        let mut memory_limits: Vec<MemoryLimit> = meminfo_kb(&meminfo, "MemAvailable")
+            .map(|a| MemoryLimit {
+                what: "MemAvailable + SwapFree".into(),
+                available: a.saturating_add(meminfo_kb(&meminfo, "SwapFree").unwrap_or(0)),
+            })
+            .into_iter()
+            .collect();
+        memory_limits.extend(cgroup_limits(
+            Path::new("/sys/fs/cgroup"),
+            &fs::read_to_string("/proc/self/cgroup").unwrap_or_default(),
+        ));
         HostInfo {
             page_size: os::page_size(),
             online_cpus: os::online_cpus(),
+            possible_cpus: read_trim(Path::new("/sys/devices/system/cpu/possible"))
+                .and_then(|s| parse_list(&s))
+                .and_then(|v| v.last().map(|&m| m as usize + 1)),
+            possible_nodes: read_trim(&node_root.join("possible"))
+                .and_then(|s| parse_list(&s))
+                .and_then(|v| v.last().map(|&m| m as usize + 1)),
             nodes,
             mems_allowed,
             hugepage_pools: read_pools(Path::new("/sys/kernel/mm/hugepages")),
@@ -195,6 +271,7 @@ impl HostInfo {
             overcommit_memory: read_trim(Path::new("/proc/sys/vm/overcommit_memory"))
                 .and_then(|s| s.parse().ok()),
             commit_heuristic_limit,
+            memory_limits,
         }
     }
 
@@ -250,6 +327,37 @@ mod tests {
             overcommit: 3,
         };
         assert_eq!(p.available(), 6);
+    }
+
+    #[test]
+    fn cgroup_v2_limits() {
+        let root = std::env::temp_dir().join(format!("vnuma-cgroup-{}", std::process::id()));
+        let leaf = root.join("machine.slice/vm");
+        fs::create_dir_all(&leaf).unwrap();
+        fs::write(root.join("machine.slice/memory.max"), "max\n").unwrap();
+        fs::write(root.join("machine.slice/memory.high"), "4294967296\n").unwrap();
+        fs::write(root.join("machine.slice/memory.current"), "1073741824\n").unwrap();
+        fs::write(leaf.join("memory.max"), "1073741824\n").unwrap();
+        fs::write(leaf.join("memory.current"), "1048576\n").unwrap();
+        // memory.high absent in the leaf; nothing at the root.
+        let limits = cgroup_limits(&root, "0::/machine.slice/vm\n");
+        fs::remove_dir_all(&root).unwrap();
+        assert_eq!(
+            limits,
+            [
+                MemoryLimit {
+                    what: "cgroup /machine.slice/vm memory.max".into(),
+                    available: (1 << 30) - (1 << 20),
+                },
+                MemoryLimit {
+                    what: "cgroup /machine.slice memory.high".into(),
+                    available: 3 << 30,
+                },
+            ]
+        );
+        // cgroup v1 only, or no cgroup file: no limits.
+        assert!(cgroup_limits(Path::new("/nonexistent"), "1:memory:/x\n").is_empty());
+        assert!(cgroup_limits(Path::new("/nonexistent"), "0::/\n").is_empty());
     }
 
     #[test]

@@ -133,6 +133,7 @@ mod compose;
 mod effective;
 pub mod error;
 mod host;
+mod mask;
 mod os;
 mod plan;
 mod prealloc;
@@ -144,9 +145,12 @@ pub use backend::{AllocOptions, HostMemoryBackend, PreallocMethod};
 pub use compose::{BootRam, DefaultRam, GuestRam, NodeRam, RamPlan, RamRegion, RamRequest};
 pub use effective::{effective, Defaults, Effective};
 pub use error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
-pub use host::{HostInfo, HostNode, HugePagePool};
+pub use host::{HostInfo, HostNode, HugePagePool, MemoryLimit};
 pub use plan::{BackendPlan, FileOpen, Source};
-pub use prealloc::{qemu_thread_count, Progress, ThreadRule, MAX_PREALLOC_THREADS};
+pub use prealloc::{
+    cancel_on_signals, cancel_signal, qemu_thread_count, Progress, ThreadRule,
+    MAX_PREALLOC_THREADS, MAX_PREALLOC_THREADS_AT_ONCE,
+};
 pub use report::Memdev;
 #[cfg(feature = "vm-memory")]
 pub use vm_memory::{region_node, GpaSegment, NodeBitmap};

@@ -10,6 +10,7 @@ use vnuma_options::{BackendKind, HostMemPolicy, MemoryBackendOptions};
 use crate::effective::{effective, Defaults, Effective};
 use crate::error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
 use crate::host::HostInfo;
+use crate::mask::{IdSet, MAX_CPUS, MAX_NODES};
 use crate::os::{self, mfd, mpol};
 use crate::report::Memdev;
 
@@ -64,8 +65,9 @@ pub enum Source {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct BindPlan {
     pub(crate) mode: i32,
-    /// Node mask words (room for node 127 and the `maxnode + 1` bit).
-    pub(crate) mask: [u64; 3],
+    /// The node mask, sized from the host's possible nodes (and room
+    /// for the `maxnode` quirk bit).
+    pub(crate) mask: IdSet,
     /// QEMU's `maxnode + 1` (one more than the highest node + 1, for the
     /// kernel quirk that drops the last node).
     pub(crate) maxnode: u64,
@@ -86,8 +88,15 @@ pub struct BackendPlan {
     pub(crate) source: Source,
     pub(crate) bind: Option<BindPlan>,
     pub(crate) node_cpus: Vec<u32>,
+    /// `node_cpus` as the affinity mask preallocation threads get, sized
+    /// from the host's possible CPUs; `None`: not pinned.
+    pub(crate) cpu_mask: Option<IdSet>,
     pub(crate) online_cpus: Option<usize>,
     pub(crate) warnings: Vec<Warning>,
+    /// Bytes of memory preallocation makes newly resident (0 without
+    /// `prealloc`, for hugetlb pages, which their pools account, and
+    /// for files on disk, whose pages the kernel can write back).
+    pub(crate) prealloc_ram: u64,
 }
 
 /// QEMU's `QEMU_VMALLOC_ALIGN` on x86-64: anonymous RAM starts on a 2 MiB
@@ -135,6 +144,7 @@ impl BackendPlan {
         let mut warnings = Vec::new();
 
         // The type's allocation rules.
+        let mut in_memory_fs = false;
         let (source, page_size, map_len, align) = match &opts.kind {
             BackendKind::Ram => {
                 let map_len = round_up(opts.size, host_page).ok_or_else(|| {
@@ -150,10 +160,15 @@ impl BackendPlan {
                 let path = PathBuf::from(&f.mem_path);
                 let open_err = |errno: i32| {
                     err(ErrorKind::OpenBackingStore {
-                        path: f.mem_path.clone(),
+                        path: printable_path(&f.mem_path),
                         errno: Errno::new(errno),
                     })
                 };
+                // A NUL byte (possible in JSON) cannot reach open(2); QEMU
+                // would use its modified-UTF-8 bytes as the name.
+                if f.mem_path.contains('\0') {
+                    return Err(open_err(libc::EINVAL));
+                }
                 let (open, fs_dir) = inspect_mem_path(&f.mem_path).map_err(open_err)?;
                 let fsinfo = os::statfs(&fs_dir).map_err(open_err)?;
                 let page_size = if fsinfo.is_hugetlbfs() {
@@ -193,6 +208,16 @@ impl BackendPlan {
                         page_size: HumanSize(page_size),
                     }));
                 }
+                // What QEMU's mmap answers for a FIFO, a socket, or a
+                // directory opened read-only (QEMU opens the directory
+                // itself then): ENODEV. vnuma says so before opening
+                // anything, so that a FIFO never blocks `open`.
+                if not_mappable(&f.mem_path, readonly) {
+                    return Err(err(ErrorKind::MapBackingStore {
+                        errno: Errno::new(libc::ENODEV),
+                    }));
+                }
+                in_memory_fs = matches!(fsinfo.fs_type, TMPFS_MAGIC | RAMFS_MAGIC);
                 let source = Source::File {
                     path,
                     open,
@@ -270,9 +295,19 @@ impl BackendPlan {
         let bind = match (host_nodes.last(), policy) {
             (None, _) | (_, HostMemPolicy::Default) => None,
             (Some(&highest), policy) => {
-                let mut mask = [0u64; 3];
+                let room = host
+                    .possible_nodes
+                    .unwrap_or(0)
+                    .max(usize::from(highest) + 2);
+                let mut mask = IdSet::with_room(room, MAX_NODES);
                 for &n in host_nodes {
-                    mask[usize::from(n / 64)] |= 1 << (n % 64);
+                    if mask.insert(usize::from(n)).is_err() {
+                        return Err(err(ErrorKind::HostNode {
+                            backend: id.into(),
+                            node: n,
+                            problem: HostNodeProblem::Missing,
+                        }));
+                    }
                 }
                 let mode = match policy {
                     HostMemPolicy::Preferred if host_nodes.len() > 1 => mpol::PREFERRED_MANY,
@@ -383,12 +418,42 @@ impl BackendPlan {
             }
         }
 
+        let prealloc_ram = if !prealloc || hugetlb || readonly {
+            0
+        } else {
+            match &source {
+                Source::Anonymous | Source::Memfd { .. } => map_len,
+                Source::File { open, .. } if in_memory_fs => match open {
+                    FileOpen::Existing { len } => map_len - (*len).min(map_len),
+                    _ => map_len,
+                },
+                Source::File { .. } => 0,
+            }
+        };
+        check_memory(std::iter::once((id, prealloc_ram)), host)?;
+
         let node_cpus = if bind.is_some() {
             host.cpus_of(host_nodes)
         } else {
             Vec::new()
         };
+        let cpu_mask = node_cpus.last().map(|&max| {
+            // The kernel wants at least nr_cpu_ids bits; CPUs past the
+            // host's possible ones (a hand-built HostInfo) cannot be
+            // pinned to and are left out.
+            let room = host
+                .possible_cpus
+                .unwrap_or_else(|| (max as usize + 1).max(1024));
+            let mut mask = IdSet::with_room(room, MAX_CPUS);
+            for &c in &node_cpus {
+                let _ = mask.insert(c as usize);
+            }
+            // All of them left out: the kernel refuses the empty mask
+            // and preallocation runs unpinned with a warning.
+            mask
+        });
         Ok(BackendPlan {
+            prealloc_ram,
             props,
             qom_type,
             map_len,
@@ -397,6 +462,7 @@ impl BackendPlan {
             source,
             bind,
             node_cpus,
+            cpu_mask,
             online_cpus: host.online_cpus,
             warnings,
         })
@@ -505,6 +571,47 @@ impl BackendPlan {
     }
 }
 
+const TMPFS_MAGIC: i64 = 0x0102_1994;
+const RAMFS_MAGIC: i64 = 0x8584_58f6;
+
+/// The memory that preallocating `backends` (id, bytes made resident, in
+/// the order they are preallocated) needs, against every limit of the
+/// host ([`HostInfo::memory_limits`]). A deliberate deviation from QEMU,
+/// which goes on and is killed by the OOM killer (or by its cgroup) part
+/// way; the error names the first backend that crosses a limit.
+pub(crate) fn check_memory<'a>(
+    backends: impl IntoIterator<Item = (&'a str, u64)>,
+    host: &HostInfo,
+) -> Result<(), Error> {
+    if host.memory_limits.is_empty() {
+        return Ok(());
+    }
+    let mut needed = 0u64;
+    for (id, bytes) in backends {
+        if bytes == 0 {
+            continue;
+        }
+        needed = needed.saturating_add(bytes);
+        if let Some(limit) = host
+            .memory_limits
+            .iter()
+            .filter(|l| needed > l.available)
+            .min_by_key(|l| l.available)
+        {
+            return Err(Error::at(
+                id,
+                ErrorKind::NotEnoughMemory {
+                    backend: id.into(),
+                    needed,
+                    available: limit.available,
+                    limit: limit.what.clone(),
+                },
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The mapping error QEMU gives for the backend's type.
 pub(crate) fn map_error(id: &str, source: &Source, errno: i32) -> Error {
     let kind = match source {
@@ -517,6 +624,38 @@ pub(crate) fn map_error(id: &str, source: &Source, errno: i32) -> Error {
         },
     };
     Error::at(id, kind)
+}
+
+/// `mem-path` for a message: control characters (a NUL from JSON)
+/// escaped, so that nothing raw reaches a terminal.
+pub(crate) fn printable_path(path: &str) -> String {
+    if path.chars().any(char::is_control) {
+        path.chars()
+            .flat_map(|c| {
+                let escaped = c.is_control().then(|| c.escape_default());
+                let plain = (!c.is_control()).then_some(c);
+                escaped.into_iter().flatten().chain(plain)
+            })
+            .collect()
+    } else {
+        path.to_owned()
+    }
+}
+
+/// Whether `mem-path` names something QEMU opens but cannot map (its
+/// mmap fails with ENODEV): a FIFO, a socket, or a directory when
+/// `readonly=on` (QEMU then opens the directory itself instead of
+/// creating a file in it). Character and block devices are left to the
+/// kernel: device DAX (`/dev/dax0.0`) maps, `/dev/null` does not.
+fn not_mappable(mem_path: &str, readonly: bool) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::metadata(mem_path) {
+        Ok(md) => {
+            let t = md.file_type();
+            t.is_fifo() || t.is_socket() || (readonly && t.is_dir())
+        }
+        Err(_) => false,
+    }
 }
 
 fn parent_dir(path: &Path) -> PathBuf {

@@ -1,6 +1,7 @@
 //! Preallocation (spec §5.4): `MADV_POPULATE_WRITE` split across worker
-//! threads pinned to the CPUs of the bound host nodes, every backend of a
-//! guest at the same time, with progress and cancellation.
+//! threads pinned to the CPUs of the bound host nodes, the backends of a
+//! guest one after the other (at most [`MAX_PREALLOC_THREADS`] threads
+//! each under QEMU's rule), with progress and cancellation.
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -191,16 +192,25 @@ fn work(
     }
 }
 
-/// Preallocate `backends` at the same time. On error or cancellation the
-/// first error is returned (the caller drops, and so unmaps, everything).
+/// At most this many preallocation threads run at once whatever
+/// [`ThreadRule::Exact`] asks (QEMU's own rule stays at
+/// [`MAX_PREALLOC_THREADS`] per backend); backends are preallocated one
+/// after the other, so this is also the cap for the whole guest.
+pub const MAX_PREALLOC_THREADS_AT_ONCE: usize = 64;
+
+/// Preallocate `backends` one after the other, in order (as QEMU does,
+/// each with its own threads). On error or cancellation the first error
+/// is returned (the caller drops, and so unmaps, everything). A progress
+/// callback that panics stops the workers at their next chunk, and the
+/// panic goes on from here.
 pub(crate) fn run(
     backends: &[&HostMemoryBackend],
     opts: &mut AllocOptions<'_>,
     warnings: &mut Vec<Warning>,
 ) -> Result<(), Error> {
-    let mut units = Vec::new();
+    let mut plans = Vec::with_capacity(backends.len());
     let mut total = 0u64;
-    for (i, b) in backends.iter().enumerate() {
+    for b in backends {
         let plan = b.plan();
         let page = plan.page_size().max(1);
         let len = b.len() as u64;
@@ -210,12 +220,47 @@ pub(crate) fn run(
             ThreadRule::Qemu => {
                 qemu_thread_count(plan.online_cpus, plan.prealloc_threads(), page, pages)
             }
-            ThreadRule::Exact(n) => n.get().min(usize::try_from(pages).unwrap_or(usize::MAX)),
+            ThreadRule::Exact(n) => n
+                .get()
+                .min(MAX_PREALLOC_THREADS_AT_ONCE)
+                .min(usize::try_from(pages).unwrap_or(usize::MAX)),
         }
         .max(1) as u64;
+        plans.push((op, n, page, len, pages));
+        total += len;
+    }
+    let shared = Shared {
+        done: AtomicU64::new(0),
+        finished: AtomicUsize::new(0),
+        abort: AtomicBool::new(false),
+        cancel: opts.cancel,
+        error: Mutex::new(None),
+        pin_failed: Mutex::new(Vec::new()),
+    };
+    let me = std::thread::current();
+    let mut last_reported = None;
+    let panicked: std::cell::Cell<Option<Box<dyn std::any::Any + Send>>> =
+        std::cell::Cell::new(None);
+    let mut report = |done: u64, shared: &Shared<'_>| {
+        if last_reported != Some(done) && !shared.abort.load(Ordering::Relaxed) {
+            last_reported = Some(done);
+            if let Some(p) = opts.progress.as_mut() {
+                let call = std::panic::AssertUnwindSafe(|| p(Progress { done, total }));
+                if let Err(payload) = std::panic::catch_unwind(call) {
+                    shared.abort.store(true, Ordering::Relaxed);
+                    panicked.set(Some(payload));
+                }
+            }
+        }
+    };
+    for (i, &(op, n, page, len, pages)) in plans.iter().enumerate() {
+        if shared.abort.load(Ordering::Relaxed) {
+            break;
+        }
         // Pages split evenly; the first (pages mod n) threads take one
         // more.
         let (per, extra) = (pages / n, pages % n);
+        let mut units = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
         let mut start = 0u64;
         for t in 0..n {
             let p = per + u64::from(t < extra);
@@ -231,33 +276,15 @@ pub(crate) fn run(
             }
             start += p * page;
         }
-        total += len;
-    }
-    let shared = Shared {
-        done: AtomicU64::new(0),
-        finished: AtomicUsize::new(0),
-        abort: AtomicBool::new(false),
-        cancel: opts.cancel,
-        error: Mutex::new(None),
-        pin_failed: Mutex::new(Vec::new()),
-    };
-    let me = std::thread::current();
-    let mut last_reported = None;
-    let mut report = |done: u64| {
-        if last_reported != Some(done) {
-            last_reported = Some(done);
-            if let Some(p) = opts.progress.as_mut() {
-                p(Progress { done, total });
-            }
+        let pinned = backends[i].plan().cpu_mask.is_some();
+        if units.len() == 1 && !pinned {
+            // One thread and no pinning: inline, as QEMU does.
+            work(&units[0], backends, &shared, || {
+                report(shared.done.load(Ordering::Relaxed), &shared)
+            });
+            continue;
         }
-    };
-    let pinned = |u: &Unit| !backends[u.backend].plan().node_cpus().is_empty();
-    if units.len() == 1 && !pinned(&units[0]) {
-        // One thread and no pinning: inline, as QEMU does.
-        work(&units[0], backends, &shared, || {
-            report(shared.done.load(Ordering::Relaxed))
-        });
-    } else {
+        shared.finished.store(0, Ordering::Release);
         std::thread::scope(|s| {
             let mut inline = Vec::new();
             for u in &units {
@@ -266,8 +293,7 @@ pub(crate) fn run(
                 let spawned = std::thread::Builder::new()
                     .name("vnuma-prealloc".into())
                     .spawn_scoped(s, move || {
-                        let cpus = backends[u.backend].plan().node_cpus();
-                        if !cpus.is_empty() {
+                        if let Some(cpus) = &backends[u.backend].plan().cpu_mask {
                             if let Err(e) = os::pin_current_thread(cpus) {
                                 if let Ok(mut v) = shared.pin_failed.lock() {
                                     v.push((u.backend, e));
@@ -288,14 +314,21 @@ pub(crate) fn run(
             }
             while shared.finished.load(Ordering::Acquire) < spawned {
                 std::thread::park_timeout(Duration::from_millis(50));
-                report(shared.done.load(Ordering::Relaxed));
+                report(shared.done.load(Ordering::Relaxed), &shared);
             }
         });
     }
-    if let Some(e) = shared.error.into_inner().ok().flatten() {
+    if let Some(payload) = panicked.take() {
+        std::panic::resume_unwind(payload);
+    }
+    let error = shared.error.lock().ok().and_then(|mut e| e.take());
+    if let Some(e) = error {
         return Err(e);
     }
-    report(total);
+    report(total, &shared);
+    if let Some(payload) = panicked.take() {
+        std::panic::resume_unwind(payload);
+    }
     if let Ok(v) = shared.pin_failed.into_inner() {
         let mut seen: Vec<usize> = Vec::new();
         for (b, e) in v {
@@ -312,6 +345,33 @@ pub(crate) fn run(
         b.mark_preallocated();
     }
     Ok(())
+}
+
+/// For programs (not libraries): handle SIGINT and SIGTERM by setting
+/// the returned flag, to pass to [`AllocOptions::cancel_flag`], so that
+/// an interrupted preallocation stops at its next chunk, unmaps
+/// everything and removes the files it created. The handler acts once
+/// (a second signal kills the process as usual); [`cancel_signal`] says
+/// which signal arrived.
+///
+/// ```no_run
+/// let cancel = vnuma_backend::cancel_on_signals()?;
+/// let opts = vnuma_backend::AllocOptions::new().cancel_flag(cancel);
+/// # let _ = opts;
+/// # Ok::<(), vnuma_backend::Errno>(())
+/// ```
+pub fn cancel_on_signals() -> Result<&'static AtomicBool, Errno> {
+    os::install_cancel_handlers().map_err(Errno::new)?;
+    Ok(&os::SIGNAL_CANCEL)
+}
+
+/// The signal ([`libc::SIGINT`], [`libc::SIGTERM`]) that set the flag of
+/// [`cancel_on_signals`], if one did.
+pub fn cancel_signal() -> Option<i32> {
+    match os::SIGNAL_NUMBER.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,14 @@ options:
               rejected: the error, its location and the warnings)
   --allocate  also allocate the guest's RAM on this host as QEMU would
               (backends, host-node binding, preallocation), report it, and
-              free it again
+              free it again. A check, never destructive: files vnuma
+              creates for mem-path are removed again, discard-data is
+              never applied, and backends on existing files are not
+              mapped at all (planned and checked only; a dry run)
+  --allocate-existing
+              --allocate, and map and preallocate existing mem-path files
+              too (their data is left as it is; a running VM's shared
+              memory may still be disturbed by preallocation)
   --acpi-dir DIR
               write the ACPI tables QEMU 7.2 would build for the guest
               (SRAT.dat, and SLIT.dat / HMAT.dat when it builds them) to DIR
@@ -33,7 +40,9 @@ options:
   --help      this text
   --version   the version
 
-exit status: 0 accepted, 1 rejected, 2 usage error.
+exit status: 0 accepted, 1 rejected, 2 usage error (an argument that is not
+UTF-8 included), 3 output could not be written, 130/143 interrupted by
+SIGINT/SIGTERM during --allocate (memory freed, created files removed).
 
 examples:
   vnuma -M q35 -m 4G -smp 4,sockets=2 \\
@@ -163,35 +172,131 @@ fn write_outputs(
     Ok(())
 }
 
+/// A line on stderr; a failing stderr is ignored (there is nowhere left
+/// to say so), never a panic.
+fn err_line(line: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(line);
+    let _ = err.write_all(b"\n");
+}
+
+/// Exit status when stdout cannot be written (a closed pipe, a full
+/// disk).
+const OUTPUT_FAILED: u8 = 3;
+
+/// Write `text` to stdout; on failure (EPIPE, ENOSPC, ...) say so on
+/// stderr and give the exit status.
+fn out(text: &str) -> Result<(), ExitCode> {
+    let mut o = std::io::stdout().lock();
+    o.write_all(text.as_bytes())
+        .and_then(|()| o.flush())
+        .map_err(|e| {
+            err_line(format_args!("vnuma: cannot write output: {e}"));
+            ExitCode::from(OUTPUT_FAILED)
+        })
+}
+
+/// At most this many warnings are printed in full for one option; QEMU
+/// prints every one with the whole option, which for an argument of
+/// 10^5 short-form flags is gigabytes of output.
+const WARNINGS_PER_OPTION: usize = 8;
+
+/// The topology's warnings as QEMU prints them, the first
+/// [`WARNINGS_PER_OPTION`] of each option in full, then one line with
+/// the count of the others.
+fn print_warnings(vm: &Vm) {
+    let mut shown: std::collections::BTreeMap<usize, usize> = Default::default();
+    let mut hidden: std::collections::BTreeMap<usize, (String, usize)> = Default::default();
+    for w in vm.topology().warnings() {
+        if let Some(loc) = w.location() {
+            let n = shown.entry(loc.index).or_default();
+            if *n >= WARNINGS_PER_OPTION {
+                hidden
+                    .entry(loc.index)
+                    .or_insert((loc.option.to_string(), 0))
+                    .1 += 1;
+                continue;
+            }
+            *n += 1;
+        }
+        err_line(format_args!("vnuma: {}", w.display_qemu()));
+        if let Some(hint) = w.hint() {
+            err_line(format_args!("{hint}"));
+        }
+    }
+    for (index, (option, n)) in hidden {
+        err_line(format_args!(
+            "vnuma: {option} (argument {}): {n} more warnings not shown",
+            index + 1
+        ));
+    }
+}
+
+/// Exit status for a run ended by `signal` (130 for SIGINT, 143 for
+/// SIGTERM).
+fn signal_exit(signal: i32) -> ExitCode {
+    let name = if signal == 2 { "SIGINT" } else { "SIGTERM" };
+    err_line(format_args!(
+        "vnuma: interrupted by {name}: preallocation stopped, memory freed, files vnuma created removed"
+    ));
+    ExitCode::from(u8::try_from(128 + signal).unwrap_or(1))
+}
+
 fn main() -> ExitCode {
+    match run() {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn run() -> Result<ExitCode, ExitCode> {
     let mut json = false;
     let mut allocate = false;
+    let mut allocate_existing = false;
     let mut acpi_dir: Option<std::path::PathBuf> = None;
     let mut dtb: Option<std::path::PathBuf> = None;
     let mut qemu_args: Vec<String> = Vec::new();
-    let mut argv = std::env::args().skip(1);
-    while let Some(arg) = argv.next() {
-        match arg.as_str() {
-            "--acpi-dir" | "--dtb" => {
-                let Some(path) = argv.next() else {
-                    eprintln!("vnuma: {arg} needs a path (see vnuma --help)");
-                    return ExitCode::from(2);
-                };
-                if arg == "--dtb" {
-                    dtb = Some(path.into());
-                } else {
-                    acpi_dir = Some(path.into());
-                }
+    let mut argv = std::env::args_os().skip(1).enumerate();
+    while let Some((n, arg)) = argv.next() {
+        if let Some(flag @ ("--acpi-dir" | "--dtb")) = arg.to_str() {
+            let Some((_, path)) = argv.next() else {
+                err_line(format_args!(
+                    "vnuma: {flag} needs a path (see vnuma --help)"
+                ));
+                return Ok(ExitCode::from(2));
+            };
+            // Paths may be any bytes.
+            if flag == "--dtb" {
+                dtb = Some(path.into());
+            } else {
+                acpi_dir = Some(path.into());
             }
+            continue;
+        }
+        let arg = match arg.into_string() {
+            Ok(a) => a,
+            Err(raw) => {
+                err_line(format_args!(
+                    "vnuma: argument {} is not valid UTF-8: {}",
+                    n + 1,
+                    raw.to_string_lossy().escape_debug()
+                ));
+                return Ok(ExitCode::from(2));
+            }
+        };
+        match arg.as_str() {
             "--json" => json = true,
             "--allocate" => allocate = true,
+            "--allocate-existing" => {
+                allocate = true;
+                allocate_existing = true;
+            }
             "--help" | "-h" => {
-                print!("{HELP}");
-                return ExitCode::SUCCESS;
+                out(HELP)?;
+                return Ok(ExitCode::SUCCESS);
             }
             "--version" | "-V" => {
-                println!("vnuma {}", env!("CARGO_PKG_VERSION"));
-                return ExitCode::SUCCESS;
+                out(&format!("vnuma {}\n", env!("CARGO_PKG_VERSION")))?;
+                return Ok(ExitCode::SUCCESS);
             }
             _ => qemu_args.push(arg),
         }
@@ -202,64 +307,101 @@ fn main() -> ExitCode {
         Ok(cl) => cl.warnings().iter().map(ToString::to_string).collect(),
         Err(_) => Vec::new(),
     };
-    match parsed.and_then(Vm::from_command_line) {
-        Ok(vm) => {
-            let allocation = if allocate {
-                let start = std::time::Instant::now();
-                match vm.allocate(vnuma::backend::AllocOptions::new()) {
-                    Ok(ram) => Some((ram, start.elapsed())),
-                    Err(e) => {
-                        if json {
-                            println!("{}", Rejection::new(&e, warnings).to_json());
-                        } else {
-                            print_error(&e);
-                        }
-                        return ExitCode::FAILURE;
-                    }
-                }
-            } else {
-                None
-            };
-            if let Err(e) = write_outputs(&vm, acpi_dir.as_deref(), dtb.as_deref()) {
-                eprintln!("vnuma: {e}");
-                return ExitCode::FAILURE;
-            }
-            if json {
-                println!("{}", vm.report().to_json());
-            } else {
-                for w in vm.topology().warnings() {
-                    eprintln!("vnuma: {}", w.display_qemu());
-                    if let Some(hint) = w.hint() {
-                        eprintln!("{hint}");
-                    }
-                }
-                print!("{}", text(&vm));
-                if let Some((ram, took)) = &allocation {
-                    for w in ram.warnings() {
-                        eprintln!("vnuma: warning: {w}");
-                    }
-                    let pre = ram
-                        .backends()
-                        .iter()
-                        .filter(|b| b.is_preallocated())
-                        .count();
-                    println!(
-                        "\nallocated {} in {} backend(s) in {:.3} s ({pre} preallocated)",
-                        human_size(ram.backends().iter().map(|b| b.len() as u128).sum()),
-                        ram.backends().len(),
-                        took.as_secs_f64()
-                    );
-                }
-            }
-            ExitCode::SUCCESS
+    let reject = |e: &Error, warnings: Vec<String>| -> Result<ExitCode, ExitCode> {
+        if json {
+            out(&format!("{}\n", Rejection::new(e, warnings).to_json()))?;
+        } else {
+            print_error(e);
         }
-        Err(e) => {
-            if json {
-                println!("{}", Rejection::new(&e, warnings).to_json());
-            } else {
-                print_error(&e);
+        Ok(ExitCode::FAILURE)
+    };
+    let vm = match parsed.and_then(Vm::from_command_line) {
+        Ok(vm) => vm,
+        Err(e) => return reject(&e, warnings),
+    };
+    let mut not_allocated = Vec::new();
+    let allocation = if allocate {
+        // SIGINT/SIGTERM stop preallocation; everything is freed and the
+        // files vnuma created are removed before the exit.
+        let cancel = vnuma::backend::cancel_on_signals().ok();
+        let plan = match vm.plan_ram(&vnuma::backend::HostInfo::probe()) {
+            Ok(p) => p,
+            Err(e) => return reject(&e, warnings),
+        };
+        for b in plan.backends() {
+            if let vnuma::backend::Source::File {
+                path,
+                open: vnuma::backend::FileOpen::Existing { .. },
+                ..
+            } = b.source()
+            {
+                not_allocated.push(format!(
+                    "memory backend '{}' uses the existing file {}",
+                    b.id(),
+                    path.display()
+                ));
             }
-            ExitCode::FAILURE
         }
+        if !not_allocated.is_empty() && !allocate_existing {
+            None
+        } else {
+            // A check: never discard data, never leave a file behind.
+            let mut opts = vnuma::backend::AllocOptions::new()
+                .discard_data(false)
+                .keep_created_files(false);
+            if let Some(flag) = cancel {
+                opts = opts.cancel_flag(flag);
+            }
+            not_allocated.clear();
+            let start = std::time::Instant::now();
+            let result = vnuma::backend::GuestRam::allocate(&plan, opts);
+            if let Some(sig) = vnuma::backend::cancel_signal() {
+                drop(result);
+                return Err(signal_exit(sig));
+            }
+            match result {
+                Ok(ram) => Some((ram, start.elapsed())),
+                Err(e) => return reject(&Error::from(e), warnings),
+            }
+        }
+    } else {
+        None
+    };
+    if let Err(e) = write_outputs(&vm, acpi_dir.as_deref(), dtb.as_deref()) {
+        err_line(format_args!("vnuma: {e}"));
+        return Ok(ExitCode::FAILURE);
     }
+    for what in &not_allocated {
+        err_line(format_args!(
+            "vnuma: not allocated: {what}; vnuma --allocate does not touch files it did not create (--allocate-existing maps them)"
+        ));
+    }
+    if json {
+        out(&format!("{}\n", vm.report().to_json()))?;
+    } else {
+        print_warnings(&vm);
+        let mut text = text(&vm);
+        if let Some((ram, took)) = &allocation {
+            for w in ram.warnings() {
+                err_line(format_args!("vnuma: warning: {w}"));
+            }
+            let pre = ram
+                .backends()
+                .iter()
+                .filter(|b| b.is_preallocated())
+                .count();
+            text.push_str(&format!(
+                "\nallocated {} in {} backend(s) in {:.3} s ({pre} preallocated)\n",
+                human_size(ram.backends().iter().map(|b| b.len() as u128).sum()),
+                ram.backends().len(),
+                took.as_secs_f64()
+            ));
+        }
+        out(&text)?;
+    }
+    drop(allocation);
+    if let Some(sig) = vnuma::backend::cancel_signal() {
+        return Err(signal_exit(sig));
+    }
+    Ok(ExitCode::SUCCESS)
 }

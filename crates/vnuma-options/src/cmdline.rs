@@ -3,6 +3,7 @@
 
 use alloc::collections::BTreeSet;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::device::DeviceOptions;
@@ -301,8 +302,9 @@ impl CommandLine {
                 continue;
             };
             let name = name.strip_prefix('-').unwrap_or(name);
+            let option: Arc<str> = written.into();
             let bare = || Location {
-                option: written.into(),
+                option: option.clone(),
                 arg: None,
                 index,
             };
@@ -332,19 +334,20 @@ impl CommandLine {
                 ""
             };
             let location = Location {
-                option: written.into(),
+                option,
                 arg: takes_arg.then(|| arg.into()),
                 index,
             };
             match opt {
                 Opt::Numa => {
-                    let opts = grammar::parse_opts(arg, Some("type"))
+                    let mut opts = grammar::parse_opts(arg, Some("type"))
                         .map_err(|e| located(e, &location))?;
                     check_duplicate_id(&mut numa_ids, opts.id.as_ref(), "numa", &location)?;
+                    // Moved, not cloned: each warning shares the
+                    // location's text (memory linear in the input).
                     cl.warnings.extend(
-                        opts.warnings
-                            .iter()
-                            .cloned()
+                        core::mem::take(&mut opts.warnings)
+                            .into_iter()
                             .map(|w| w.with_location(location.clone())),
                     );
                     let result = NumaOptions::from_opts(arg, &opts)
@@ -363,13 +366,12 @@ impl CommandLine {
                     let parsed = if arg.starts_with('{') {
                         ObjectOptions::parse_json(arg)
                     } else {
-                        let opts = grammar::parse_opts(arg, Some("qom-type"))
+                        let mut opts = grammar::parse_opts(arg, Some("qom-type"))
                             .map_err(|e| located(e, &location))?;
                         check_duplicate_id(&mut object_ids, opts.id.as_ref(), "object", &location)?;
                         cl.warnings.extend(
-                            opts.warnings
-                                .iter()
-                                .cloned()
+                            core::mem::take(&mut opts.warnings)
+                                .into_iter()
                                 .map(|w| w.with_location(location.clone())),
                         );
                         ObjectOptions::from_opts(arg, &opts)
