@@ -123,9 +123,13 @@
 //!
 //! ## Features
 //!
-//! * `vm-memory`: `GuestRam::guest_memory` hands the guest RAM to
-//!   rust-vmm consumers as a `vm_memory::GuestMemoryMmap` whose regions
-//!   know their node and keep the mappings alive.
+//! * `vm-memory`: `GuestRam::guest_memory` (and
+//!   `NumaGuestMemory::from_segments` for one backend per zone) hands the
+//!   guest RAM to rust-vmm consumers as a `vm_memory::GuestMemoryMmap<B>`
+//!   with the caller's bitmap type `B`, each region's node beside it, the
+//!   mappings kept alive by the returned `NumaGuestMemory`. `vm-memory`
+//!   (0.18) is then a public dependency. Read-only backends are refused
+//!   there: vm-memory regions are always writable.
 //! * `serde`: `Serialize` for [`Memdev`] (QMP's field names).
 
 mod backend;
@@ -149,4 +153,4 @@ pub use plan::{BackendPlan, FileOpen, Source};
 pub use prealloc::{qemu_thread_count, Progress, ThreadRule, MAX_PREALLOC_THREADS};
 pub use report::Memdev;
 #[cfg(feature = "vm-memory")]
-pub use vm_memory::{region_node, GpaSegment, NodeBitmap};
+pub use vm_memory::{BackendSegment, GpaSegment, KeepMapped, NodeRegion, NumaGuestMemory};
