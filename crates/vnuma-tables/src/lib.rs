@@ -119,8 +119,12 @@ pub fn build(
     if !t.numa_enabled() {
         return Ok(None);
     }
+    if opts.generic_initiators {
+        srat::generic_initiators(t)?;
+    }
+    let srat = srat::Srat::from_topology(t, layout, opts);
     Ok(Some(NumaTables {
-        srat: srat::Srat::from_topology(t, layout, opts).to_bytes(&opts.oem)?,
+        srat: srat.to_bytes_with_revision(&opts.oem, srat.revision(opts))?,
         slit: slit::Slit::from_topology(t)
             .map(|s| s.to_bytes(&opts.oem))
             .transpose()?,

@@ -330,7 +330,11 @@ fn srat_entry() -> impl Strategy<Value = SratEntry> {
                 })
             }
         ),
-        (4u8..=255, proptest::collection::vec(any::<u8>(), 0..40))
+        // Type 5 (Generic Initiator) has its own variant.
+        (
+            (4u8..=255).prop_filter("type 5 is known", |k| *k != 5),
+            proptest::collection::vec(any::<u8>(), 0..40)
+        )
             .prop_map(|(kind, body)| SratEntry::Other { kind, body }),
     ]
 }
