@@ -167,21 +167,28 @@ impl<B: NewBitmap> NumaGuestMemory<B> {
                     .file()
                     .map(|f| FileOffset::from_arc(Arc::clone(f), s.offset)),
             };
-            let region =
-                os::vm_region(b.mapping(), b.plan(), B::with_len(len), off, len, file_offset)
-                    .map_err(|e| {
-                        placement(format!(
-                            "offset 0x{:x} of backend '{}' cannot start a region: {e}",
-                            s.offset,
-                            b.id()
-                        ))
-                    })?;
-            let g = GuestRegionMmap::new(region, GuestAddress(s.guest_address)).ok_or_else(|| {
+            let region = os::vm_region(
+                b.mapping(),
+                b.plan(),
+                B::with_len(len),
+                off,
+                len,
+                file_offset,
+            )
+            .map_err(|e| {
                 placement(format!(
-                    "region at 0x{:x} overflows the guest address space",
-                    s.guest_address
+                    "offset 0x{:x} of backend '{}' cannot start a region: {e}",
+                    s.offset,
+                    b.id()
                 ))
             })?;
+            let g =
+                GuestRegionMmap::new(region, GuestAddress(s.guest_address)).ok_or_else(|| {
+                    placement(format!(
+                        "region at 0x{:x} overflows the guest address space",
+                        s.guest_address
+                    ))
+                })?;
             out.push(g);
             regions.push(NodeRegion {
                 guest_address: s.guest_address,
@@ -225,7 +232,9 @@ impl<B: Bitmap> NumaGuestMemory<B> {
             .partition_point(|r| r.guest_address <= addr.0)
             .checked_sub(1)?;
         let r = &self.regions[i];
-        (addr.0 - r.guest_address < r.len).then_some(r.node).flatten()
+        (addr.0 - r.guest_address < r.len)
+            .then_some(r.node)
+            .flatten()
     }
 
     /// The guest memory by value, and the guard that keeps it mapped.

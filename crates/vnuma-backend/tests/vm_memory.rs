@@ -95,7 +95,9 @@ fn regions_know_their_node_and_keep_memory_alive() {
     assert_eq!(r.file_offset().unwrap().start(), 5 * MIB);
     // The hand-off keeps the mappings alive after the GuestRam is gone.
     drop(ram);
-    numa.memory().write_slice(b"still", GuestAddress(0)).unwrap();
+    numa.memory()
+        .write_slice(b"still", GuestAddress(0))
+        .unwrap();
     assert!(maps_count_of(&ours) > before);
     // SAFETY: `keep` outlives `mem` (dropped after it, below).
     let (mem, keep) = unsafe { numa.into_parts() };
@@ -158,7 +160,11 @@ fn placement_errors() {
 
 fn backend(object: &str) -> Arc<HostMemoryBackend> {
     let plan = BackendPlan::new(&object.parse().unwrap(), &defaults(), &host()).unwrap();
-    Arc::new(HostMemoryBackend::allocate(&plan, AllocOptions::new()).unwrap().0)
+    Arc::new(
+        HostMemoryBackend::allocate(&plan, AllocOptions::new())
+            .unwrap()
+            .0,
+    )
 }
 
 /// cloud-hypervisor's guest memory type is `GuestMemoryMmap<AtomicBitmap>`:
@@ -185,7 +191,10 @@ fn cloud_hypervisor_bitmap_type() {
     mem.write_slice(b"dirty", GuestAddress(9 * MIB + 4096))
         .unwrap();
     let r = mem.find_region(GuestAddress(9 * MIB)).unwrap();
-    assert!(r.bitmap().dirty_at(4096), "the caller's bitmap tracks writes");
+    assert!(
+        r.bitmap().dirty_at(4096),
+        "the caller's bitmap tracks writes"
+    );
     let mut buf = [0u8; 5];
     zone1.read_at(4096, &mut buf).unwrap();
     assert_eq!(&buf, b"dirty");
