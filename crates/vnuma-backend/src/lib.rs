@@ -136,21 +136,26 @@ mod backend;
 mod compose;
 mod effective;
 pub mod error;
+#[cfg(feature = "vm-memory")]
+#[path = "vm_memory.rs"]
+mod guest_memory;
 mod host;
 mod os;
 mod plan;
 mod prealloc;
 mod report;
+/// rust-vmm's `vm-memory` (0.18), a public dependency with feature
+/// `vm-memory`: re-exported so that callers name the same version.
 #[cfg(feature = "vm-memory")]
-mod vm_memory;
+pub use ::vm_memory;
 
 pub use backend::{AllocOptions, HostMemoryBackend, PreallocMethod};
 pub use compose::{BootRam, DefaultRam, GuestRam, NodeRam, RamPlan, RamRegion, RamRequest};
 pub use effective::{effective, Defaults, Effective};
 pub use error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
+#[cfg(feature = "vm-memory")]
+pub use guest_memory::{BackendSegment, GpaSegment, KeepMapped, NodeRegion, NumaGuestMemory};
 pub use host::{HostInfo, HostNode, HugePagePool};
 pub use plan::{BackendPlan, FileOpen, Source};
 pub use prealloc::{qemu_thread_count, Progress, ThreadRule, MAX_PREALLOC_THREADS};
 pub use report::Memdev;
-#[cfg(feature = "vm-memory")]
-pub use vm_memory::{BackendSegment, GpaSegment, KeepMapped, NodeRegion, NumaGuestMemory};

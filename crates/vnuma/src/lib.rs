@@ -56,16 +56,20 @@ pub use vnuma_tables as tables;
 pub use vnuma_topology as topology;
 
 mod error;
+mod handoff;
 mod report;
+mod text;
 mod zones;
 
 pub use error::Error;
-pub use report::{Memdev, Rejection, Report};
+pub use handoff::{ram_request, segments, Segment};
+pub use report::Memdev;
+#[cfg(feature = "serde")]
+pub use report::{Rejection, Report};
+pub use text::{caret_line, qemu_args_from_pasted, render_error, split_command_line, SplitError};
 pub use zones::ZoneRanges;
 
-use vnuma_backend::{
-    AllocOptions, BootRam, DefaultRam, GuestRam, HostInfo, NodeRam, RamPlan, RamRequest,
-};
+use vnuma_backend::{AllocOptions, GuestRam, HostInfo, RamPlan, RamRequest};
 use vnuma_options::CommandLine;
 use vnuma_topology::layout::MemoryLayout;
 use vnuma_topology::{Config, Topology};
@@ -193,7 +197,8 @@ impl Vm {
         report::query_memdev(&self.topology)
     }
 
-    /// The JSON report of an accepted configuration.
+    /// The JSON report of an accepted configuration (feature `serde`).
+    #[cfg(feature = "serde")]
     pub fn report(&self) -> Report {
         Report::new(self)
     }
@@ -232,45 +237,42 @@ impl Vm {
     }
 
     /// A device-tree blob with the guest's NUMA nodes (`numa-node-id` on
-    /// CPUs and memory, a distance map when distances were given).
+    /// CPUs and memory, a distance map when distances were given; feature
+    /// `fdt`).
+    #[cfg(feature = "fdt")]
     pub fn dtb(&self) -> Result<Vec<u8>, Error> {
         Ok(vnuma_tables::fdt::numa_dtb(&self.topology, &self.layout)?)
     }
 
-    /// What the backend crate needs to place this guest's RAM: every
-    /// backend, how boot RAM is made up (per-node backends, the machine
-    /// backend, or the machine's default RAM backend honouring
-    /// `-mem-path`), and the machine's property defaults.
+    /// What the backend crate needs to place this guest's RAM
+    /// ([`ram_request`]).
     pub fn ram_request(&self) -> RamRequest {
-        let t = &self.topology;
-        let boot = if t.uses_memdevs() {
-            BootRam::Nodes(
-                t.nodes()
-                    .iter()
-                    .map(|n| NodeRam {
-                        node: n.id,
-                        memdev: n.memdev.clone(),
-                    })
-                    .collect(),
-            )
-        } else if let Some(id) = t.memory_backend() {
-            BootRam::Backend(id.into())
-        } else {
-            let mut ram = DefaultRam::new(
-                t.machine()
-                    .default_ram_id
-                    .clone()
-                    .unwrap_or_else(|| "ram".into()),
-            );
-            ram.mem_path = t.mem_path().map(String::from);
-            BootRam::Default(ram)
-        };
-        RamRequest {
-            ram_size: t.ram_size(),
-            backends: t.backends().to_vec(),
-            boot,
-            defaults: report::backend_defaults(t),
-        }
+        handoff::ram_request(&self.topology)
+    }
+
+    /// The boot RAM as guest-physical segments with zone, node and
+    /// offsets ([`segments`]).
+    pub fn segments(&self) -> Vec<Segment> {
+        handoff::segments(&self.topology)
+    }
+
+    /// This guest's RAM, allocated by [`Vm::allocate`], as guest memory
+    /// for rust-vmm consumers with the caller's bitmap type (`()`, or
+    /// cloud-hypervisor's `AtomicBitmap`), each region's node beside it
+    /// (feature `vm-memory`). Zones at fixed addresses are not part of
+    /// `GuestRam`; map those per zone with
+    /// `NumaGuestMemory::from_segments`.
+    #[cfg(feature = "vm-memory")]
+    pub fn guest_memory<B: vnuma_backend::vm_memory::bitmap::NewBitmap>(
+        &self,
+        ram: &GuestRam,
+    ) -> Result<vnuma_backend::NumaGuestMemory<B>, Error> {
+        let segments: Vec<vnuma_backend::GpaSegment> = self
+            .segments()
+            .iter()
+            .filter_map(Segment::gpa_segment)
+            .collect();
+        Ok(ram.guest_memory(&segments)?)
     }
 
     /// Check this guest's RAM against the host (nodes exist, huge pages

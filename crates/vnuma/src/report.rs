@@ -1,12 +1,9 @@
 //! Reports: QEMU's `info numa` and `query-memdev`, and the JSON report.
 
-use serde::Serialize;
 use vnuma_backend::{effective, Defaults};
 use vnuma_options::{BackendKind, MemoryBackendOptions};
 use vnuma_topology::layout::MemoryLayout;
 use vnuma_topology::Topology;
-
-use crate::{Error, Vm};
 
 /// `info numa` (spec §6.1).
 pub(crate) fn info_numa(t: &Topology, layout: &MemoryLayout) -> String {
@@ -63,176 +60,188 @@ pub(crate) fn query_memdev(t: &Topology) -> Vec<Memdev> {
     out
 }
 
-#[derive(Clone, Debug, Serialize)]
-struct MachineReport {
-    #[serde(rename = "type")]
-    machine_type: String,
-    hmat: bool,
-}
+/// The JSON report (feature `serde`).
+#[cfg(feature = "serde")]
+mod json {
+    use serde::Serialize;
 
-#[derive(Clone, Debug, Serialize)]
-struct SmpReport {
-    cpus: u32,
-    maxcpus: u32,
-    sockets: u32,
-    dies: u32,
-    clusters: u32,
-    cores: u32,
-    threads: u32,
-}
+    use super::*;
+    use crate::{Error, Vm};
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "kebab-case")]
-struct MemoryReport {
-    size: u64,
-    slots: u64,
-    max_size: u64,
-}
+    #[derive(Clone, Debug, Serialize)]
+    struct MachineReport {
+        #[serde(rename = "type")]
+        machine_type: String,
+        hmat: bool,
+    }
 
-#[derive(Clone, Debug, Serialize)]
-struct NodeReport {
-    id: u32,
-    cpus: Vec<u32>,
-    size_bytes: u64,
-    plugged_bytes: u64,
-    memdev: Option<String>,
-    initiator: Option<u32>,
-}
+    #[derive(Clone, Debug, Serialize)]
+    struct SmpReport {
+        cpus: u32,
+        maxcpus: u32,
+        sockets: u32,
+        dies: u32,
+        clusters: u32,
+        cores: u32,
+        threads: u32,
+    }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "kebab-case")]
-struct CpuReport {
-    cpu_index: u32,
-    present: bool,
-    apic_id: u32,
-    socket_id: u32,
-    die_id: Option<u32>,
-    core_id: u32,
-    thread_id: u32,
-    node_id: Option<u32>,
-}
+    #[derive(Clone, Debug, Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct MemoryReport {
+        size: u64,
+        slots: u64,
+        max_size: u64,
+    }
 
-#[derive(Clone, Debug, Serialize)]
-struct RangeReport {
-    node: u32,
-    start: u64,
-    end: u64,
-}
+    #[derive(Clone, Debug, Serialize)]
+    struct NodeReport {
+        id: u32,
+        cpus: Vec<u32>,
+        size_bytes: u64,
+        plugged_bytes: u64,
+        memdev: Option<String>,
+        initiator: Option<u32>,
+    }
 
-/// The JSON report of an accepted configuration (see the CLI's docs for
-/// the schema).
-#[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    accepted: bool,
-    machine: MachineReport,
-    smp: SmpReport,
-    memory: MemoryReport,
-    warnings: Vec<String>,
-    info_numa: String,
-    nodes: Vec<NodeReport>,
-    cpus: Vec<CpuReport>,
-    distances: Option<Vec<Vec<u8>>>,
-    memdevs: Vec<Memdev>,
-    ranges: Vec<RangeReport>,
-}
+    #[derive(Clone, Debug, Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct CpuReport {
+        cpu_index: u32,
+        present: bool,
+        apic_id: u32,
+        socket_id: u32,
+        die_id: Option<u32>,
+        core_id: u32,
+        thread_id: u32,
+        node_id: Option<u32>,
+    }
 
-impl Report {
-    pub(crate) fn new(vm: &Vm) -> Report {
-        let t = vm.topology();
-        let layout = vm.layout();
-        let c = t.cpu_topology();
-        let n = t.nodes().len();
-        Report {
-            accepted: true,
-            machine: MachineReport {
-                machine_type: t.machine().name.clone(),
-                hmat: t.hmat_enabled(),
-            },
-            smp: SmpReport {
-                cpus: c.cpus,
-                maxcpus: c.max_cpus,
-                sockets: c.sockets,
-                dies: c.dies,
-                clusters: c.clusters,
-                cores: c.cores,
-                threads: c.threads,
-            },
-            memory: MemoryReport {
-                size: t.ram_size(),
-                slots: t.ram_slots(),
-                max_size: t.max_ram_size(),
-            },
-            warnings: t.warnings().iter().map(ToString::to_string).collect(),
-            info_numa: vm.info_numa(),
-            nodes: t
-                .nodes()
-                .iter()
-                .map(|node| NodeReport {
-                    id: node.id,
-                    cpus: t.node_cpus(node.id).collect(),
-                    size_bytes: layout.node_size(node.id),
-                    plugged_bytes: layout.node_plugged(node.id),
-                    memdev: node.memdev.clone(),
-                    initiator: node.initiator,
-                })
-                .collect(),
-            cpus: t
-                .cpus()
-                .iter()
-                .map(|cpu| CpuReport {
-                    cpu_index: cpu.slot.index,
-                    present: cpu.present,
-                    apic_id: cpu.slot.apic_id,
-                    socket_id: cpu.slot.socket_id,
-                    die_id: cpu.slot.die_id,
-                    core_id: cpu.slot.core_id,
-                    thread_id: cpu.slot.thread_id,
-                    node_id: cpu.node,
-                })
-                .collect(),
-            distances: t
-                .distances()
-                .map(|d| d.chunks(n.max(1)).map(<[u8]>::to_vec).collect()),
-            memdevs: vm.query_memdev(),
-            ranges: layout
-                .ranges()
-                .map(|(r, owner)| RangeReport {
-                    node: owner.node(),
-                    start: r.start(),
-                    end: r.end().unwrap_or(u64::MAX),
-                })
-                .collect(),
+    #[derive(Clone, Debug, Serialize)]
+    struct RangeReport {
+        node: u32,
+        start: u64,
+        end: u64,
+    }
+
+    /// The JSON report of an accepted configuration (see the CLI's docs for
+    /// the schema).
+    #[derive(Clone, Debug, Serialize)]
+    pub struct Report {
+        accepted: bool,
+        machine: MachineReport,
+        smp: SmpReport,
+        memory: MemoryReport,
+        warnings: Vec<String>,
+        info_numa: String,
+        nodes: Vec<NodeReport>,
+        cpus: Vec<CpuReport>,
+        distances: Option<Vec<Vec<u8>>>,
+        memdevs: Vec<Memdev>,
+        ranges: Vec<RangeReport>,
+    }
+
+    impl Report {
+        pub(crate) fn new(vm: &Vm) -> Report {
+            let t = vm.topology();
+            let layout = vm.layout();
+            let c = t.cpu_topology();
+            let n = t.nodes().len();
+            Report {
+                accepted: true,
+                machine: MachineReport {
+                    machine_type: t.machine().name.clone(),
+                    hmat: t.hmat_enabled(),
+                },
+                smp: SmpReport {
+                    cpus: c.cpus,
+                    maxcpus: c.max_cpus,
+                    sockets: c.sockets,
+                    dies: c.dies,
+                    clusters: c.clusters,
+                    cores: c.cores,
+                    threads: c.threads,
+                },
+                memory: MemoryReport {
+                    size: t.ram_size(),
+                    slots: t.ram_slots(),
+                    max_size: t.max_ram_size(),
+                },
+                warnings: t.warnings().iter().map(ToString::to_string).collect(),
+                info_numa: vm.info_numa(),
+                nodes: t
+                    .nodes()
+                    .iter()
+                    .map(|node| NodeReport {
+                        id: node.id,
+                        cpus: t.node_cpus(node.id).collect(),
+                        size_bytes: layout.node_size(node.id),
+                        plugged_bytes: layout.node_plugged(node.id),
+                        memdev: node.memdev.clone(),
+                        initiator: node.initiator,
+                    })
+                    .collect(),
+                cpus: t
+                    .cpus()
+                    .iter()
+                    .map(|cpu| CpuReport {
+                        cpu_index: cpu.slot.index,
+                        present: cpu.present,
+                        apic_id: cpu.slot.apic_id,
+                        socket_id: cpu.slot.socket_id,
+                        die_id: cpu.slot.die_id,
+                        core_id: cpu.slot.core_id,
+                        thread_id: cpu.slot.thread_id,
+                        node_id: cpu.node,
+                    })
+                    .collect(),
+                distances: t
+                    .distances()
+                    .map(|d| d.chunks(n.max(1)).map(<[u8]>::to_vec).collect()),
+                memdevs: vm.query_memdev(),
+                ranges: layout
+                    .ranges()
+                    .map(|(r, owner)| RangeReport {
+                        node: owner.node(),
+                        start: r.start(),
+                        end: r.end().unwrap_or(u64::MAX),
+                    })
+                    .collect(),
+            }
+        }
+
+        /// The report as one line of JSON.
+        pub fn to_json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
         }
     }
 
-    /// The report as one line of JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    /// The JSON report of a rejected configuration.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct Rejection {
+        accepted: bool,
+        error: String,
+        error_location: Option<String>,
+        warnings: Vec<String>,
     }
-}
 
-/// The JSON report of a rejected configuration.
-#[derive(Clone, Debug, Serialize)]
-pub struct Rejection {
-    accepted: bool,
-    error: String,
-    error_location: Option<String>,
-    warnings: Vec<String>,
-}
+    impl Rejection {
+        /// The report of `error`, with the warnings QEMU printed before it.
+        pub fn new(error: &Error, warnings: Vec<String>) -> Rejection {
+            Rejection {
+                accepted: false,
+                error: error.to_string(),
+                error_location: error.location().map(ToString::to_string),
+                warnings,
+            }
+        }
 
-impl Rejection {
-    /// The report of `error`, with the warnings QEMU printed before it.
-    pub fn new(error: &Error, warnings: Vec<String>) -> Rejection {
-        Rejection {
-            accepted: false,
-            error: error.to_string(),
-            error_location: error.location().map(ToString::to_string),
-            warnings,
+        /// The report as one line of JSON.
+        pub fn to_json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
         }
     }
-
-    /// The report as one line of JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
 }
+
+#[cfg(feature = "serde")]
+pub use json::{Rejection, Report};
