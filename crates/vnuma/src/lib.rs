@@ -28,6 +28,39 @@
 //! in this crate (`cargo run -p vnuma --example cloud_hypervisor`) go from
 //! those VMMs' config shapes to host memory and checked SRAT/SLIT bytes.
 //!
+//! ## Hand-offs to a VMM
+//!
+//! What a VMM would otherwise write itself:
+//!
+//! * [`ram_request`]: what `vnuma-backend` needs to allocate a topology's
+//!   RAM ([`Vm::allocate`] uses it);
+//! * [`segments`]: the boot RAM as guest-physical [`Segment`]s (zone,
+//!   node, offset in the zone's mapping and in boot RAM, guest address,
+//!   length), for VMMs that map one host region per zone or per node;
+//! * [`Vm::guest_memory`] (feature `vm-memory`): the allocated RAM as a
+//!   `vm_memory::GuestMemoryMmap<B>` with the VMM's own bitmap type (such
+//!   as cloud-hypervisor's `AtomicBitmap`), each region's node beside it;
+//!   `backend::NumaGuestMemory::from_segments` does the same for mappings
+//!   made per zone;
+//! * ACPI tables ([`Vm::acpi_tables`], or `tables::build` with
+//!   [`tables::TableOptions`]: SRAT Generic Initiator entries for device
+//!   nodes, the SRAT revision, x2APIC-only entries) and device-tree
+//!   properties (`tables::fdt`: writers for the VMM's own CPU and memory
+//!   nodes, the arm64 MPIDR `reg` scheme);
+//! * [`split_command_line`]/[`qemu_args_from_pasted`] for a pasted
+//!   command line and [`render_error`]/[`caret_line`] for QEMU-style
+//!   error lines with a caret, as the `vnuma` command prints them.
+//!
+//! ## Features
+//!
+//! * `serde` (default): the JSON report ([`Report`], [`Rejection`]) and
+//!   serde for every layer's types.
+//! * `fdt` (default): device-tree output ([`Vm::dtb`], `tables::fdt`)
+//!   through rust-vmm's `vm-fdt` 0.3, a public dependency then.
+//! * `vm-memory`: [`Vm::guest_memory`] and the backend's vm-memory
+//!   hand-off, through rust-vmm's `vm-memory` 0.18, a public dependency
+//!   then (re-exported as `backend::vm_memory`).
+//!
 //! ## Example
 //!
 //! ```
@@ -40,8 +73,11 @@
 //! ])?;
 //! assert!(vm.info_numa().starts_with("2 nodes\nnode 0 cpus: 0 1\n"));
 //! assert_eq!(vm.layout().node_of(0x1_0000_0000), Some(1));
+//! # #[cfg(feature = "serde")]
+//! # {
 //! let json = vm.report().to_json();
 //! assert!(json.contains("\"accepted\":true"));
+//! # }
 //!
 //! let err = vnuma::Vm::from_args(["-numa", "node,nodeid=200"]).unwrap_err();
 //! assert_eq!(err.display_qemu().to_string(), "-numa node,nodeid=200: Max number of NUMA nodes reached: 200");
