@@ -177,3 +177,8 @@ pub mod cmdline;
 pub mod machine;
 pub use cmdline::{CommandLine, NumaArg, ObjectArg};
 pub use machine::{MachineArgs, MachineOptions, MachineSchema, MemoryOptions, SmpOptions};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -324,3 +324,8 @@ impl Vm {
         Ok(GuestRam::allocate(&plan, opts)?)
     }
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
