@@ -574,14 +574,22 @@ impl HostMemoryBackend {
             .map_err(Errno::new)
     }
 
-    /// Copy `data` into the backend at `offset` (fails on a read-only
-    /// backend or out of range).
+    /// Copy `data` into the backend at `offset`: `EACCES` on a read-only
+    /// backend (`readonly=on`; never a signal), `EINVAL` out of range.
+    ///
+    /// Safe to call from several threads at once, also on the same bytes:
+    /// the copy is made of byte-sized relaxed atomic stores, so racing
+    /// writers leave some interleaving of their bytes, never undefined
+    /// behaviour. For bulk or guest-visible access use vm-memory's
+    /// volatile accessors (feature `vm-memory`).
     pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<(), Errno> {
         let off = usize::try_from(offset).map_err(|_| Errno::new(libc::EINVAL))?;
         self.mapping.write(off, data).map_err(Errno::new)
     }
 
-    /// Copy bytes from the backend at `offset` into `buf`.
+    /// Copy bytes from the backend at `offset` into `buf` (`EINVAL` out of
+    /// range), with byte-sized relaxed atomic loads, like
+    /// [`write_at`](Self::write_at).
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
         let off = usize::try_from(offset).map_err(|_| Errno::new(libc::EINVAL))?;
         self.mapping.read(off, buf).map_err(Errno::new)

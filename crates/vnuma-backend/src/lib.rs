@@ -123,28 +123,39 @@
 //!
 //! ## Features
 //!
-//! * `vm-memory`: `GuestRam::guest_memory` hands the guest RAM to
-//!   rust-vmm consumers as a `vm_memory::GuestMemoryMmap` whose regions
-//!   know their node and keep the mappings alive.
+//! * `vm-memory`: `GuestRam::guest_memory` (and
+//!   `NumaGuestMemory::from_segments` for one backend per zone) hands the
+//!   guest RAM to rust-vmm consumers as a `vm_memory::GuestMemoryMmap<B>`
+//!   with the caller's bitmap type `B`, each region's node beside it, the
+//!   mappings kept alive by the returned `NumaGuestMemory`. `vm-memory`
+//!   (0.18) is then a public dependency. Read-only backends are refused
+//!   there: vm-memory regions are always writable.
 //! * `serde`: `Serialize` for [`Memdev`] (QMP's field names).
 
 mod backend;
 mod compose;
 mod effective;
 pub mod error;
+#[cfg(feature = "vm-memory")]
+#[path = "vm_memory.rs"]
+mod guest_memory;
 mod host;
 mod mask;
 mod os;
 mod plan;
 mod prealloc;
 mod report;
+/// rust-vmm's `vm-memory` (0.18), a public dependency with feature
+/// `vm-memory`: re-exported so that callers name the same version.
 #[cfg(feature = "vm-memory")]
-mod vm_memory;
+pub use ::vm_memory;
 
 pub use backend::{AllocOptions, HostMemoryBackend, PreallocMethod};
 pub use compose::{BootRam, DefaultRam, GuestRam, NodeRam, RamPlan, RamRegion, RamRequest};
 pub use effective::{effective, Defaults, Effective};
 pub use error::{Errno, Error, ErrorKind, HostNodeProblem, HumanSize, Warning};
+#[cfg(feature = "vm-memory")]
+pub use guest_memory::{BackendSegment, GpaSegment, KeepMapped, NodeRegion, NumaGuestMemory};
 pub use host::{HostInfo, HostNode, HugePagePool, MemoryLimit};
 pub use plan::{BackendPlan, FileOpen, Source};
 pub use prealloc::{
@@ -152,5 +163,3 @@ pub use prealloc::{
     MAX_PREALLOC_THREADS, MAX_PREALLOC_THREADS_AT_ONCE,
 };
 pub use report::Memdev;
-#[cfg(feature = "vm-memory")]
-pub use vm_memory::{region_node, GpaSegment, NodeBitmap};

@@ -13,6 +13,7 @@
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// `MPOL_*` modes and flags of the kernel's `mbind` ABI (the libc crate
 /// does not have them all).
@@ -532,23 +533,31 @@ impl Mapping {
         if !self.writable {
             return Err(libc::EACCES);
         }
-        // SAFETY: the destination range is inside our writable mapping
-        // (checked above) and cannot overlap `data`, which is a Rust
-        // slice outside of it or a copy the caller made.
-        unsafe {
-            std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(off), data.len())
-        };
+        let base = self.ptr.as_ptr().wrapping_add(off);
+        for (i, &b) in data.iter().enumerate() {
+            // SAFETY: `base + i` is inside our writable mapping (checked
+            // above), which stays mapped while `self` lives; a `u8` is
+            // always aligned. Every access safe code makes to mapped
+            // bytes is a byte-sized atomic (or vm-memory's volatile
+            // access), so racing calls are not data races.
+            let a = unsafe { AtomicU8::from_ptr(base.add(i)) };
+            a.store(b, Ordering::Relaxed);
+        }
         Ok(())
     }
 
-    /// Copy from the mapping at `off` into `buf`.
+    /// Copy from the mapping at `off` into `buf` (byte-sized relaxed
+    /// atomic loads: see [`Mapping::write`]).
     pub(crate) fn read(&self, off: usize, buf: &mut [u8]) -> Result<(), Errno> {
         self.check(off, buf.len())?;
-        // SAFETY: the source range is inside our readable mapping
-        // (checked above); `buf` is a distinct Rust slice.
-        unsafe {
-            std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(off), buf.as_mut_ptr(), buf.len())
-        };
+        let base = self.ptr.as_ptr().wrapping_add(off);
+        for (i, b) in buf.iter_mut().enumerate() {
+            // SAFETY: `base + i` is inside our readable mapping (checked
+            // above) and stays mapped while `self` lives; accesses to it
+            // from safe code are atomic (see `write`).
+            let a = unsafe { AtomicU8::from_ptr(base.add(i)) };
+            *b = a.load(Ordering::Relaxed);
+        }
         Ok(())
     }
 }
@@ -561,32 +570,33 @@ impl Drop for Mapping {
     }
 }
 
-/// A `vm_memory::MmapRegion` over `[off, off + len)` of the backend the
-/// bitmap refers to.
+/// A `vm_memory::MmapRegion` with bitmap `bitmap` over `[off, off + len)`
+/// of `mapping`. The region does not own the memory: the caller keeps the
+/// mapping alive for as long as the region is used (vm_memory.rs holds an
+/// `Arc` of its backend beside every region it hands out).
 #[cfg(feature = "vm-memory")]
 pub(crate) fn vm_region<B: vm_memory::bitmap::Bitmap>(
-    bitmap: crate::vm_memory::NodeBitmap<B>,
+    mapping: &Mapping,
+    plan: &crate::plan::BackendPlan,
+    bitmap: B,
     off: usize,
     len: usize,
     file_offset: Option<vm_memory::FileOffset>,
-) -> Result<vm_memory::MmapRegion<crate::vm_memory::NodeBitmap<B>>, vm_memory::mmap::MmapRegionError>
-{
-    let backend = std::sync::Arc::clone(bitmap.backend());
-    let m = backend.mapping();
-    if off.checked_add(len).is_none_or(|e| e > m.len()) || len == 0 {
+) -> Result<vm_memory::MmapRegion<B>, vm_memory::mmap::MmapRegionError> {
+    if off.checked_add(len).is_none_or(|e| e > mapping.len()) || len == 0 {
         return Err(vm_memory::mmap::MmapRegionError::InvalidPointer);
     }
-    let prot = if m.writable() {
+    let prot = if mapping.writable() {
         libc::PROT_READ | libc::PROT_WRITE
     } else {
         libc::PROT_READ
     };
-    let mut flags = if backend.plan().share() {
+    let mut flags = if plan.share() {
         libc::MAP_SHARED
     } else {
         libc::MAP_PRIVATE
     };
-    if !backend.plan().reserve() {
+    if !plan.reserve() {
         flags |= libc::MAP_NORESERVE;
     }
     let mut builder = vm_memory::mmap::MmapRegionBuilder::new_with_bitmap(len, bitmap)
@@ -595,11 +605,11 @@ pub(crate) fn vm_region<B: vm_memory::bitmap::Bitmap>(
     if let Some(fo) = file_offset {
         builder = builder.with_file_offset(fo);
     }
-    // SAFETY: [ptr + off, ptr + off + len) lies inside the backend's live
-    // mapping (checked above), and the region's bitmap holds an Arc of
-    // that backend, so the mapping outlives the region: the MmapRegion
-    // (which does not unmap raw pointers) never points at unmapped memory.
-    let builder = unsafe { builder.with_raw_mmap_pointer(m.as_ptr().wrapping_add(off)) };
+    // SAFETY: [ptr + off, ptr + off + len) lies inside the live mapping
+    // (checked above), which is what `with_raw_mmap_pointer` requires when
+    // the region is built; keeping it mapped afterwards is the caller's
+    // duty (see above). The MmapRegion never unmaps a raw pointer.
+    let builder = unsafe { builder.with_raw_mmap_pointer(mapping.as_ptr().wrapping_add(off)) };
     builder.build()
 }
 

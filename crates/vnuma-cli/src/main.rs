@@ -37,6 +37,9 @@ options:
               write the ACPI tables QEMU 7.2 would build for the guest
               (SRAT.dat, and SLIT.dat / HMAT.dat when it builds them) to DIR
   --dtb FILE  write a device-tree blob with the guest's NUMA nodes
+  --cmdline LINE
+              a whole QEMU command line as one string (quotes and
+              backslashes as in a shell; the program name is dropped)
   --help      this text
   --version   the version
 
@@ -126,25 +129,13 @@ fn text(vm: &Vm) -> String {
 }
 
 /// `vnuma: {location}: {message}`, a caret line under the offending bytes,
-/// and QEMU's hint.
+/// and QEMU's hint (the facade's renderer).
 fn print_error(e: &Error) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "vnuma: {}", e.display_qemu());
-    if let (Some(loc), Some(span)) = (e.location(), e.span()) {
-        if loc.arg.is_some() {
-            // "vnuma: " + option + " " puts the argument's first byte here.
-            let indent = "vnuma: ".len() + loc.option.chars().count() + 1;
-            let arg = loc.arg.as_deref().unwrap_or_default();
-            let before = arg.get(..span.start).map_or(0, |s| s.chars().count());
-            let width = arg
-                .get(span.range())
-                .map_or(1, |s| s.chars().count().max(1));
-            let _ = writeln!(err, "{}{}", " ".repeat(indent + before), "^".repeat(width));
-        }
-    }
-    if let Some(hint) = e.hint() {
-        let _ = writeln!(err, "{hint}");
-    }
+    let _ = write!(
+        std::io::stderr().lock(),
+        "{}",
+        vnuma::render_error(e, "vnuma")
+    );
 }
 
 /// `--acpi-dir` and `--dtb`.
@@ -284,6 +275,26 @@ fn run() -> Result<ExitCode, ExitCode> {
             }
         };
         match arg.as_str() {
+            "--cmdline" => {
+                // A pasted QEMU command line, split as a shell would.
+                let Some((_, line)) = argv.next() else {
+                    err_line(format_args!(
+                        "vnuma: --cmdline needs a command line (see vnuma --help)"
+                    ));
+                    return Ok(ExitCode::from(2));
+                };
+                let Some(line) = line.to_str() else {
+                    err_line(format_args!("vnuma: --cmdline: not valid UTF-8"));
+                    return Ok(ExitCode::from(2));
+                };
+                match vnuma::qemu_args_from_pasted(line) {
+                    Ok(args) => qemu_args.extend(args),
+                    Err(e) => {
+                        err_line(format_args!("vnuma: --cmdline: {e}"));
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            }
             "--json" => json = true,
             "--allocate" => allocate = true,
             "--allocate-existing" => {

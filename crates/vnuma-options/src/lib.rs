@@ -180,3 +180,8 @@ pub mod machine;
 pub use cmdline::{CommandLine, DeviceArg, NumaArg, ObjectArg};
 pub use device::{DeviceOptions, MemoryDeviceDriver, MemoryDeviceOptions};
 pub use machine::{MachineArgs, MachineOptions, MachineSchema, MemoryOptions, SmpOptions};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

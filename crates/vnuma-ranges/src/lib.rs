@@ -86,3 +86,8 @@ mod range;
 pub use error::{OverlapError, RangeError};
 pub use map::{Gaps, IntoIter, Iter, RangeMap};
 pub use range::Range;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

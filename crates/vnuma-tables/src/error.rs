@@ -94,4 +94,13 @@ pub enum Error {
     /// The device-tree writer failed.
     #[error("device tree: {0}")]
     Fdt(String),
+    /// A device of a node has a name that is no device handle, so no SRAT
+    /// Generic Initiator entry can name it.
+    #[error("node {node}: device '{device}' is neither a PCI address ([segment:]bus:device.function) nor acpi:HID:UID")]
+    DeviceHandle {
+        /// The node id.
+        node: u32,
+        /// The device name.
+        device: String,
+    },
 }

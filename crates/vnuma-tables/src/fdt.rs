@@ -3,8 +3,20 @@
 //! `numa.txt` binding and QEMU's `virt` boards have them. Written with
 //! rust-vmm's `vm-fdt`, without std.
 //!
-//! [`numa_dtb`] makes a whole (minimal) blob; the `write_*` functions add
-//! the same nodes to a VMM's own [`FdtWriter`] inside its root node.
+//! Three levels, from the most to the least control:
+//!
+//! * property writers for nodes the VMM opens itself (its `cpu@..` nodes
+//!   with `compatible`, `enable-method`, phandles; its `memory@..` nodes):
+//!   [`write_cpu_numa_node_id`], [`write_memory_numa_node_id`], with
+//!   [`cpu_reg`] (the `reg` of a CPU under a [`CpuReg`] scheme, the arm64
+//!   [`Mpidr`] packing included) and [`memory_ranges`] to name the nodes;
+//! * node writers for the VMM's own [`FdtWriter`] inside its root node:
+//!   [`write_cpus_with`]/[`write_cpus`], [`write_memory`],
+//!   [`write_distance_map`];
+//! * [`numa_dtb`], a whole (minimal) blob, for simple users.
+//!
+//! rust-vmm's `vm-fdt` (0.3) is a public dependency: [`FdtWriter`] is its
+//! type, re-exported, and the caller's writer must be of the same version.
 
 use alloc::format;
 use alloc::string::ToString;
@@ -20,21 +32,186 @@ fn fdt_err(e: vm_fdt::Error) -> Error {
     Error::Fdt(e.to_string())
 }
 
+/// So that a VMM's own `FdtWriter` calls and vnuma's writers share `?`.
+impl From<vm_fdt::Error> for Error {
+    fn from(e: vm_fdt::Error) -> Error {
+        fdt_err(e)
+    }
+}
+
+/// The arm64 MPIDR affinity packing of a CPU index: Aff0 counts CPUs
+/// within a cluster of `cluster_size`, Aff1 clusters, Aff2 groups of 256
+/// clusters (bits 7:0, 15:8, 23:16).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Mpidr {
+    /// CPUs per Aff0 cluster.
+    pub cluster_size: u32,
+}
+
+impl Mpidr {
+    /// 16 CPUs per cluster: KVM's default vCPU MPIDR (what
+    /// cloud-hypervisor writes) and QEMU `virt` with GICv3.
+    pub const KVM: Mpidr = Mpidr { cluster_size: 16 };
+    /// 8 CPUs per cluster: QEMU `virt` with GICv2.
+    pub const GICV2: Mpidr = Mpidr { cluster_size: 8 };
+
+    /// The affinity bits (Aff2:Aff1:Aff0) of CPU `index`.
+    ///
+    /// ```
+    /// use vnuma_tables::fdt::Mpidr;
+    /// assert_eq!(Mpidr::KVM.of(15), 0x0f);
+    /// assert_eq!(Mpidr::KVM.of(17), 0x101); // past 16 vCPUs, index ≠ MPIDR
+    /// assert_eq!(Mpidr::GICV2.of(17), 0x201);
+    /// ```
+    pub fn of(self, index: u32) -> u64 {
+        let c = self.cluster_size.max(1);
+        let aff0 = u64::from(index % c);
+        let cluster = u64::from(index / c);
+        aff0 | (cluster % 256) << 8 | (cluster / 256 % 256) << 16
+    }
+}
+
+/// What a CPU node's `reg` (and unit address) is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CpuReg {
+    /// The CPU's arch id: the APIC id on x86, the CPU index elsewhere
+    /// (one cell). What [`write_cpus`] writes.
+    #[default]
+    ArchId,
+    /// The CPU index (one cell).
+    Index,
+    /// arm64: the MPIDR affinity bits (two cells, as the arm64 `cpus`
+    /// binding and cloud-hypervisor have them).
+    Mpidr(Mpidr),
+}
+
+impl CpuReg {
+    /// `#address-cells` of `/cpus` for this scheme.
+    pub fn address_cells(self) -> u32 {
+        match self {
+            CpuReg::Mpidr(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// The `reg` value of CPU `index` under `scheme` (`None` when there is no
+/// such CPU slot).
+pub fn cpu_reg(t: &Topology, index: u32, scheme: CpuReg) -> Option<u64> {
+    let cpu = t.cpus().iter().find(|c| c.slot.index == index)?;
+    Some(match scheme {
+        CpuReg::ArchId => u64::from(cpu.slot.apic_id),
+        CpuReg::Index => u64::from(index),
+        CpuReg::Mpidr(m) => m.of(index),
+    })
+}
+
+/// Write `numa-node-id` for CPU `index` into the node the caller has
+/// open (its own `cpu@..` node); nothing when NUMA is off. An index that
+/// is no CPU slot is an error.
+///
+/// ```
+/// use vnuma_tables::fdt::{cpu_reg, write_cpu_numa_node_id, CpuReg, FdtWriter, Mpidr};
+/// # use vnuma_topology::{cpu::CpuTopology, machine::MachineModel, MemoryZone, NodeConfig, NumaConfig};
+/// # let t = NumaConfig::new(MachineModel::generic("b", 40), CpuTopology::new(20))
+/// #     .node(NodeConfig::new(0).cpus(0..10).zone(MemoryZone::new(1 << 30)))
+/// #     .node(NodeConfig::new(1).cpus(10..20).zone(MemoryZone::new(1 << 30)))
+/// #     .resolve().unwrap();
+/// let scheme = CpuReg::Mpidr(Mpidr::KVM);
+/// let mut fdt = FdtWriter::new()?;
+/// let root = fdt.begin_node("")?;
+/// let cpus = fdt.begin_node("cpus")?;
+/// fdt.property_u32("#address-cells", scheme.address_cells())?;
+/// fdt.property_u32("#size-cells", 0)?;
+/// for index in 0..20 {
+///     let reg = cpu_reg(&t, index, scheme).unwrap();
+///     let cpu = fdt.begin_node(&format!("cpu@{reg:x}"))?;
+///     fdt.property_string("device_type", "cpu")?;
+///     fdt.property_string("compatible", "arm,arm-v8")?;
+///     fdt.property_string("enable-method", "psci")?;
+///     fdt.property_u64("reg", reg)?;
+///     write_cpu_numa_node_id(&mut fdt, &t, index)?;
+///     fdt.end_node(cpu)?;
+/// }
+/// fdt.end_node(cpus)?;
+/// fdt.end_node(root)?;
+/// let dtb = fdt.finish()?;
+/// # Ok::<(), vnuma_tables::Error>(())
+/// ```
+pub fn write_cpu_numa_node_id(fdt: &mut FdtWriter, t: &Topology, index: u32) -> Result<(), Error> {
+    let cpu = t
+        .cpus()
+        .iter()
+        .find(|c| c.slot.index == index)
+        .ok_or_else(|| Error::Fdt(format!("no CPU {index}")))?;
+    if let (true, Some(n)) = (t.numa_enabled(), cpu.node) {
+        fdt.property_u32("numa-node-id", n).map_err(fdt_err)?;
+    }
+    Ok(())
+}
+
+/// The boot-RAM ranges a device tree describes, in address order, each
+/// with its node: `(base, size, node)`, one `memory@base` node each.
+pub fn memory_ranges(layout: &MemoryLayout) -> Vec<(u64, u64, u32)> {
+    layout
+        .ranges()
+        .filter_map(|(range, owner)| match owner {
+            Owner::Boot(n) => Some((
+                range.start(),
+                u64::try_from(range.size()).unwrap_or(u64::MAX),
+                n,
+            )),
+            Owner::Dimm(_) => None,
+        })
+        .collect()
+}
+
+/// Write `numa-node-id` for the memory node at guest address `base` into
+/// the node the caller has open (its own `memory@..` node); nothing when
+/// NUMA is off. An address outside boot RAM is an error.
+pub fn write_memory_numa_node_id(
+    fdt: &mut FdtWriter,
+    t: &Topology,
+    layout: &MemoryLayout,
+    base: u64,
+) -> Result<(), Error> {
+    let node = layout
+        .node_of(base)
+        .ok_or_else(|| Error::Fdt(format!("no guest RAM at 0x{base:x}")))?;
+    if t.numa_enabled() {
+        fdt.property_u32("numa-node-id", node).map_err(fdt_err)?;
+    }
+    Ok(())
+}
+
 /// Add `/cpus` with one `cpu@<arch id>` node per present CPU (index
 /// order): `device_type = "cpu"`, `reg = <arch id>` and, with NUMA,
-/// `numa-node-id`.
+/// `numa-node-id`. [`write_cpus_with`] with [`CpuReg::ArchId`].
 pub fn write_cpus(fdt: &mut FdtWriter, t: &Topology) -> Result<(), Error> {
+    write_cpus_with(fdt, t, CpuReg::ArchId)
+}
+
+/// Add `/cpus` with one `cpu@<reg>` node per present CPU (index order):
+/// `device_type = "cpu"`, `reg` by `scheme` (`#address-cells` to match)
+/// and, with NUMA, `numa-node-id`. A VMM that needs more properties on
+/// each CPU writes the nodes itself with [`cpu_reg`] and
+/// [`write_cpu_numa_node_id`].
+pub fn write_cpus_with(fdt: &mut FdtWriter, t: &Topology, scheme: CpuReg) -> Result<(), Error> {
     let cpus = fdt.begin_node("cpus").map_err(fdt_err)?;
-    fdt.property_u32("#address-cells", 1).map_err(fdt_err)?;
+    fdt.property_u32("#address-cells", scheme.address_cells())
+        .map_err(fdt_err)?;
     fdt.property_u32("#size-cells", 0).map_err(fdt_err)?;
     for cpu in t.cpus().iter().filter(|c| c.present) {
-        let arch = cpu.slot.apic_id;
-        let node = fdt.begin_node(&format!("cpu@{arch:x}")).map_err(fdt_err)?;
+        let index = cpu.slot.index;
+        let reg = cpu_reg(t, index, scheme).unwrap_or(u64::from(index));
+        let node = fdt.begin_node(&format!("cpu@{reg:x}")).map_err(fdt_err)?;
         fdt.property_string("device_type", "cpu").map_err(fdt_err)?;
-        fdt.property_u32("reg", arch).map_err(fdt_err)?;
-        if let (true, Some(n)) = (t.numa_enabled(), cpu.node) {
-            fdt.property_u32("numa-node-id", n).map_err(fdt_err)?;
+        if scheme.address_cells() == 2 {
+            fdt.property_u64("reg", reg).map_err(fdt_err)?;
+        } else {
+            fdt.property_u32("reg", reg as u32).map_err(fdt_err)?;
         }
+        write_cpu_numa_node_id(fdt, t, index)?;
         fdt.end_node(node).map_err(fdt_err)?;
     }
     fdt.end_node(cpus).map_err(fdt_err)
@@ -44,15 +221,13 @@ pub fn write_cpus(fdt: &mut FdtWriter, t: &Topology) -> Result<(), Error> {
 /// order): `device_type = "memory"`, `reg = <base size>` (two cells each)
 /// and, with NUMA, `numa-node-id`.
 pub fn write_memory(fdt: &mut FdtWriter, t: &Topology, layout: &MemoryLayout) -> Result<(), Error> {
-    for (range, owner) in layout.ranges() {
-        let Owner::Boot(n) = owner else { continue };
-        let size = u64::try_from(range.size()).unwrap_or(u64::MAX);
+    for (base, size, n) in memory_ranges(layout) {
         let node = fdt
-            .begin_node(&format!("memory@{:x}", range.start()))
+            .begin_node(&format!("memory@{base:x}"))
             .map_err(fdt_err)?;
         fdt.property_string("device_type", "memory")
             .map_err(fdt_err)?;
-        fdt.property_array_u64("reg", &[range.start(), size])
+        fdt.property_array_u64("reg", &[base, size])
             .map_err(fdt_err)?;
         if t.numa_enabled() {
             fdt.property_u32("numa-node-id", n).map_err(fdt_err)?;

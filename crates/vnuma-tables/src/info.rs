@@ -115,10 +115,14 @@ impl NumaInfo {
             .transpose()
     }
 
-    /// Every proximity domain named by a CPU, a memory range, the SLIT or
-    /// HMAT's memory attributes.
+    /// Every proximity domain named by a CPU, a memory range, a Generic
+    /// Initiator, the SLIT or HMAT's memory attributes.
     pub fn domains(&self) -> BTreeSet<u32> {
         let mut d: BTreeSet<u32> = self.cpus.iter().map(|c| c.proximity).collect();
+        d.extend(self.srat.entries.iter().filter_map(|e| match e {
+            SratEntry::GenericInitiator(g) => Some(g.proximity),
+            _ => None,
+        }));
         d.extend(self.memory.iter().map(|m| m.proximity));
         if let Some(slit) = &self.slit {
             d.extend((0..slit.count.min(u64::from(u32::MAX))).map(|i| i as u32));
@@ -216,6 +220,7 @@ pub fn verify(
                 (e.kind == CpuKind::LocalApic) == (cpu.slot.apic_id < 255),
             ),
             ProcessorEntries::Gicc => (cpu.slot.index, e.kind == CpuKind::Gicc),
+            ProcessorEntries::X2Apic => (cpu.slot.apic_id, e.kind == CpuKind::X2Apic),
         };
         if e.arch_id != arch || !kind_ok || !e.enabled {
             return Err(mismatch("SRAT", "processor entry", i));
@@ -325,6 +330,25 @@ pub fn verify(
                 return Err(mismatch("SRAT", "more memory than the node has", n));
             }
         }
+    }
+
+    // Generic Initiators: one per device, as the topology has them.
+    let got: Vec<&crate::srat::GenericInitiatorAffinity> = info
+        .srat
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            SratEntry::GenericInitiator(g) => Some(g),
+            _ => None,
+        })
+        .collect();
+    let want = if opts.generic_initiators {
+        crate::srat::generic_initiators(t)?
+    } else {
+        Vec::new()
+    };
+    if got.len() != want.len() || got.iter().zip(&want).any(|(g, w)| *g != w) {
+        return Err(mismatch("SRAT", "generic initiator entries", 0));
     }
 
     // SLIT.

@@ -51,6 +51,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## For VMMs that are not QEMU
+//!
+//! [`TableOptions`] (a plain struct: `..TableOptions::default()` or the
+//! `with_*` setters) selects what QEMU 7.2 does not: SRAT Generic
+//! Initiator Affinity entries (type 5, ACPI 6.3) for the devices of
+//! device-only nodes, named by PCI address or `acpi:HID:UID`
+//! ([`srat::DeviceHandle`]); the SRAT revision (QEMU's 1 by default, 3
+//! when Generic Initiator entries are present); x2APIC-only processor
+//! entries ([`ProcessorEntries::X2Apic`]). The device-tree writers in
+//! [`fdt`] work inside a VMM's own `FdtWriter` nodes, with an arm64
+//! MPIDR `reg` scheme ([`fdt::Mpidr`]).
+//!
+//! ## Features and public dependencies
+//!
+//! * `fdt` (default): the [`fdt`] module through rust-vmm's `vm-fdt` 0.3,
+//!   whose `FdtWriter` is part of the API.
+//! * `acpi_tables`: conversions to rust-vmm's `acpi_tables` 0.2 types
+//!   (`rust_vmm` module), which then appear in the API. The encoding here
+//!   is vnuma's own because QEMU's bytes have quirks a general builder
+//!   does not reproduce, and `acpi_tables` has no processor affinity
+//!   entries (the module docs say more).
+//!
 //! ## Fidelity
 //!
 //! The tests compare the bytes with what QEMU 7.2 (7.2.22) builds for 71
@@ -73,6 +95,8 @@ pub mod fdt;
 pub mod hmat;
 pub mod info;
 mod options;
+#[cfg(feature = "acpi_tables")]
+pub mod rust_vmm;
 pub mod slit;
 pub mod srat;
 
@@ -119,8 +143,12 @@ pub fn build(
     if !t.numa_enabled() {
         return Ok(None);
     }
+    if opts.generic_initiators {
+        srat::generic_initiators(t)?;
+    }
+    let srat = srat::Srat::from_topology(t, layout, opts);
     Ok(Some(NumaTables {
-        srat: srat::Srat::from_topology(t, layout, opts).to_bytes(&opts.oem)?,
+        srat: srat.to_bytes_with_revision(&opts.oem, srat.revision(opts))?,
         slit: slit::Slit::from_topology(t)
             .map(|s| s.to_bytes(&opts.oem))
             .transpose()?,

@@ -38,12 +38,29 @@ pub enum ProcessorEntries {
     /// Arm: GICC affinity (type 3), with the CPU index as the ACPI
     /// processor UID (as QEMU's `virt` board does).
     Gicc,
+    /// x86: Processor Local x2APIC affinity (type 2) for every CPU, also
+    /// below APIC id 255, for VMMs whose MADT lists only x2APIC entries
+    /// (the SRAT must then name the same structures).
+    X2Apic,
 }
 
 /// Options for building the tables. `TableOptions::default()` gives QEMU
 /// 7.2's tables for `pc`/`q35` and the layout-based ones elsewhere.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
+///
+/// The fields are the contract: build the value with a struct literal and
+/// `..TableOptions::default()`, or with the `with_*` setters.
+///
+/// ```
+/// use vnuma_tables::{ProcessorEntries, TableOptions};
+/// let opts = TableOptions {
+///     processors: ProcessorEntries::X2Apic,
+///     srat_revision: Some(3),
+///     ..TableOptions::default()
+/// };
+/// assert_eq!(opts, TableOptions::default().with_processors(ProcessorEntries::X2Apic).with_srat_revision(3));
+/// ```
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TableOptions {
     /// Header identification (QEMU's x86 values by default).
     pub oem: Oem,
@@ -55,6 +72,32 @@ pub struct TableOptions {
     /// attributes, as QEMU does from 10.x on (Linux rejects the whole HMAT
     /// otherwise). Off by default: QEMU 7.2 lists every node.
     pub hmat_skip_memoryless: bool,
+    /// The SRAT header's revision. `None` (the default): QEMU 7.2's
+    /// [`srat::REVISION`](crate::srat::REVISION) (1), or
+    /// [`srat::REVISION_ACPI_6_3`](crate::srat::REVISION_ACPI_6_3) (3)
+    /// when the table holds Generic Initiator entries, which ACPI 6.3
+    /// introduced. QEMU's front end never has such entries, so its tables
+    /// keep QEMU's revision.
+    pub srat_revision: Option<u8>,
+    /// Write a Generic Initiator Affinity structure (SRAT type 5) for each
+    /// device of a node (`NodeConfig::device`), with its device handle
+    /// parsed by [`DeviceHandle::parse`](crate::srat::DeviceHandle::parse)
+    /// (default on; QEMU 7.2's front end has no devices, so its tables do
+    /// not change).
+    pub generic_initiators: bool,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        TableOptions {
+            oem: Oem::default(),
+            memory: MemoryStyle::Auto,
+            processors: ProcessorEntries::Apic,
+            hmat_skip_memoryless: false,
+            srat_revision: None,
+            generic_initiators: true,
+        }
+    }
 }
 
 impl TableOptions {
@@ -64,6 +107,42 @@ impl TableOptions {
             oem,
             ..TableOptions::default()
         }
+    }
+
+    /// With other header identification.
+    pub fn with_oem_ids(mut self, oem: Oem) -> Self {
+        self.oem = oem;
+        self
+    }
+
+    /// With another memory style.
+    pub fn with_memory(mut self, memory: MemoryStyle) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    /// With other processor entries.
+    pub fn with_processors(mut self, processors: ProcessorEntries) -> Self {
+        self.processors = processors;
+        self
+    }
+
+    /// Leave memory-less nodes out of HMAT's memory attributes (QEMU 10).
+    pub fn with_hmat_skip_memoryless(mut self, on: bool) -> Self {
+        self.hmat_skip_memoryless = on;
+        self
+    }
+
+    /// With a fixed SRAT revision.
+    pub fn with_srat_revision(mut self, revision: u8) -> Self {
+        self.srat_revision = Some(revision);
+        self
+    }
+
+    /// With or without Generic Initiator entries.
+    pub fn with_generic_initiators(mut self, on: bool) -> Self {
+        self.generic_initiators = on;
+        self
     }
 
     /// The memory style for a topology, with [`MemoryStyle::Auto`]

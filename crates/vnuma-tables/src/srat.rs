@@ -19,6 +19,13 @@ use crate::Error;
 pub const SIGNATURE: &str = "SRAT";
 /// The revision QEMU writes (1, although ACPI 6 defines 3).
 pub const REVISION: u8 = 1;
+/// The revision of ACPI 6.3's SRAT, which has Generic Initiator entries.
+pub const REVISION_ACPI_6_3: u8 = 3;
+/// Generic Initiator flag: the entry is in use.
+pub const GI_ENABLED: u32 = 1;
+/// Generic Initiator flag: the device takes part in the architectural
+/// transactions of the processors (ACPI 6.4).
+pub const GI_ARCHITECTURAL_TRANSACTIONS: u32 = 2;
 
 /// Memory affinity flag: the entry is in use.
 pub const MEM_ENABLED: u32 = 1;
@@ -87,6 +94,94 @@ pub struct GiccAffinity {
     pub clock_domain: u32,
 }
 
+/// The device of a Generic Initiator: an ACPI device (`_HID` and `_UID`)
+/// or a PCI device (segment and bus/device/function).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeviceHandle {
+    /// Device handle type 0.
+    Acpi {
+        /// `_HID`, 8 bytes (an EISA id such as `PNP0A08` is NUL-padded).
+        hid: [u8; 8],
+        /// `_UID`.
+        uid: u32,
+    },
+    /// Device handle type 1.
+    Pci {
+        /// PCI segment (domain).
+        segment: u16,
+        /// Bus number.
+        bus: u8,
+        /// Device (0-31) and function (0-7) as `device << 3 | function`.
+        devfn: u8,
+    },
+}
+
+impl DeviceHandle {
+    /// A device name as a handle: a PCI address `[segment:]bus:device.function`
+    /// in hexadecimal (`0000:00:04.0`, `01:00.0`), or `acpi:HID:UID`
+    /// (`acpi:ACPI0016:0`, UID in decimal). `None` for anything else.
+    ///
+    /// ```
+    /// use vnuma_tables::srat::DeviceHandle;
+    /// assert_eq!(
+    ///     DeviceHandle::parse("0000:00:04.1"),
+    ///     Some(DeviceHandle::Pci { segment: 0, bus: 0, devfn: 4 << 3 | 1 })
+    /// );
+    /// assert!(matches!(DeviceHandle::parse("acpi:ACPI0016:2"), Some(DeviceHandle::Acpi { uid: 2, .. })));
+    /// assert_eq!(DeviceHandle::parse("gpu0"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<DeviceHandle> {
+        if let Some(rest) = name.strip_prefix("acpi:") {
+            let (hid, uid) = rest.rsplit_once(':')?;
+            if hid.is_empty() || hid.len() > 8 || !hid.is_ascii() {
+                return None;
+            }
+            let mut h = [0u8; 8];
+            h[..hid.len()].copy_from_slice(hid.as_bytes());
+            return Some(DeviceHandle::Acpi {
+                hid: h,
+                uid: uid.parse().ok()?,
+            });
+        }
+        let hex = |t: &str, max: u32| {
+            (!t.is_empty() && t.len() <= 4 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then(|| u32::from_str_radix(t, 16).ok())
+                .flatten()
+                .filter(|&v| v <= max)
+        };
+        let (head, function) = name.rsplit_once('.')?;
+        let mut parts = head.rsplit(':');
+        let device = hex(parts.next()?, 31)?;
+        let bus = hex(parts.next()?, 255)?;
+        let segment = match parts.next() {
+            Some(seg) => hex(seg, 0xffff)?,
+            None => 0,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        let function = hex(function, 7)?;
+        Some(DeviceHandle::Pci {
+            segment: segment as u16,
+            bus: bus as u8,
+            devfn: (device << 3 | function) as u8,
+        })
+    }
+}
+
+/// Generic Initiator affinity (type 5, 32 bytes, ACPI 6.3): a device that
+/// initiates memory accesses (a GPU, an accelerator) in a proximity
+/// domain, which may have no CPU and no memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GenericInitiatorAffinity {
+    /// Proximity domain.
+    pub proximity: u32,
+    /// The device.
+    pub device: DeviceHandle,
+    /// Flags ([`GI_ENABLED`], [`GI_ARCHITECTURAL_TRANSACTIONS`]).
+    pub flags: u32,
+}
+
 /// One SRAT structure.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SratEntry {
@@ -98,6 +193,8 @@ pub enum SratEntry {
     X2Apic(X2ApicAffinity),
     /// Type 3.
     Gicc(GiccAffinity),
+    /// Type 5.
+    GenericInitiator(GenericInitiatorAffinity),
     /// Any other type, kept as bytes.
     Other {
         /// Structure type.
@@ -115,6 +212,7 @@ impl SratEntry {
             SratEntry::Memory(e) => Some(e.proximity),
             SratEntry::X2Apic(e) => Some(e.proximity),
             SratEntry::Gicc(e) => Some(e.proximity),
+            SratEntry::GenericInitiator(e) => Some(e.proximity),
             SratEntry::Other { .. } => None,
         }
     }
@@ -132,6 +230,10 @@ impl Srat {
     ///
     /// CPUs: one entry per possible CPU slot, in slot order, with the
     /// slot's node (node 0 when NUMA is off). Memory: see [`MemoryStyle`].
+    /// Then, with [`TableOptions::generic_initiators`], one Generic
+    /// Initiator entry per device of a node whose name
+    /// [`DeviceHandle::parse`] reads (nodes in id order; [`crate::build`]
+    /// refuses names it cannot read, see [`generic_initiators`]).
     /// A topology without NUMA is described as one node 0 holding all RAM
     /// (QEMU builds no SRAT then; [`crate::build`] returns `None`).
     pub fn from_topology(t: &Topology, layout: &MemoryLayout, opts: &TableOptions) -> Srat {
@@ -140,6 +242,12 @@ impl Srat {
             let proximity = cpu.node.unwrap_or(0);
             let arch = cpu.slot.apic_id;
             entries.push(match opts.processors {
+                ProcessorEntries::X2Apic => SratEntry::X2Apic(X2ApicAffinity {
+                    proximity,
+                    x2apic_id: arch,
+                    flags: CPU_ENABLED,
+                    clock_domain: 0,
+                }),
                 ProcessorEntries::Apic => match u8::try_from(arch) {
                     Ok(apic_id) if apic_id < 255 => SratEntry::LocalApic(LocalApicAffinity {
                         proximity,
@@ -208,7 +316,36 @@ impl Srat {
                 MEM_HOTPLUGGABLE | MEM_ENABLED,
             ));
         }
+        if opts.generic_initiators {
+            entries.extend(
+                devices(t)
+                    .filter_map(|(node, name)| Some((node, DeviceHandle::parse(name)?)))
+                    .map(|(proximity, device)| {
+                        SratEntry::GenericInitiator(GenericInitiatorAffinity {
+                            proximity,
+                            device,
+                            flags: GI_ENABLED,
+                        })
+                    }),
+            );
+        }
         Srat { entries }
+    }
+
+    /// The revision to write: `opts.srat_revision`, else [`REVISION`], or
+    /// [`REVISION_ACPI_6_3`] when the table has Generic Initiator entries.
+    pub fn revision(&self, opts: &TableOptions) -> u8 {
+        opts.srat_revision.unwrap_or_else(|| {
+            if self
+                .entries
+                .iter()
+                .any(|e| matches!(e, SratEntry::GenericInitiator(_)))
+            {
+                REVISION_ACPI_6_3
+            } else {
+                REVISION
+            }
+        })
     }
 
     /// The processor entries as (arch id, proximity domain, flags): APIC
@@ -266,6 +403,34 @@ impl Srat {
                     b.put_u32(c.flags);
                     b.put_u32(c.clock_domain);
                 }
+                SratEntry::GenericInitiator(g) => {
+                    b.put_u8(5);
+                    b.put_u8(32);
+                    b.put_u8(0);
+                    match g.device {
+                        DeviceHandle::Acpi { hid, uid } => {
+                            b.put_u8(0);
+                            b.put_u32(g.proximity);
+                            b.extend_from_slice(&hid);
+                            b.put_u32(uid);
+                            b.put_u32(0);
+                        }
+                        DeviceHandle::Pci {
+                            segment,
+                            bus,
+                            devfn,
+                        } => {
+                            b.put_u8(1);
+                            b.put_u32(g.proximity);
+                            b.put_u16(segment);
+                            b.put_u8(bus);
+                            b.put_u8(devfn);
+                            b.extend_from_slice(&[0; 12]);
+                        }
+                    }
+                    b.put_u32(g.flags);
+                    b.put_u32(0);
+                }
                 SratEntry::Other { kind, body } => {
                     b.put_u8(*kind);
                     // A length that does not fit is clamped; `to_bytes`
@@ -278,8 +443,15 @@ impl Srat {
         b
     }
 
-    /// Encode the whole table with a header and checksum.
+    /// Encode the whole table with a header and checksum, with QEMU's
+    /// revision ([`REVISION`]).
     pub fn to_bytes(&self, oem: &Oem) -> Result<Vec<u8>, Error> {
+        self.to_bytes_with_revision(oem, REVISION)
+    }
+
+    /// Encode the whole table with a header (of revision `revision`) and
+    /// checksum.
+    pub fn to_bytes_with_revision(&self, oem: &Oem, revision: u8) -> Result<Vec<u8>, Error> {
         if self
             .entries
             .iter()
@@ -290,7 +462,7 @@ impl Srat {
                 what: "a structure of unknown type",
             });
         }
-        acpi::encode(SIGNATURE, REVISION, oem, &self.body())
+        acpi::encode(SIGNATURE, revision, oem, &self.body())
     }
 
     /// Parse a whole SRAT (header included). The checksum is not checked
@@ -341,6 +513,7 @@ impl Srat {
                 1 => 40,
                 2 => 24,
                 3 => 18,
+                5 => 32,
                 _ => len,
             };
             if len != want {
@@ -381,6 +554,25 @@ impl Srat {
                     flags: u32_at(10),
                     clock_domain: u32_at(14),
                 }),
+                5 if matches!(s.u8(3), Some(0 | 1)) => {
+                    let device = if s.u8(3) == Some(0) {
+                        DeviceHandle::Acpi {
+                            hid: s.array::<8>(8).unwrap_or([0; 8]),
+                            uid: u32_at(16),
+                        }
+                    } else {
+                        DeviceHandle::Pci {
+                            segment: s.u16(8).unwrap_or(0),
+                            bus: s.u8(10).unwrap_or(0),
+                            devfn: s.u8(11).unwrap_or(0),
+                        }
+                    };
+                    SratEntry::GenericInitiator(GenericInitiatorAffinity {
+                        proximity: u32_at(4),
+                        device,
+                        flags: u32_at(24),
+                    })
+                }
                 _ => SratEntry::Other {
                     kind,
                     body: s.0[2..].to_vec(),
@@ -390,6 +582,33 @@ impl Srat {
         }
         Ok((header, Srat { entries }))
     }
+}
+
+/// Every device of every node, nodes in id order: (node id, device name).
+fn devices(t: &Topology) -> impl Iterator<Item = (u32, &str)> + '_ {
+    t.nodes()
+        .iter()
+        .flat_map(|n| n.devices.iter().map(move |d| (n.id, d.as_str())))
+}
+
+/// The Generic Initiator entries of a topology (what
+/// [`Srat::from_topology`] adds with [`TableOptions::generic_initiators`]),
+/// or [`Error::DeviceHandle`] for the first device name
+/// [`DeviceHandle::parse`] cannot read.
+pub fn generic_initiators(t: &Topology) -> Result<Vec<GenericInitiatorAffinity>, Error> {
+    devices(t)
+        .map(|(proximity, name)| {
+            let device = DeviceHandle::parse(name).ok_or_else(|| Error::DeviceHandle {
+                node: proximity,
+                device: name.into(),
+            })?;
+            Ok(GenericInitiatorAffinity {
+                proximity,
+                device,
+                flags: GI_ENABLED,
+            })
+        })
+        .collect()
 }
 
 fn memory(base: u64, length: u64, proximity: u32, flags: u32) -> SratEntry {

@@ -132,11 +132,9 @@ fn corpus() -> Vec<(String, Topology, TableOptions)> {
         ]),
         TableOptions::default(),
     ));
-    let mut gicc = TableOptions::default();
-    gicc.processors = ProcessorEntries::Gicc;
+    let gicc = TableOptions::default().with_processors(ProcessorEntries::Gicc);
     out.push(("generic-gicc".into(), generic(), gicc));
-    let mut layout_style = TableOptions::default();
-    layout_style.memory = MemoryStyle::Layout;
+    let layout_style = TableOptions::default().with_memory(MemoryStyle::Layout);
     out.push((
         "q35-layout-style".into(),
         topology(&[

@@ -281,10 +281,17 @@ impl RamLayout {
 /// let mut board = MachineModel::generic("my-board", 64);
 /// board.default_cpu_node = DefaultCpuNode::IndexModNodes;
 /// assert_eq!(board.max_cpus, 64);
+///
+/// // The fields are the contract: struct update syntax works too.
+/// let board = MachineModel {
+///     default_cpu_node: DefaultCpuNode::IndexModNodes,
+///     max_nodes: 8,
+///     ..MachineModel::generic("my-board", 64)
+/// };
+/// assert_eq!(board.max_nodes, 8);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[non_exhaustive]
 pub struct MachineModel {
     /// Canonical name (`pc-i440fx-7.2`), used in messages.
     pub name: String,

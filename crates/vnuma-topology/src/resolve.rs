@@ -28,9 +28,9 @@ use crate::machine::{Chipset, DefaultCpuNode, MachineModel, RamLayout};
 use crate::numa::{NumaState, NO_INITIATOR};
 use crate::topology::{Hmat, Node, Topology};
 
-/// How to resolve.
+/// How to resolve (`Config { profile, ..Config::default() }` or
+/// [`Config::with_machine`]).
 #[derive(Clone, Debug, Default)]
-#[non_exhaustive]
 pub struct Config {
     /// Use this machine model instead of looking up `-machine type=`
     /// (a VMM's own board).

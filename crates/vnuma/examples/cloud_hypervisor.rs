@@ -14,20 +14,29 @@
 //! 3. one host mapping per zone, preallocated (`prefault`) and bound to a
 //!    host node where the host allows it — otherwise a note is printed and
 //!    the example carries on;
-//! 4. the SRAT and SLIT bytes and a device tree, checked against what the
-//!    guest must see.
+//! 4. the zones' mappings handed to vm-memory as cloud-hypervisor's own
+//!    guest memory type, `GuestMemoryMmap<AtomicBitmap>`, placed by
+//!    `Vm::segments` with each region's node beside it;
+//! 5. the SRAT (with a Generic Initiator entry for the GPU's node) and
+//!    SLIT bytes and a device tree, checked against what the guest must
+//!    see.
 //!
 //! Run it with `cargo run -p vnuma --example cloud_hypervisor`.
 
 use std::error::Error;
+use std::sync::Arc;
+
+use vm_memory::bitmap::{AtomicBitmap, Bitmap};
+use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion};
 
 use vnuma::backend::{
-    AllocOptions, BackendPlan, Defaults, ErrorKind as BackendErrorKind, HostInfo, HostMemoryBackend,
+    AllocOptions, BackendPlan, Defaults, ErrorKind as BackendErrorKind, HostInfo,
+    HostMemoryBackend, NumaGuestMemory,
 };
 use vnuma::options::{BackendKind, HostMemPolicy, IdRange, MemoryBackendOptions};
 use vnuma::ranges::Range;
 use vnuma::tables::info::NumaInfo;
-use vnuma::tables::srat::SratEntry;
+use vnuma::tables::srat::{DeviceHandle, SratEntry};
 use vnuma::topology::cpu::CpuTopology;
 use vnuma::topology::machine::{MachineModel, RamLayout};
 use vnuma::topology::{Distances, HostMemory, MemoryZone, NodeConfig};
@@ -257,12 +266,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     assert_eq!(t.node(2).map(|n| (n.mem, n.devices.len())), Some((0, 1)));
     assert_eq!(t.node_cpus(1).collect::<Vec<_>>(), [4, 5, 6, 7]);
 
-    // One host mapping per zone; the guest ranges it backs.
+    // One host mapping per zone, then the guest memory cloud-hypervisor
+    // uses, from `Vm::segments` (zone, node, offset in the zone's
+    // mapping, guest address, length).
     let defaults = Defaults {
         prealloc_threads: cfg.vcpus,
         ..Defaults::default()
     };
-    let mut mapped = Vec::new();
+    let mut mapped: Vec<(String, Arc<HostMemoryBackend>)> = Vec::new();
     for zone in vm.zone_ranges() {
         let id = zone.backend.clone().ok_or("zone without a backend")?;
         let opts = t
@@ -272,31 +283,53 @@ fn main() -> Result<(), Box<dyn Error>> {
             .ok_or("unknown backend")?
             .clone();
         let b = allocate_zone(opts, &defaults, &host)?;
-        let ranges: Vec<String> = zone
-            .ranges
-            .iter()
-            .map(|r| format!("{:#x}-{:#x}", r.start(), r.last()))
-            .collect();
         println!(
-            "zone {id}: node {}, {} MiB at host {:p}, host nodes {:?}, preallocated: {}, guest {}",
+            "zone {id}: node {}, {} MiB at host {:p}, host nodes {:?}, preallocated: {}",
             zone.node,
             b.len() >> 20,
             b.as_ptr(),
             b.plan().host_nodes(),
             b.is_preallocated(),
-            ranges.join(", ")
         );
         assert_eq!(b.len() as u64, zone.size);
-        // The zone's guest ranges add up to it: a VMM registers
-        // `ranges[i]` at the matching offset of the mapping.
-        assert_eq!(
-            zone.ranges.iter().map(Range::size).sum::<u128>(),
-            u128::from(zone.size)
-        );
-        mapped.push((zone, b));
+        mapped.push((id, Arc::new(b)));
     }
-    assert_eq!(mapped.len(), 2);
-    assert_eq!(mapped[0].0.ranges.len(), 2, "mem0 is split by the gap");
+    let segments = vm.segments();
+    let mut pieces = Vec::new();
+    for s in &segments {
+        let id = s.backend.as_deref().ok_or("segment without a backend")?;
+        let (_, b) = mapped
+            .iter()
+            .find(|(z, _)| z == id)
+            .ok_or("zone not mapped")?;
+        pieces.push((b, s.backend_segment()));
+    }
+    let numa = NumaGuestMemory::<AtomicBitmap>::from_segments(pieces)?;
+    for r in numa.regions() {
+        println!(
+            "  guest {:#011x}+{:#x}: node {:?}, {} at offset {:#x}",
+            r.guest_address, r.len, r.node, r.backend, r.offset
+        );
+        assert_eq!(layout.node_of(r.guest_address), r.node);
+    }
+    assert_eq!(numa.regions().len(), 3, "mem0 is split by the gap");
+    assert_eq!(numa.node_of(GuestAddress(128 * MIB)), Some(0));
+    // The type cloud-hypervisor's memory manager holds; the mappings stay
+    // alive for the process's lifetime (or keep the guard from
+    // `into_parts` next to it).
+    let guest_memory: GuestMemoryMmap<AtomicBitmap> = numa.into_static();
+    guest_memory.write_slice(b"hello node 0", GuestAddress(130 * MIB))?;
+    let mut back = [0u8; 12];
+    // [128M, 160M) is mem0 past the gap: offset 96M + 2M of its mapping.
+    mapped[0].1.read_at(98 * MIB, &mut back)?;
+    assert_eq!(&back, b"hello node 0");
+    let region = guest_memory
+        .find_region(GuestAddress(130 * MIB))
+        .ok_or("region")?;
+    assert!(
+        region.bitmap().dirty_at(2 << 20),
+        "the VMM's dirty log sees it"
+    );
 
     // What the guest reads.
     let tables = vm.acpi_tables()?.ok_or("NUMA is on")?;
@@ -328,17 +361,23 @@ fn main() -> Result<(), Box<dyn Error>> {
     assert_eq!(slit.count, 3);
     assert_eq!(slit.matrix, [10, 15, 25, 15, 10, 20, 25, 20, 10]);
     vnuma::tables::info::verify(t, layout, &vm.table_options(), &info)?;
-    let generic_initiators = info
+    // The GPU's node is in the SRAT as a Generic Initiator (ACPI 6.3, so
+    // SRAT revision 3), with the device's PCI address as its handle.
+    let generic_initiators: Vec<_> = info
         .srat
         .entries
         .iter()
-        .filter(|e| matches!(e, SratEntry::Other { kind: 5, .. }))
-        .count();
-    if generic_initiators == 0 {
-        // The guest then learns of node 2 from the SLIT alone; the VMM
-        // would add the SRAT Generic Initiator structure (type 5) itself.
-        println!("note: vnuma-tables wrote no SRAT Generic Initiator entry for node 2");
-    }
+        .filter_map(|e| match e {
+            SratEntry::GenericInitiator(g) => Some((g.proximity, g.device)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        generic_initiators,
+        [(2, DeviceHandle::parse("0000:00:04.0").ok_or("PCI address")?)]
+    );
+    assert_eq!(tables.srat[8], vnuma::tables::srat::REVISION_ACPI_6_3);
+    println!("SRAT: Generic Initiator for node 2 (PCI 0000:00:04.0)");
 
     let dtb = vm.dtb()?;
     assert_eq!(&dtb[..4], &[0xd0, 0x0d, 0xfe, 0xed]);

@@ -12,13 +12,16 @@
 //! * every distance given explicitly ([`Distances::complete`]), as
 //!   OpenVMM requires;
 //! * the guest-physical ranges of each node and each zone, `node_of` at a
-//!   few addresses, one host mapping per zone;
+//!   few addresses, one host mapping per zone, and the layout as segments
+//!   (`Vm::segments`: zone, node, offset in the zone's mapping, guest
+//!   address, length), which is what a VMM registers with its hypervisor;
 //! * the SRAT and a SLIT indexed by proximity domain, read back the way a
 //!   guest reads them.
 //!
 //! Run it with `cargo run -p vnuma --example openvmm`.
 
 use std::error::Error;
+use std::sync::Arc;
 
 use vnuma::backend::{AllocOptions, BackendPlan, Defaults, HostInfo, HostMemoryBackend};
 use vnuma::options::{BackendKind, MemoryBackendOptions};
@@ -168,6 +171,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // One host mapping per zone (no preallocation here; a zone that should
     // be would set `prealloc` on its backend).
     let host = HostInfo::probe();
+    let mut mappings: Vec<((u32, usize), Arc<HostMemoryBackend>)> = Vec::new();
     for z in &zones {
         let opts = MemoryBackendOptions::new(
             format!("node{}.{}", z.node, z.index),
@@ -180,10 +184,41 @@ fn main() -> Result<(), Box<dyn Error>> {
             println!("note: {w}");
         }
         assert_eq!(mem.len() as u64, z.size);
-        assert_eq!(
-            z.ranges.iter().map(Range::size).sum::<u128>(),
-            u128::from(z.size)
+        mappings.push(((z.node, z.index), Arc::new(mem)));
+    }
+
+    // The segments to register: each says which zone's mapping, at which
+    // offset, backs which guest range.
+    let segments = vm.segments();
+    for s in &segments {
+        let key = (s.node.ok_or("NUMA is on")?, s.zone.ok_or("NUMA is on")?);
+        let (_, mem) = mappings
+            .iter()
+            .find(|(k, _)| *k == key)
+            .ok_or("zone not mapped")?;
+        println!(
+            "map node {} zone {}: host {:p}+{:#x} at guest {:#x}, {} MiB",
+            key.0,
+            key.1,
+            mem.as_ptr(),
+            s.zone_offset,
+            s.guest_address,
+            s.len >> 20
         );
+        assert!(s.zone_offset + s.len <= mem.len() as u64);
+        // Touch the segment's first byte through the mapping; the guest
+        // sees it at `guest_address`.
+        mem.write_at(s.zone_offset, &[key.0 as u8 + 1])?;
+    }
+    assert_eq!(segments.len(), 6);
+    // Each zone's segments tile its mapping.
+    for ((node, zone), mem) in &mappings {
+        let covered: u64 = segments
+            .iter()
+            .filter(|s| s.node == Some(*node) && s.zone == Some(*zone))
+            .map(|s| s.len)
+            .sum();
+        assert_eq!(covered, mem.len() as u64);
     }
 
     // What the guest reads: SRAT proximity domains are the node ids.

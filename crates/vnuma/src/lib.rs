@@ -28,6 +28,39 @@
 //! in this crate (`cargo run -p vnuma --example cloud_hypervisor`) go from
 //! those VMMs' config shapes to host memory and checked SRAT/SLIT bytes.
 //!
+//! ## Hand-offs to a VMM
+//!
+//! What a VMM would otherwise write itself:
+//!
+//! * [`ram_request`]: what `vnuma-backend` needs to allocate a topology's
+//!   RAM ([`Vm::allocate`] uses it);
+//! * [`segments`]: the boot RAM as guest-physical [`Segment`]s (zone,
+//!   node, offset in the zone's mapping and in boot RAM, guest address,
+//!   length), for VMMs that map one host region per zone or per node;
+//! * [`Vm::guest_memory`] (feature `vm-memory`): the allocated RAM as a
+//!   `vm_memory::GuestMemoryMmap<B>` with the VMM's own bitmap type (such
+//!   as cloud-hypervisor's `AtomicBitmap`), each region's node beside it;
+//!   `backend::NumaGuestMemory::from_segments` does the same for mappings
+//!   made per zone;
+//! * ACPI tables ([`Vm::acpi_tables`], or `tables::build` with
+//!   [`tables::TableOptions`]: SRAT Generic Initiator entries for device
+//!   nodes, the SRAT revision, x2APIC-only entries) and device-tree
+//!   properties (`tables::fdt`: writers for the VMM's own CPU and memory
+//!   nodes, the arm64 MPIDR `reg` scheme);
+//! * [`split_command_line`]/[`qemu_args_from_pasted`] for a pasted
+//!   command line and [`render_error`]/[`caret_line`] for QEMU-style
+//!   error lines with a caret, as the `vnuma` command prints them.
+//!
+//! ## Features
+//!
+//! * `serde` (default): the JSON report ([`Report`], [`Rejection`]) and
+//!   serde for every layer's types.
+//! * `fdt` (default): device-tree output ([`Vm::dtb`], `tables::fdt`)
+//!   through rust-vmm's `vm-fdt` 0.3, a public dependency then.
+//! * `vm-memory`: [`Vm::guest_memory`] and the backend's vm-memory
+//!   hand-off, through rust-vmm's `vm-memory` 0.18, a public dependency
+//!   then (re-exported as `backend::vm_memory`).
+//!
 //! ## Example
 //!
 //! ```
@@ -40,8 +73,11 @@
 //! ])?;
 //! assert!(vm.info_numa().starts_with("2 nodes\nnode 0 cpus: 0 1\n"));
 //! assert_eq!(vm.layout().node_of(0x1_0000_0000), Some(1));
+//! # #[cfg(feature = "serde")]
+//! # {
 //! let json = vm.report().to_json();
 //! assert!(json.contains("\"accepted\":true"));
+//! # }
 //!
 //! let err = vnuma::Vm::from_args(["-numa", "node,nodeid=200"]).unwrap_err();
 //! assert_eq!(err.display_qemu().to_string(), "-numa node,nodeid=200: Max number of NUMA nodes reached: 200");
@@ -56,16 +92,20 @@ pub use vnuma_tables as tables;
 pub use vnuma_topology as topology;
 
 mod error;
+mod handoff;
 mod report;
+mod text;
 mod zones;
 
 pub use error::Error;
-pub use report::{Memdev, MemoryDeviceData, MemoryDeviceInfo, Rejection, Report};
+pub use handoff::{ram_request, segments, Segment};
+pub use report::{Memdev, MemoryDeviceData, MemoryDeviceInfo};
+#[cfg(feature = "serde")]
+pub use report::{Rejection, Report};
+pub use text::{caret_line, qemu_args_from_pasted, render_error, split_command_line, SplitError};
 pub use zones::ZoneRanges;
 
-use vnuma_backend::{
-    AllocOptions, BootRam, DefaultRam, GuestRam, HostInfo, NodeRam, RamPlan, RamRequest,
-};
+use vnuma_backend::{AllocOptions, GuestRam, HostInfo, RamPlan, RamRequest};
 use vnuma_options::CommandLine;
 use vnuma_topology::layout::MemoryLayout;
 use vnuma_topology::{Config, Topology};
@@ -198,7 +238,8 @@ impl Vm {
         report::query_memory_devices(&self.topology)
     }
 
-    /// The JSON report of an accepted configuration.
+    /// The JSON report of an accepted configuration (feature `serde`).
+    #[cfg(feature = "serde")]
     pub fn report(&self) -> Report {
         Report::new(self)
     }
@@ -241,45 +282,42 @@ impl Vm {
     }
 
     /// A device-tree blob with the guest's NUMA nodes (`numa-node-id` on
-    /// CPUs and memory, a distance map when distances were given).
+    /// CPUs and memory, a distance map when distances were given; feature
+    /// `fdt`).
+    #[cfg(feature = "fdt")]
     pub fn dtb(&self) -> Result<Vec<u8>, Error> {
         Ok(vnuma_tables::fdt::numa_dtb(&self.topology, &self.layout)?)
     }
 
-    /// What the backend crate needs to place this guest's RAM: every
-    /// backend, how boot RAM is made up (per-node backends, the machine
-    /// backend, or the machine's default RAM backend honouring
-    /// `-mem-path`), and the machine's property defaults.
+    /// What the backend crate needs to place this guest's RAM
+    /// ([`ram_request`]).
     pub fn ram_request(&self) -> RamRequest {
-        let t = &self.topology;
-        let boot = if t.uses_memdevs() {
-            BootRam::Nodes(
-                t.nodes()
-                    .iter()
-                    .map(|n| NodeRam {
-                        node: n.id,
-                        memdev: n.memdev.clone(),
-                    })
-                    .collect(),
-            )
-        } else if let Some(id) = t.memory_backend() {
-            BootRam::Backend(id.into())
-        } else {
-            let mut ram = DefaultRam::new(
-                t.machine()
-                    .default_ram_id
-                    .clone()
-                    .unwrap_or_else(|| "ram".into()),
-            );
-            ram.mem_path = t.mem_path().map(String::from);
-            BootRam::Default(ram)
-        };
-        RamRequest {
-            ram_size: t.ram_size(),
-            backends: t.backends().to_vec(),
-            boot,
-            defaults: report::backend_defaults(t),
-        }
+        handoff::ram_request(&self.topology)
+    }
+
+    /// The boot RAM as guest-physical segments with zone, node and
+    /// offsets ([`segments`]).
+    pub fn segments(&self) -> Vec<Segment> {
+        handoff::segments(&self.topology)
+    }
+
+    /// This guest's RAM, allocated by [`Vm::allocate`], as guest memory
+    /// for rust-vmm consumers with the caller's bitmap type (`()`, or
+    /// cloud-hypervisor's `AtomicBitmap`), each region's node beside it
+    /// (feature `vm-memory`). Zones at fixed addresses are not part of
+    /// `GuestRam`; map those per zone with
+    /// `NumaGuestMemory::from_segments`.
+    #[cfg(feature = "vm-memory")]
+    pub fn guest_memory<B: vnuma_backend::vm_memory::bitmap::NewBitmap>(
+        &self,
+        ram: &GuestRam,
+    ) -> Result<vnuma_backend::NumaGuestMemory<B>, Error> {
+        let segments: Vec<vnuma_backend::GpaSegment> = self
+            .segments()
+            .iter()
+            .filter_map(Segment::gpa_segment)
+            .collect();
+        Ok(ram.guest_memory(&segments)?)
     }
 
     /// Check this guest's RAM against the host (nodes exist, huge pages
@@ -295,3 +333,8 @@ impl Vm {
         Ok(GuestRam::allocate(&plan, opts)?)
     }
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,12 +1,9 @@
 //! Reports: QEMU's `info numa` and `query-memdev`, and the JSON report.
 
-use serde::Serialize;
 use vnuma_backend::{effective, Defaults};
 use vnuma_options::{BackendKind, MemoryBackendOptions};
 use vnuma_topology::layout::MemoryLayout;
 use vnuma_topology::Topology;
-
-use crate::{Error, Vm};
 
 /// `info numa` (spec §6.1).
 pub(crate) fn info_numa(t: &Topology, layout: &MemoryLayout) -> String {
@@ -63,188 +60,201 @@ pub(crate) fn query_memdev(t: &Topology) -> Vec<Memdev> {
     out
 }
 
-#[derive(Clone, Debug, Serialize)]
-struct MachineReport {
-    #[serde(rename = "type")]
-    machine_type: String,
-    hmat: bool,
-}
+/// The JSON report (feature `serde`).
+#[cfg(feature = "serde")]
+mod json {
+    use serde::Serialize;
 
-#[derive(Clone, Debug, Serialize)]
-struct SmpReport {
-    cpus: u32,
-    maxcpus: u32,
-    sockets: u32,
-    dies: u32,
-    clusters: u32,
-    cores: u32,
-    threads: u32,
-}
+    use super::*;
+    use crate::{Error, Vm};
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "kebab-case")]
-struct MemoryReport {
-    size: u64,
-    slots: u64,
-    max_size: u64,
-}
+    #[derive(Clone, Debug, Serialize)]
+    struct MachineReport {
+        #[serde(rename = "type")]
+        machine_type: String,
+        hmat: bool,
+    }
 
-#[derive(Clone, Debug, Serialize)]
-struct NodeReport {
-    id: u32,
-    cpus: Vec<u32>,
-    size_bytes: u64,
-    plugged_bytes: u64,
-    memdev: Option<String>,
-    initiator: Option<u32>,
-}
+    #[derive(Clone, Debug, Serialize)]
+    struct SmpReport {
+        cpus: u32,
+        maxcpus: u32,
+        sockets: u32,
+        dies: u32,
+        clusters: u32,
+        cores: u32,
+        threads: u32,
+    }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "kebab-case")]
-struct CpuReport {
-    cpu_index: u32,
-    present: bool,
-    apic_id: u32,
-    socket_id: u32,
-    die_id: Option<u32>,
-    core_id: u32,
-    thread_id: u32,
-    node_id: Option<u32>,
-}
+    #[derive(Clone, Debug, Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct MemoryReport {
+        size: u64,
+        slots: u64,
+        max_size: u64,
+    }
 
-#[derive(Clone, Debug, Serialize)]
-struct RangeReport {
-    node: u32,
-    start: u64,
-    end: u64,
-}
+    #[derive(Clone, Debug, Serialize)]
+    struct NodeReport {
+        id: u32,
+        cpus: Vec<u32>,
+        size_bytes: u64,
+        plugged_bytes: u64,
+        memdev: Option<String>,
+        initiator: Option<u32>,
+    }
 
-/// The JSON report of an accepted configuration (see the CLI's docs for
-/// the schema).
-#[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    accepted: bool,
-    machine: MachineReport,
-    smp: SmpReport,
-    memory: MemoryReport,
-    warnings: Vec<String>,
-    info_numa: String,
-    nodes: Vec<NodeReport>,
-    cpus: Vec<CpuReport>,
-    distances: Option<Vec<Vec<u8>>>,
-    memdevs: Vec<Memdev>,
-    memory_devices: Vec<MemoryDeviceInfo>,
-    ranges: Vec<RangeReport>,
-}
+    #[derive(Clone, Debug, Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct CpuReport {
+        cpu_index: u32,
+        present: bool,
+        apic_id: u32,
+        socket_id: u32,
+        die_id: Option<u32>,
+        core_id: u32,
+        thread_id: u32,
+        node_id: Option<u32>,
+    }
 
-impl Report {
-    pub(crate) fn new(vm: &Vm) -> Report {
-        let t = vm.topology();
-        let layout = vm.layout();
-        let c = t.cpu_topology();
-        let n = t.nodes().len();
-        Report {
-            accepted: true,
-            machine: MachineReport {
-                machine_type: t.machine().name.clone(),
-                hmat: t.hmat_enabled(),
-            },
-            smp: SmpReport {
-                cpus: c.cpus,
-                maxcpus: c.max_cpus,
-                sockets: c.sockets,
-                dies: c.dies,
-                clusters: c.clusters,
-                cores: c.cores,
-                threads: c.threads,
-            },
-            memory: MemoryReport {
-                size: t.ram_size(),
-                slots: t.ram_slots(),
-                max_size: t.max_ram_size(),
-            },
-            warnings: t.warnings().iter().map(ToString::to_string).collect(),
-            info_numa: vm.info_numa(),
-            nodes: t
-                .nodes()
-                .iter()
-                .map(|node| NodeReport {
-                    id: node.id,
-                    cpus: t.node_cpus(node.id).collect(),
-                    size_bytes: layout.node_size(node.id),
-                    plugged_bytes: layout.node_plugged(node.id),
-                    memdev: node.memdev.clone(),
-                    initiator: node.initiator,
-                })
-                .collect(),
-            cpus: t
-                .cpus()
-                .iter()
-                .map(|cpu| CpuReport {
-                    cpu_index: cpu.slot.index,
-                    present: cpu.present,
-                    apic_id: cpu.slot.apic_id,
-                    socket_id: cpu.slot.socket_id,
-                    die_id: cpu.slot.die_id,
-                    core_id: cpu.slot.core_id,
-                    thread_id: cpu.slot.thread_id,
-                    node_id: cpu.node,
-                })
-                .collect(),
-            distances: t
-                .distances()
-                .map(|d| d.chunks(n.max(1)).map(<[u8]>::to_vec).collect()),
-            memdevs: vm.query_memdev(),
-            memory_devices: vm.query_memory_devices(),
-            ranges: layout
-                .ranges()
-                .map(|(r, owner)| RangeReport {
-                    node: owner.node(),
-                    start: r.start(),
-                    end: r.end().unwrap_or(u64::MAX),
-                })
-                .collect(),
+    #[derive(Clone, Debug, Serialize)]
+    struct RangeReport {
+        node: u32,
+        start: u64,
+        end: u64,
+    }
+
+    /// The JSON report of an accepted configuration (see the CLI's docs for
+    /// the schema).
+    #[derive(Clone, Debug, Serialize)]
+    pub struct Report {
+        accepted: bool,
+        machine: MachineReport,
+        smp: SmpReport,
+        memory: MemoryReport,
+        warnings: Vec<String>,
+        info_numa: String,
+        nodes: Vec<NodeReport>,
+        cpus: Vec<CpuReport>,
+        distances: Option<Vec<Vec<u8>>>,
+        memdevs: Vec<Memdev>,
+        memory_devices: Vec<crate::MemoryDeviceInfo>,
+        ranges: Vec<RangeReport>,
+    }
+
+    impl Report {
+        pub(crate) fn new(vm: &Vm) -> Report {
+            let t = vm.topology();
+            let layout = vm.layout();
+            let c = t.cpu_topology();
+            let n = t.nodes().len();
+            Report {
+                accepted: true,
+                machine: MachineReport {
+                    machine_type: t.machine().name.clone(),
+                    hmat: t.hmat_enabled(),
+                },
+                smp: SmpReport {
+                    cpus: c.cpus,
+                    maxcpus: c.max_cpus,
+                    sockets: c.sockets,
+                    dies: c.dies,
+                    clusters: c.clusters,
+                    cores: c.cores,
+                    threads: c.threads,
+                },
+                memory: MemoryReport {
+                    size: t.ram_size(),
+                    slots: t.ram_slots(),
+                    max_size: t.max_ram_size(),
+                },
+                warnings: t.warnings().iter().map(ToString::to_string).collect(),
+                info_numa: vm.info_numa(),
+                nodes: t
+                    .nodes()
+                    .iter()
+                    .map(|node| NodeReport {
+                        id: node.id,
+                        cpus: t.node_cpus(node.id).collect(),
+                        size_bytes: layout.node_size(node.id),
+                        plugged_bytes: layout.node_plugged(node.id),
+                        memdev: node.memdev.clone(),
+                        initiator: node.initiator,
+                    })
+                    .collect(),
+                cpus: t
+                    .cpus()
+                    .iter()
+                    .map(|cpu| CpuReport {
+                        cpu_index: cpu.slot.index,
+                        present: cpu.present,
+                        apic_id: cpu.slot.apic_id,
+                        socket_id: cpu.slot.socket_id,
+                        die_id: cpu.slot.die_id,
+                        core_id: cpu.slot.core_id,
+                        thread_id: cpu.slot.thread_id,
+                        node_id: cpu.node,
+                    })
+                    .collect(),
+                distances: t
+                    .distances()
+                    .map(|d| d.chunks(n.max(1)).map(<[u8]>::to_vec).collect()),
+                memdevs: vm.query_memdev(),
+                memory_devices: vm.query_memory_devices(),
+                ranges: layout
+                    .ranges()
+                    .map(|(r, owner)| RangeReport {
+                        node: owner.node(),
+                        start: r.start(),
+                        end: r.end().unwrap_or(u64::MAX),
+                    })
+                    .collect(),
+            }
+        }
+
+        /// The report as one line of JSON.
+        pub fn to_json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
         }
     }
 
-    /// The report as one line of JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    /// The JSON report of a rejected configuration.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct Rejection {
+        accepted: bool,
+        error: String,
+        error_location: Option<String>,
+        warnings: Vec<String>,
     }
-}
 
-/// The JSON report of a rejected configuration.
-#[derive(Clone, Debug, Serialize)]
-pub struct Rejection {
-    accepted: bool,
-    error: String,
-    error_location: Option<String>,
-    warnings: Vec<String>,
-}
+    impl Rejection {
+        /// The report of `error`, with the warnings QEMU printed before it.
+        pub fn new(error: &Error, warnings: Vec<String>) -> Rejection {
+            Rejection {
+                accepted: false,
+                error: error.to_string(),
+                error_location: error.location().map(ToString::to_string),
+                warnings,
+            }
+        }
 
-impl Rejection {
-    /// The report of `error`, with the warnings QEMU printed before it.
-    pub fn new(error: &Error, warnings: Vec<String>) -> Rejection {
-        Rejection {
-            accepted: false,
-            error: error.to_string(),
-            error_location: error.location().map(ToString::to_string),
-            warnings,
+        /// The report as one line of JSON.
+        pub fn to_json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
         }
     }
-
-    /// The report as one line of JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
 }
+
+#[cfg(feature = "serde")]
+pub use json::{Rejection, Report};
 
 /// One entry of QEMU's `query-memory-devices`: the device's type and its
 /// data, with QEMU's member names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MemoryDeviceInfo {
     /// `dimm`, `nvdimm`, `virtio-mem` or `virtio-pmem`.
-    #[serde(rename = "type")]
+    #[cfg_attr(feature = "serde", serde(rename = "type"))]
     pub kind: &'static str,
     /// The device's properties.
     pub data: MemoryDeviceData,
@@ -252,42 +262,43 @@ pub struct MemoryDeviceInfo {
 
 /// The data of a [`MemoryDeviceInfo`]; members a type does not have are
 /// left out.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub struct MemoryDeviceData {
     /// The device id.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub id: Option<String>,
     /// DIMMs: the guest-physical address.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub addr: Option<u64>,
     /// virtio devices: the guest-physical address.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub memaddr: Option<u64>,
     /// Bytes (virtio-mem: plugged bytes).
     pub size: u64,
     /// virtio-mem: the region's size.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub max_size: Option<u64>,
     /// virtio-mem: bytes requested.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub requested_size: Option<u64>,
     /// virtio-mem: the block size.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub block_size: Option<u64>,
     /// DIMMs: the slot.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub slot: Option<u32>,
     /// The node (not virtio-pmem).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub node: Option<u32>,
     /// The backend's QOM path.
     pub memdev: String,
     /// DIMMs: plugged after boot.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub hotplugged: Option<bool>,
     /// DIMMs: can be unplugged.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub hotpluggable: Option<bool>,
 }
 
