@@ -8,7 +8,8 @@
 //! One test per file: the allocator counts every thread of this binary.
 
 // A global allocator cannot be written without `unsafe`; this test
-// binary's is a counting shim over the system allocator.
+// binary's is a counting shim over the system allocator. It lives in
+// vnuma-backend, the one crate where `unsafe` is allowed.
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
