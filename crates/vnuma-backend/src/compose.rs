@@ -81,6 +81,9 @@ pub struct RamRequest {
     pub boot: BootRam,
     /// Property defaults from the machine.
     pub defaults: Defaults,
+    /// `thread-context` objects backends preallocate in
+    /// (`prealloc-context`); QEMU creates them before any backend.
+    pub thread_contexts: Vec<vnuma_options::ThreadContextOptions>,
 }
 
 /// One piece of boot RAM: a backend at an offset of the RAM-offset space.
@@ -116,8 +119,16 @@ impl RamPlan {
     pub fn new(req: &RamRequest, host: &HostInfo) -> Result<RamPlan, Error> {
         let mut backends = Vec::with_capacity(req.backends.len() + 1);
         let mut warnings = Vec::new();
+        let mut contexts = Vec::with_capacity(req.thread_contexts.len());
+        for tc in &req.thread_contexts {
+            contexts.push((tc.id.as_str(), crate::plan::thread_context_cpus(tc, host)?));
+        }
         for opts in &req.backends {
-            let p = BackendPlan::new(opts, &req.defaults, host)?;
+            let mut p = BackendPlan::new(opts, &req.defaults, host)?;
+            let ctx = opts.prealloc_context.as_deref();
+            if let Some((_, cpus)) = contexts.iter().find(|(id, _)| Some(*id) == ctx) {
+                p.pin_prealloc(cpus.clone(), host);
+            }
             warnings.extend(p.warnings().iter().cloned());
             backends.push(p);
         }

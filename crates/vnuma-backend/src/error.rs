@@ -330,6 +330,14 @@ pub enum ErrorKind {
         /// The backend id.
         id: String,
     },
+    /// A `thread-context` whose `node-affinity` names no host node with
+    /// CPUs.
+    #[error("The nodes select no CPUs")]
+    NodesSelectNoCpus,
+    /// A `thread-context` whose `cpu-affinity` names no online host CPU
+    /// (QEMU's `sched_setaffinity` fails).
+    #[error("Setting CPU affinity failed: Invalid argument")]
+    CpuAffinityFailed,
     /// A node or the machine names a backend that does not exist.
     #[error("memory backend '{id}' not found")]
     UnknownBackend {

@@ -49,6 +49,7 @@
 //!         NodeRam { node: 1, memdev: Some("m1".into()) },
 //!     ]),
 //!     defaults: Defaults::default(),
+//!     thread_contexts: Vec::new(),
 //! };
 //! let plan = RamPlan::new(&req, &host)?; // every check; nothing mapped
 //! let ram = GuestRam::allocate(&plan, AllocOptions::new())?;
@@ -119,7 +120,13 @@
 //! * `backing store align ... is larger than 'align' option` (device DAX
 //!   only), `pmem` and the `-mem-path` temporary file name
 //!   (`vnuma_back_mem.{id}.*` instead of `qemu_back_mem.{id}.*`) differ or
-//!   are not modelled; `prealloc-context` is ignored.
+//!   are not modelled.
+//! * `thread-context` objects (`RamRequest::thread_contexts`) are checked
+//!   against the host when planning (`The nodes select no CPUs`,
+//!   `Setting CPU affinity failed: Invalid argument`) rather than before
+//!   everything else as QEMU does (resolution never touches the host); a
+//!   backend's `prealloc-context` runs its preallocation threads on the
+//!   context's CPUs.
 //!
 //! ## Features
 //!

@@ -437,21 +437,7 @@ impl BackendPlan {
         } else {
             Vec::new()
         };
-        let cpu_mask = node_cpus.last().map(|&max| {
-            // The kernel wants at least nr_cpu_ids bits; CPUs past the
-            // host's possible ones (a hand-built HostInfo) cannot be
-            // pinned to and are left out.
-            let room = host
-                .possible_cpus
-                .unwrap_or_else(|| (max as usize + 1).max(1024));
-            let mut mask = IdSet::with_room(room, MAX_CPUS);
-            for &c in &node_cpus {
-                let _ = mask.insert(c as usize);
-            }
-            // All of them left out: the kernel refuses the empty mask
-            // and preallocation runs unpinned with a warning.
-            mask
-        });
+        let cpu_mask = cpu_mask(&node_cpus, host);
         Ok(BackendPlan {
             prealloc_ram,
             props,
@@ -543,6 +529,12 @@ impl BackendPlan {
     /// The CPUs of the bound host nodes, where preallocation threads run.
     pub fn node_cpus(&self) -> &[u32] {
         &self.node_cpus
+    }
+
+    /// Preallocate on these host CPUs (a `thread-context`'s) instead.
+    pub(crate) fn pin_prealloc(&mut self, cpus: Vec<u32>, host: &HostInfo) {
+        self.cpu_mask = cpu_mask(&cpus, host);
+        self.node_cpus = cpus;
     }
 
     /// Warnings found while planning.
@@ -750,4 +742,54 @@ fn check_hugepages(
         }
     }
     Ok(())
+}
+
+/// The affinity mask of preallocation threads pinned to `cpus` (`None`:
+/// not pinned). The kernel wants at least nr_cpu_ids bits; CPUs past the
+/// host's possible ones (a hand-built HostInfo) cannot be pinned to and
+/// are left out; if all are, the kernel refuses the empty mask and
+/// preallocation runs unpinned with a warning.
+fn cpu_mask(cpus: &[u32], host: &HostInfo) -> Option<IdSet> {
+    cpus.last().map(|&max| {
+        let room = host
+            .possible_cpus
+            .unwrap_or_else(|| (max as usize + 1).max(1024));
+        let mut mask = IdSet::with_room(room, MAX_CPUS);
+        for &c in cpus {
+            let _ = mask.insert(c as usize);
+        }
+        mask
+    })
+}
+
+/// The host CPUs a `thread-context` runs its threads on, with QEMU's
+/// errors when there are none.
+pub(crate) fn thread_context_cpus(
+    tc: &vnuma_options::ThreadContextOptions,
+    host: &HostInfo,
+) -> Result<Vec<u32>, Error> {
+    let online = host.cpus_of(&host.nodes.iter().map(|n| n.id).collect::<Vec<_>>());
+    if !tc.node_affinity.is_empty() {
+        let nodes: Vec<u16> = tc.node_affinity.iter().flat_map(|r| r.iter()).collect();
+        let cpus = host.cpus_of(&nodes);
+        if cpus.is_empty() {
+            return Err(Error::new(ErrorKind::NodesSelectNoCpus, None));
+        }
+        return Ok(cpus);
+    }
+    if !tc.cpu_affinity.is_empty() {
+        let mut cpus: Vec<u32> = tc
+            .cpu_affinity
+            .iter()
+            .flat_map(|r| r.iter())
+            .map(u32::from)
+            .filter(|c| online.binary_search(c).is_ok())
+            .collect();
+        cpus.dedup();
+        if cpus.is_empty() {
+            return Err(Error::new(ErrorKind::CpuAffinityFailed, None));
+        }
+        return Ok(cpus);
+    }
+    Ok(online)
 }

@@ -235,6 +235,7 @@ fn request(objects: &[String], nodes: &[&str]) -> RamRequest {
                 .collect(),
         ),
         defaults: defaults(),
+        thread_contexts: Vec::new(),
     }
 }
 
@@ -479,6 +480,7 @@ fn default_ram_backend() {
             prealloc,
             ..defaults()
         },
+        thread_contexts: Vec::new(),
     };
     // `-m 256M`: what QEMU 7.2's query-memdev returns.
     let plan = RamPlan::new(&req(None, false, false), &host()).unwrap();

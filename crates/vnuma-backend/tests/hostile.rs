@@ -32,6 +32,7 @@ fn request(objects: &[String]) -> vnuma_backend::RamRequest {
         ),
         backends,
         defaults: defaults(),
+        thread_contexts: Vec::new(),
     }
 }
 

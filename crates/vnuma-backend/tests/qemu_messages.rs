@@ -375,6 +375,7 @@ fn ram_req(ram_size: u64, objects: &[&str], boot: BootRam) -> RamRequest {
         backends: objects.iter().map(|o| o.parse().unwrap()).collect(),
         boot,
         defaults: defaults(),
+        thread_contexts: Vec::new(),
     }
 }
 

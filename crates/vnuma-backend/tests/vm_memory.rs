@@ -44,6 +44,7 @@ fn regions_know_their_node_and_keep_memory_alive() {
             },
         ]),
         defaults: defaults(),
+        thread_contexts: Vec::new(),
     };
     let ram =
         GuestRam::allocate(&RamPlan::new(&req, &host()).unwrap(), AllocOptions::new()).unwrap();
@@ -122,6 +123,7 @@ fn placement_errors() {
         backends: vec![],
         boot: BootRam::Default(vnuma_backend::DefaultRam::new("pc.ram")),
         defaults: defaults(),
+        thread_contexts: Vec::new(),
     };
     let ram =
         GuestRam::allocate(&RamPlan::new(&req, &host()).unwrap(), AllocOptions::new()).unwrap();

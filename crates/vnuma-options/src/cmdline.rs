@@ -383,6 +383,10 @@ impl CommandLine {
                             .into_iter()
                             .map(|w| w.with_location(location.clone())),
                     );
+                    // QEMU types every object while reading argv.
+                    if let Some(Err(e)) = parsed.value.thread_context() {
+                        return Err(located(e, &location));
+                    }
                     cl.objects.push(ObjectArg {
                         location,
                         object: parsed.value,

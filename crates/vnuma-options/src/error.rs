@@ -163,6 +163,9 @@ pub enum ErrorKind {
         /// The full dotted key (`smp.foo`).
         key: String,
     },
+    /// A `thread-context` with both CPU and node affinity.
+    #[error("Mixing CPU and node affinity not supported")]
+    MixedAffinity,
     /// A `-device` model QEMU does not have.
     #[error("'{driver}' is not a valid device model name")]
     InvalidDeviceModel {

@@ -170,7 +170,7 @@ impl fmt::Display for IdRange {
 pub mod object;
 pub use object::{
     BackendKind, FileBackendOptions, HostMemPolicy, MemfdBackendOptions, MemoryBackendOptions,
-    ObjectOptions,
+    ObjectOptions, ThreadContextOptions,
 };
 
 pub mod cmdline;

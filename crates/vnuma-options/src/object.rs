@@ -276,6 +276,17 @@ impl ObjectOptions {
         }
     }
 
+    /// A `thread-context` object's properties, typed; `None` for other
+    /// objects.
+    pub fn thread_context(&self) -> Option<Result<ThreadContextOptions, Error>> {
+        match self {
+            ObjectOptions::Other { qom_type, text, .. } if qom_type == "thread-context" => {
+                Some(ThreadContextOptions::parse(text))
+            }
+            _ => None,
+        }
+    }
+
     /// The object's id, if it has one.
     pub fn id(&self) -> Option<&str> {
         match self {
@@ -426,5 +437,54 @@ impl fmt::Display for ObjectOptions {
             ObjectOptions::MemoryBackend(b) => b.fmt(f),
             ObjectOptions::Other { text, .. } => f.write_str(text),
         }
+    }
+}
+
+/// A `thread-context` object (QEMU 7.2): threads created in it (a
+/// backend's preallocation threads, `prealloc-context=`) run on these host
+/// CPUs, or on the CPUs of these host nodes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub struct ThreadContextOptions {
+    /// `id`.
+    pub id: String,
+    /// `cpu-affinity`: host CPUs.
+    #[cfg_attr(feature = "serde", serde(default, with = "crate::serde_impl::id_list"))]
+    pub cpu_affinity: Vec<IdRange>,
+    /// `node-affinity`: host nodes.
+    #[cfg_attr(feature = "serde", serde(default, with = "crate::serde_impl::id_list"))]
+    pub node_affinity: Vec<IdRange>,
+}
+
+impl ThreadContextOptions {
+    /// Type `-object thread-context,...` text.
+    pub fn parse(text: &str) -> Result<ThreadContextOptions, Error> {
+        let opts = grammar::parse_opts(text, Some("qom-type"))?;
+        let whole = Span::new(0, text.len());
+        let mut v = Visitor::new(&opts.items, opts.id.as_ref());
+        v.required("qom-type", whole)?;
+        let id = v
+            .id()
+            .ok_or_else(|| Error::new(ErrorKind::MissingParameter { key: "id".into() }, whole))?
+            .value
+            .clone()
+            .into_owned();
+        let cpu_affinity = crate::visit::u16_list(&v.list("cpu-affinity"))?;
+        let node_affinity = crate::visit::u16_list(&v.list("node-affinity"))?;
+        v.finish()?;
+        Ok(ThreadContextOptions {
+            id,
+            cpu_affinity,
+            node_affinity,
+        })
+    }
+
+    /// QEMU's check that needs no host: not both kinds of affinity.
+    pub fn validate(&self) -> Result<(), Error> {
+        if !self.cpu_affinity.is_empty() && !self.node_affinity.is_empty() {
+            return Err(Error::new(ErrorKind::MixedAffinity, Span::new(0, 0)));
+        }
+        Ok(())
     }
 }

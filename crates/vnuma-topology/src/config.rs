@@ -254,6 +254,8 @@ pub struct HostMemory {
     pub merge: bool,
     /// Default of backends' `dump` (`-machine dump-guest-core`).
     pub dump: bool,
+    /// Thread contexts backends preallocate in (`prealloc-context`).
+    pub thread_contexts: Vec<vnuma_options::ThreadContextOptions>,
 }
 
 impl Default for HostMemory {
@@ -265,6 +267,7 @@ impl Default for HostMemory {
             prealloc: false,
             merge: true,
             dump: true,
+            thread_contexts: Vec::new(),
         }
     }
 }
@@ -733,6 +736,7 @@ impl NumaConfig {
             device_memory,
             devices,
             acpi: self.acpi,
+            thread_contexts: self.host.thread_contexts.clone(),
             warnings,
         })
     }

@@ -418,6 +418,10 @@ pub enum ErrorKind {
         /// The last CPU's APIC id.
         last: u32,
     },
+    /// A backend's `prealloc-context` naming an object that is no
+    /// `thread-context`.
+    #[error("Invalid parameter type for 'prealloc-context', expected: thread-context")]
+    PreallocContextType,
     /// A `-device` naming an object that does not exist.
     #[error("Device '{id}' not found")]
     DeviceNotFound {

@@ -155,6 +155,17 @@ fn slot_props(slot: &CpuSlot) -> String {
 pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error> {
     let mut warnings: Vec<Warning> = cl.warnings().iter().cloned().map(Warning::from).collect();
 
+    // Thread contexts are created first of all (QEMU's earliest objects);
+    // what needs the host (their CPUs) is checked by vnuma-backend.
+    let mut thread_contexts = Vec::new();
+    for o in cl.objects() {
+        if let Some(tc) = o.object.thread_context() {
+            let tc = tc?;
+            tc.validate()?;
+            thread_contexts.push(tc);
+        }
+    }
+
     // 2. The machine type.
     let model = match &config.machine {
         Some(m) => m.clone(),
@@ -232,6 +243,19 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     let backends: Vec<MemoryBackendOptions> = cl.memory_backends().cloned().collect();
     for b in &backends {
         b.validate()?;
+        if let Some(ctx) = &b.prealloc_context {
+            match cl
+                .objects()
+                .iter()
+                .find(|o| o.object.id() == Some(ctx.as_str()))
+            {
+                None => return Err(ErrorKind::DeviceNotFound { id: ctx.clone() }.into()),
+                Some(o) if o.object.thread_context().is_none() => {
+                    return Err(ErrorKind::PreallocContextType.into())
+                }
+                Some(_) => {}
+            }
+        }
         b.check_policy()?;
     }
 
@@ -327,6 +351,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
             prealloc: cl.mem_prealloc(),
             merge: machine.mem_merge.unwrap_or(true),
             dump: machine.dump_guest_core.unwrap_or(true),
+            thread_contexts,
         },
         devices: Vec::new(),
         acpi: true,

@@ -87,6 +87,7 @@ pub struct Topology {
     pub(crate) device_memory: Option<Range>,
     pub(crate) devices: Vec<PlacedDevice>,
     pub(crate) acpi: bool,
+    pub(crate) thread_contexts: Vec<vnuma_options::ThreadContextOptions>,
     pub(crate) warnings: Vec<Warning>,
 }
 
@@ -152,6 +153,11 @@ impl Topology {
     /// The memory devices as cold-plugged, in the order given.
     pub fn devices(&self) -> &[PlacedDevice] {
         &self.devices
+    }
+
+    /// `thread-context` objects (`prealloc-context` of backends).
+    pub fn thread_contexts(&self) -> &[vnuma_options::ThreadContextOptions] {
+        &self.thread_contexts
     }
 
     /// Whether the guest has ACPI (its tables are built).

@@ -54,6 +54,7 @@ pub fn ram_request(t: &Topology) -> RamRequest {
         backends: t.backends().to_vec(),
         boot,
         defaults: report::backend_defaults(t),
+        thread_contexts: t.thread_contexts().to_vec(),
     }
 }
 
