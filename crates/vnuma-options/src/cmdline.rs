@@ -403,7 +403,19 @@ impl CommandLine {
                 Opt::Device => {
                     // QEMU reads the syntax now and creates the device (its
                     // model and properties) after the machine.
-                    if !arg.starts_with('{') {
+                    if arg.starts_with('{') {
+                        // QEMU reads the JSON while reading argv.
+                        #[cfg(feature = "serde")]
+                        crate::qemu_json::parse(arg).map_err(|e| {
+                            located(
+                                Error::new(
+                                    ErrorKind::Json { message: e.0 },
+                                    Span::new(0, arg.len()),
+                                ),
+                                &location,
+                            )
+                        })?;
+                    } else {
                         let opts = grammar::parse_opts(arg, Some("driver"))
                             .map_err(|e| located(e, &location))?;
                         check_duplicate_id(&mut device_ids, opts.id.as_ref(), "device", &location)?;

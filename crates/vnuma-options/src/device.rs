@@ -311,8 +311,7 @@ impl DeviceOptions {
         let json_error = |message: String| Error::new(ErrorKind::Json { message }, whole);
         #[cfg(feature = "serde")]
         {
-            let v: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| json_error(e.to_string()))?;
+            let v = crate::qemu_json::parse(text).map_err(|e| json_error(e.0))?;
             let obj = v
                 .as_object()
                 .ok_or_else(|| json_error("-device JSON must be an object".into()))?;

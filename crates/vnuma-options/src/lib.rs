@@ -79,6 +79,8 @@ pub use error::{Error, ErrorKind, Expected, Location, Warning, WarningKind};
 pub use span::Span;
 
 pub mod numa;
+#[cfg(feature = "serde")]
+mod qemu_json;
 mod schema;
 #[cfg(feature = "serde")]
 mod serde_impl;

@@ -275,8 +275,7 @@ impl Input for JsonVisitor<'_> {
 /// JSON parser's own detail.
 pub(crate) fn object_from_json(text: &str) -> Result<ObjectOptions, Error> {
     let len = text.len();
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| json_error(alloc::format!("JSON parse error, {e}"), len))?;
+    let value = crate::qemu_json::parse(text).map_err(|e| json_error(e.0, len))?;
     let Some(map) = value.as_object() else {
         return Err(json_error("Invalid parameter type, expected: object", len));
     };

@@ -418,6 +418,12 @@ pub enum ErrorKind {
         /// The last CPU's APIC id.
         last: u32,
     },
+    /// Two objects with one id (one of them in JSON form).
+    #[error("attempt to add duplicate property '{id}' to object (type 'container')")]
+    DuplicateObjectId {
+        /// The id.
+        id: String,
+    },
     /// A backend's `prealloc-context` naming an object that is no
     /// `thread-context`.
     #[error("Invalid parameter type for 'prealloc-context', expected: thread-context")]

@@ -239,7 +239,17 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         }
     }
 
-    // 4. Memory backends are created.
+    // 4. Memory backends are created. One id namespace: a JSON object
+    // (not seen by QemuOpts' duplicate check) may repeat another's id.
+    let mut ids: Vec<&str> = Vec::new();
+    for o in cl.objects() {
+        if let Some(id) = o.object.id() {
+            if ids.contains(&id) {
+                return Err(ErrorKind::DuplicateObjectId { id: id.into() }.into());
+            }
+            ids.push(id);
+        }
+    }
     let backends: Vec<MemoryBackendOptions> = cl.memory_backends().cloned().collect();
     for b in &backends {
         b.validate()?;
