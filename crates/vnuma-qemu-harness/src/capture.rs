@@ -79,7 +79,8 @@ pub fn normalise_stderr(text: &str, prog: &str) -> Vec<String> {
 
 /// QEMU's answer over QMP for one command line: the greeting, then
 /// `qmp_capabilities`, `x-exit-preconfig` (only with `--preconfig`), HMP
-/// `info numa`, `query-memdev`, and for the topology corpus
+/// `info numa`, `query-memdev`, for the devices corpus
+/// `query-memory-devices`, and for the topology corpus
 /// `query-hotpluggable-cpus`, `query-cpus-fast` and the `apic-id` of each
 /// CPU; then `quit`. An error only when QEMU cannot be run or its slots
 /// cannot be matched.
@@ -95,6 +96,7 @@ pub fn capture_qmp(launch: &Launch<'_>, corpus: Corpus) -> Result<QmpAnswer, Err
     });
     let mut q = Qmp::start(launch)?;
     let (mut info_numa, mut memdevs, mut slots) = (None, Json::Null, Ok(None));
+    let mut memory_devices = Json::Null;
     let mut quit_ok = false;
     let greeted = q.greeting();
     if greeted {
@@ -123,6 +125,11 @@ pub fn capture_qmp(launch: &Launch<'_>, corpus: Corpus) -> Result<QmpAnswer, Err
             Ok(other) => other,
             Err(_) => Json::Null,
         };
+        if corpus == Corpus::Devices {
+            memory_devices = q
+                .execute("query-memory-devices", None)
+                .unwrap_or(Json::Null);
+        }
         if corpus == Corpus::Topology {
             let hotpluggable = q.execute("query-hotpluggable-cpus", None).ok();
             let cpus_fast = q.execute("query-cpus-fast", None).ok();
@@ -147,6 +154,7 @@ pub fn capture_qmp(launch: &Launch<'_>, corpus: Corpus) -> Result<QmpAnswer, Err
         info_numa,
         memdevs,
         slots: slots.map_err(Error::new)?,
+        memory_devices,
     })
 }
 
