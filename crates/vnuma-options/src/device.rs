@@ -312,7 +312,8 @@ impl DeviceOptions {
         #[cfg(feature = "serde")]
         {
             let v: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| json_error(e.to_string()))?;
+                serde_json::from_str(text)
+                .map_err(|e| json_error(alloc::format!("JSON parse error, {e}")))?;
             let obj = v
                 .as_object()
                 .ok_or_else(|| json_error("-device JSON must be an object".into()))?;

@@ -59,8 +59,8 @@ pub fn run_parallel<T: Sync, R: Send>(
 }
 
 /// stderr as the corpora record it: a line an element, `\r` removed, the
-/// last empty line dropped, `<prog>: ` at a line's start turned into
-/// `qemu: `.
+/// last empty line dropped, the time stamp `-msg timestamp=on` puts
+/// first removed, `<prog>: ` at a line's start turned into `qemu: `.
 pub fn normalise_stderr(text: &str, prog: &str) -> Vec<String> {
     let text = text.replace('\r', "");
     let mut lines: Vec<&str> = text.split('\n').collect();
@@ -70,11 +70,32 @@ pub fn normalise_stderr(text: &str, prog: &str) -> Vec<String> {
     let prefix = format!("{prog}: ");
     lines
         .into_iter()
+        .map(strip_timestamp)
         .map(|l| match l.strip_prefix(&prefix) {
             Some(rest) => format!("qemu: {rest}"),
             None => l.to_string(),
         })
         .collect()
+}
+
+/// `line` without the UTC time stamp `-msg timestamp=on` puts before a
+/// message (`2026-12-04T17:10:26.536947Z `).
+fn strip_timestamp(line: &str) -> &str {
+    let b = line.as_bytes();
+    let stamp = b.len() > 28
+        && b[4] == b'-'
+        && b[10] == b'T'
+        && b[19] == b'.'
+        && b[26] == b'Z'
+        && b[27] == b' '
+        && [0..4, 5..7, 8..10, 11..13, 14..16, 17..19, 20..26]
+            .into_iter()
+            .all(|r| b[r].iter().all(u8::is_ascii_digit));
+    if stamp {
+        &line[28..]
+    } else {
+        line
+    }
 }
 
 /// QEMU's answer over QMP for one command line: the greeting, then
@@ -378,10 +399,11 @@ mod tests {
 
     #[test]
     fn stderr_is_normalised() {
-        let text = "qemu-system-x86_64: bad\r\nhint\nqemu-system-x86_64x: no\n";
+        let text = "qemu-system-x86_64: bad\r\nhint\nqemu-system-x86_64x: no\n\
+                    2026-12-04T17:10:26.536947Z qemu-system-x86_64: stamped\n";
         assert_eq!(
             normalise_stderr(text, "qemu-system-x86_64"),
-            ["qemu: bad", "hint", "qemu-system-x86_64x: no"]
+            ["qemu: bad", "hint", "qemu-system-x86_64x: no", "qemu: stamped"]
         );
     }
 
