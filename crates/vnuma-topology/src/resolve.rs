@@ -351,7 +351,14 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     // What is left to fail is QEMU's board init, which names no option,
     // and the devices, which name theirs.
     let topology = description.resolve_with_warnings(warnings).map_err(|e| {
-        match e.device_index().and_then(|i| cl.devices().get(i)) {
+        // The index counts memory devices only (others are not plugged).
+        let memory_device = |i: usize| {
+            cl.devices()
+                .iter()
+                .filter(|arg| matches!(arg.options(), Ok(vnuma_options::DeviceOptions::Memory(_))))
+                .nth(i)
+        };
+        match e.device_index().and_then(memory_device) {
             Some(arg) => Error::at(e.kind().clone(), &arg.location),
             None => e.without_path(),
         }
