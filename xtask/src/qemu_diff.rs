@@ -185,8 +185,8 @@ impl Compared for QmpAnswer {
                     ));
                 }
                 if corpus == Corpus::Devices {
-                    let ours = serde_json::to_value(vm.query_memory_devices())
-                        .unwrap_or(Value::Null);
+                    let ours =
+                        serde_json::to_value(vm.query_memory_devices()).unwrap_or(Value::Null);
                     let theirs = qemu.memory_devices_value();
                     if ours != theirs {
                         diffs.push(format!("query-memory-devices: QEMU {theirs}, vnuma {ours}"));

@@ -311,8 +311,7 @@ impl DeviceOptions {
         let json_error = |message: String| Error::new(ErrorKind::Json { message }, whole);
         #[cfg(feature = "serde")]
         {
-            let v: serde_json::Value =
-                serde_json::from_str(text)
+            let v: serde_json::Value = serde_json::from_str(text)
                 .map_err(|e| json_error(alloc::format!("JSON parse error, {e}")))?;
             let obj = v
                 .as_object()

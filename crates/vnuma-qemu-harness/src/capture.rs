@@ -403,7 +403,12 @@ mod tests {
                     2026-12-04T17:10:26.536947Z qemu-system-x86_64: stamped\n";
         assert_eq!(
             normalise_stderr(text, "qemu-system-x86_64"),
-            ["qemu: bad", "hint", "qemu-system-x86_64x: no", "qemu: stamped"]
+            [
+                "qemu: bad",
+                "hint",
+                "qemu-system-x86_64x: no",
+                "qemu: stamped"
+            ]
         );
     }
 

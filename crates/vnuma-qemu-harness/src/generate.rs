@@ -435,9 +435,9 @@ struct Base<'a> {
 /// so the rest of a line is what earlier versions of the generator drew
 /// for the same seed and number.
 fn devices_and_acpi(seed: u64, k: u64, base: &Base<'_>, a: &mut Vec<String>) {
-    let mut r = Rng(
-        seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ k.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0xd1e5,
-    );
+    let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ k.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        ^ 0xd1e5);
     r.next();
     if !r.chance(35) {
         return;
@@ -497,14 +497,22 @@ fn devices_and_acpi(seed: u64, k: u64, base: &Base<'_>, a: &mut Vec<String>) {
             props.push(("slot", r.below(4).to_string()));
         }
         if r.chance(10) {
-            let addr = *r.pick(&[0x1_0000_0000u64, 0x1_4000_0000, 0x1_8000_0000, 0x2_0000_0000]);
+            let addr = *r.pick(&[
+                0x1_0000_0000u64,
+                0x1_4000_0000,
+                0x1_8000_0000,
+                0x2_0000_0000,
+            ]);
             props.push((if dimm { "addr" } else { "memaddr" }, format!("{addr:#x}")));
         }
         if kind == "nvdimm" && r.chance(30) {
             props.push(("label-size", "128K".into()));
         }
         if kind == "virtio-mem-pci" && r.chance(40) {
-            props.push(("requested-size", (*r.pick(&["0", "64M", "128M", "3M"])).into()));
+            props.push((
+                "requested-size",
+                (*r.pick(&["0", "64M", "128M", "3M"])).into(),
+            ));
         }
         if r.chance(10) {
             let members: Vec<String> = std::iter::once(("driver", kind.to_string()))

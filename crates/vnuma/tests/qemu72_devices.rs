@@ -134,5 +134,8 @@ fn accepted_devices_are_recorded_and_reported() {
             );
         }
     }
-    assert!(with_devices >= 100, "only {with_devices} accepted cases plug devices");
+    assert!(
+        with_devices >= 100,
+        "only {with_devices} accepted cases plug devices"
+    );
 }
