@@ -4,12 +4,14 @@
 //!
 //! Values are bounded and mostly plausible (node memory often adds up to
 //! `-m`, CPU indexes near `-smp`), with faults mixed in: out-of-range ids,
-//! raw text in place of an option, shuffled order.
+//! raw text in place of an option, shuffled order. Memory devices
+//! (keyval and JSON `-device`) and ACPI switches are drawn too, and their
+//! invariants checked ([`check_devices`]).
 
 use arbitrary::Arbitrary;
 use vnuma_options::CommandLine;
-use vnuma_topology::layout::{MemoryLayout, LOW_WINDOW};
-use vnuma_topology::Topology;
+use vnuma_topology::layout::{MemoryLayout, Owner, LOW_WINDOW};
+use vnuma_topology::{MemoryDeviceKind, Topology};
 
 const MACHINES: &[&str] = &[
     "pc",
@@ -105,6 +107,25 @@ pub enum Numa {
     Raw(String),
 }
 
+/// A memory device with its own backend.
+#[derive(Arbitrary, Clone, Debug)]
+pub struct Device {
+    /// pc-dimm, nvdimm, virtio-mem-pci, virtio-pmem-pci.
+    kind: u8,
+    /// The backend's size in 2 MiB units (odd sizes through `extra`).
+    size_2m: u8,
+    /// ram or memfd.
+    backend: u8,
+    node: Option<u8>,
+    slot: Option<u8>,
+    /// A fixed address, in 256 MiB steps from 4 GiB.
+    addr_256m: Option<u8>,
+    /// label-size, requested-size, an odd size, a busy memdev.
+    extra: Option<u8>,
+    /// The JSON form of `-device`.
+    json: bool,
+}
+
 /// A whole command line.
 #[derive(Arbitrary, Clone, Debug)]
 pub struct Input {
@@ -118,6 +139,10 @@ pub struct Input {
     smp: Option<Smp>,
     backends: Vec<Backend>,
     numa: Vec<Numa>,
+    /// Memory devices (with slots and maxmem unless the input sets them).
+    devices: Vec<Device>,
+    /// 1: `-no-acpi`, 2: `-machine acpi=off`, 3: `acpi=on`.
+    acpi: u8,
     /// Swap two options before rendering.
     swap: Option<(u8, u8)>,
 }
@@ -140,19 +165,39 @@ impl Input {
         if self.hmat {
             m.push_str(",hmat=on");
         }
+        let devices: Vec<&Device> = self.devices.iter().take(6).collect();
+        if devices
+            .iter()
+            .any(|d| d.kind % 4 == 1 && d.extra != Some(0))
+        {
+            m.push_str(",nvdimm=on");
+        }
+        match self.acpi % 4 {
+            2 => m.push_str(",acpi=off"),
+            3 => m.push_str(",acpi=on"),
+            _ => {}
+        }
         if let Some(b) = self.below_4g {
             m.push_str(&format!(",max-ram-below-4g={}M", u32::from(b) * 32));
         }
         opts.push(("-machine".into(), m));
+        if self.acpi % 4 == 1 {
+            opts.push(("-no-acpi".into(), String::new()));
+        }
         let backends: Vec<&Backend> = self.backends.iter().take(8).collect();
         let sum: u32 = backends.iter().map(|b| u32::from(b.mib.max(1))).sum();
         let ram = self.mem.map_or(sum.max(1), u32::from);
         let mut mem = format!("{ram}M");
-        if let Some(s) = self.slots {
-            mem.push_str(&format!(",slots={}", s % 8));
+        let hotplug = !devices.is_empty();
+        match self.slots {
+            Some(s) => mem.push_str(&format!(",slots={}", s % 8)),
+            None if hotplug => mem.push_str(",slots=4"),
+            None => {}
         }
-        if let Some(g) = self.maxmem_extra_gib {
-            mem.push_str(&format!(",maxmem={}M", ram + u32::from(g % 16) * 1024));
+        match self.maxmem_extra_gib {
+            Some(g) => mem.push_str(&format!(",maxmem={}M", ram + u32::from(g % 16) * 1024)),
+            None if hotplug => mem.push_str(&format!(",maxmem={}M", ram + 4096)),
+            None => {}
         }
         opts.push(("-m".into(), mem));
         if let Some(s) = &self.smp {
@@ -247,13 +292,72 @@ impl Input {
             };
             opts.push(("-numa".into(), text));
         }
+        for (i, d) in devices.iter().enumerate() {
+            let extra = d.extra.map(|e| e % 8);
+            let mib = u32::from(d.size_2m % 64).max(1) * 2 + u32::from(extra == Some(3));
+            let backend =
+                ["memory-backend-ram", "memory-backend-memfd"][usize::from(d.backend) % 2];
+            opts.push(("-object".into(), format!("{backend},id=dev{i},size={mib}M")));
+            let kind =
+                ["pc-dimm", "nvdimm", "virtio-mem-pci", "virtio-pmem-pci"][usize::from(d.kind) % 4];
+            let dimm = d.kind % 4 < 2;
+            let memdev = if extra == Some(4) {
+                "m0".to_string()
+            } else {
+                format!("dev{i}")
+            };
+            let mut props: Vec<(&str, String, bool)> =
+                vec![("id", format!("md{i}"), false), ("memdev", memdev, false)];
+            if let Some(n) = d.node {
+                props.push(("node", (n % 5).to_string(), true));
+            }
+            if let Some(s) = d.slot.filter(|_| dimm) {
+                props.push(("slot", (s % 6).to_string(), true));
+            }
+            if let Some(a) = d.addr_256m {
+                let addr = (1u64 << 32) + u64::from(a % 32) * (256 << 20);
+                props.push((
+                    if dimm { "addr" } else { "memaddr" },
+                    addr.to_string(),
+                    true,
+                ));
+            }
+            match (d.kind % 4, extra) {
+                (1, Some(1)) => props.push(("label-size", "131072".into(), true)),
+                (2, Some(1)) => props.push(("requested-size", "2097152".into(), true)),
+                (2, Some(2)) => props.push(("block-size", "4194304".into(), true)),
+                _ => {}
+            }
+            let text = if d.json {
+                let members: Vec<String> = props
+                    .iter()
+                    .map(|(k, v, num)| {
+                        if *num {
+                            format!("\"{k}\":{v}")
+                        } else {
+                            format!("\"{k}\":\"{v}\"")
+                        }
+                    })
+                    .collect();
+                format!("{{\"driver\":\"{kind}\",{}}}", members.join(","))
+            } else {
+                let mut t = kind.to_string();
+                for (k, v, _) in &props {
+                    t.push_str(&format!(",{k}={v}"));
+                }
+                t
+            };
+            opts.push(("-device".into(), text));
+        }
         if let Some((a, b)) = self.swap {
             if !opts.is_empty() {
                 let (a, b) = (usize::from(a) % opts.len(), usize::from(b) % opts.len());
                 opts.swap(a, b);
             }
         }
-        opts.into_iter().flat_map(|(o, a)| [o, a]).collect()
+        opts.into_iter()
+            .flat_map(|(o, a)| if a.is_empty() { vec![o] } else { vec![o, a] })
+            .collect()
     }
 }
 
@@ -293,7 +397,11 @@ pub fn check_topology(t: &Topology, layout: &MemoryLayout, args: &[String]) {
     // The layout covers exactly the RAM (less the 640K-1M window on x86)
     // and node_of agrees with a linear scan.
     let ranges: Vec<_> = layout.ranges().collect();
-    let total: u128 = ranges.iter().map(|(r, _)| r.size()).sum();
+    let total: u128 = ranges
+        .iter()
+        .filter(|(_, o)| matches!(o, Owner::Boot(_)))
+        .map(|(r, _)| r.size())
+        .sum();
     let split = layout.split();
     let window = if t.machine().x86.is_some() && split.below_4g > LOW_WINDOW.0 {
         split.below_4g.min(LOW_WINDOW.1) - LOW_WINDOW.0
@@ -326,11 +434,82 @@ pub fn check_topology(t: &Topology, layout: &MemoryLayout, args: &[String]) {
     }
     for node in t.nodes() {
         let n = node.id;
-        let covered: u128 = layout.ranges_of(n).map(|r| r.size()).sum();
+        let covered: u128 = ranges
+            .iter()
+            .filter(|(_, o)| *o == Owner::Boot(n))
+            .map(|(r, _)| r.size())
+            .sum();
         let mem = u128::from(node.mem);
         assert!(
             covered <= mem && mem - covered <= u128::from(window),
             "{args:?}: node {n}"
+        );
+    }
+}
+
+/// Check the memory devices of a resolved topology: each inside the
+/// device-memory window, disjoint from each other and from boot RAM, on
+/// an existing node (virtio-pmem on none), and the layout's plugged bytes
+/// per node the sum of its devices' (virtio-pmem counted on node 0, or
+/// the first node, as QEMU 7.2's `info numa` does).
+pub fn check_devices(t: &Topology, layout: &MemoryLayout, args: &[String]) {
+    let devices = t.devices();
+    if devices.is_empty() {
+        return;
+    }
+    let window = t
+        .device_memory()
+        .unwrap_or_else(|| panic!("{args:?}: devices without a device-memory window"));
+    assert_eq!(layout.device_memory(), Some(window), "{args:?}");
+    let boot: Vec<_> = layout
+        .ranges()
+        .filter(|(_, o)| matches!(o, Owner::Boot(_)))
+        .map(|(r, _)| r)
+        .collect();
+    let ids: Vec<u32> = if t.nodes().is_empty() {
+        vec![0]
+    } else {
+        t.nodes().iter().map(|n| n.id).collect()
+    };
+    let mut plugged = vec![0u64; ids.len()];
+    for (i, d) in devices.iter().enumerate() {
+        assert_eq!(
+            window.intersection(&d.range),
+            Some(d.range),
+            "{args:?}: device {i} {:?} outside the window {window:?}",
+            d.range
+        );
+        for (j, e) in devices.iter().enumerate().skip(i + 1) {
+            assert!(
+                !d.range.overlaps(&e.range),
+                "{args:?}: devices {i} and {j} overlap"
+            );
+        }
+        for b in &boot {
+            assert!(
+                !d.range.overlaps(b),
+                "{args:?}: device {i} overlaps boot RAM {b:?}"
+            );
+        }
+        let pmem = matches!(d.config.kind, MemoryDeviceKind::VirtioPmem);
+        assert_eq!(d.node.is_none(), pmem, "{args:?}: device {i}'s node");
+        let slot = match d.node {
+            Some(n) => ids
+                .iter()
+                .position(|&id| id == n)
+                .unwrap_or_else(|| panic!("{args:?}: device {i} on node {n}, not a node")),
+            None => ids.iter().position(|&id| id == 0).unwrap_or(0),
+        };
+        plugged[slot] += d.plugged();
+        if let Some(n) = d.node {
+            assert_eq!(layout.node_of(d.range.start()), Some(n), "{args:?}");
+        }
+    }
+    for (k, &id) in ids.iter().enumerate() {
+        assert_eq!(
+            layout.node_plugged(id),
+            plugged[k],
+            "{args:?}: node {id} plugged"
         );
     }
 }
@@ -345,6 +524,7 @@ pub fn check_argv(args: &[String]) {
         Ok(vm) => {
             let t = vm.topology();
             check_topology(t, vm.layout(), args);
+            check_devices(t, vm.layout(), args);
             // The JSON report is valid JSON.
             serde_json::from_str::<serde::de::IgnoredAny>(&vm.report().to_json())
                 .expect("the JSON report parses");

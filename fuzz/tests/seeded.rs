@@ -74,14 +74,17 @@ fn pipeline_seeded() {
         );
     }
     let mut rng = Rng::new(2);
-    let mut resolved = 0;
-    for _ in 0..600 {
+    let (mut resolved, mut with_devices) = (0, 0);
+    for _ in 0..2000 {
         let data = rng.bytes(256);
         let mut u = Unstructured::new(&data);
         if let Ok(input) = pipeline::Input::arbitrary(&mut u) {
             let args = input.argv();
             if let Ok(cl) = vnuma_options::CommandLine::parse(&args) {
-                resolved += usize::from(vnuma_topology::resolve(&cl).is_ok());
+                if let Ok(t) = vnuma_topology::resolve(&cl) {
+                    resolved += 1;
+                    with_devices += usize::from(!t.devices().is_empty());
+                }
             }
             pipeline::check(&input);
         }
@@ -91,6 +94,11 @@ fn pipeline_seeded() {
     assert!(
         resolved > 20,
         "only {resolved} seeded command lines resolved"
+    );
+    eprintln!("{resolved} resolved, {with_devices} with memory devices");
+    assert!(
+        with_devices > 15,
+        "only {with_devices} seeded command lines plugged memory devices"
     );
 }
 

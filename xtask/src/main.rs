@@ -6,7 +6,7 @@
 //!   each vnuma figure against its baseline and target (see `bench.rs`).
 //! * `fuzz run <target> [--time S] | smoke | list`: the cargo-fuzz targets
 //!   in `fuzz/` (see `fuzz.rs`).
-//! * `qemu-diff [--corpus options|topology|tables|all|FILE] [--update]
+//! * `qemu-diff [--corpus options|topology|tables|devices|all|FILE] [--update]
 //!   [--only ID,...] [--generate N --seed S]`: every case through QEMU 7.2
 //!   and vnuma, disagreements reported; `--update` captures the golden
 //!   data (see `qemu_diff.rs`; the QEMU side is `vnuma-qemu-harness`).

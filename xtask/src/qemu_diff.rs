@@ -1,4 +1,4 @@
-//! `cargo xtask qemu-diff [--corpus options|topology|tables|all|FILE]
+//! `cargo xtask qemu-diff [--corpus options|topology|tables|devices|all|FILE]
 //! [--update] [--only ID,...] [--generate N --seed S] [--qemu BINARY]
 //! [--jobs N]`: live differential testing against QEMU 7.2.
 //!
@@ -9,7 +9,7 @@
 //! topology corpora, fw_cfg over qtest for the tables corpus) and through
 //! vnuma in-process (`vnuma::Vm::from_args`). Every disagreement is
 //! printed: accept or reject, the first error, the warnings, `info numa`,
-//! `query-memdev`, each CPU slot's node, APIC id and topology ids, and
+//! `query-memdev`, `query-memory-devices` (devices corpus), each CPU slot's node, APIC id and topology ids, and
 //! the SRAT/SLIT/HMAT bytes. Cases on the harness's list of deliberate
 //! deviations are counted apart. The exit status is 0 when nothing
 //! disagrees, 1 when something does, 2 when QEMU is missing or the
@@ -184,6 +184,14 @@ impl Compared for QmpAnswer {
                         Value::Array(ours)
                     ));
                 }
+                if corpus == Corpus::Devices {
+                    let ours =
+                        serde_json::to_value(vm.query_memory_devices()).unwrap_or(Value::Null);
+                    let theirs = qemu.memory_devices_value();
+                    if ours != theirs {
+                        diffs.push(format!("query-memory-devices: QEMU {theirs}, vnuma {ours}"));
+                    }
+                }
                 if let Some(slots) = &qemu.slots {
                     let theirs: Vec<SlotTuple> = slots.iter().map(|s| s.tuple()).collect();
                     diffs.extend(compare_slots(&theirs, vm));
@@ -349,7 +357,7 @@ struct Options {
     jobs: usize,
 }
 
-const USAGE: &str = "usage: cargo xtask qemu-diff [--corpus options|topology|tables|all|FILE] [--update] [--only ID,...] [--generate N --seed S] [--qemu BINARY] [--jobs N]";
+const USAGE: &str = "usage: cargo xtask qemu-diff [--corpus options|topology|tables|devices|all|FILE] [--update] [--only ID,...] [--generate N --seed S] [--qemu BINARY] [--jobs N]";
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut o = Options {

@@ -59,8 +59,8 @@ pub fn run_parallel<T: Sync, R: Send>(
 }
 
 /// stderr as the corpora record it: a line an element, `\r` removed, the
-/// last empty line dropped, `<prog>: ` at a line's start turned into
-/// `qemu: `.
+/// last empty line dropped, the time stamp `-msg timestamp=on` puts
+/// first removed, `<prog>: ` at a line's start turned into `qemu: `.
 pub fn normalise_stderr(text: &str, prog: &str) -> Vec<String> {
     let text = text.replace('\r', "");
     let mut lines: Vec<&str> = text.split('\n').collect();
@@ -70,6 +70,7 @@ pub fn normalise_stderr(text: &str, prog: &str) -> Vec<String> {
     let prefix = format!("{prog}: ");
     lines
         .into_iter()
+        .map(strip_timestamp)
         .map(|l| match l.strip_prefix(&prefix) {
             Some(rest) => format!("qemu: {rest}"),
             None => l.to_string(),
@@ -77,9 +78,30 @@ pub fn normalise_stderr(text: &str, prog: &str) -> Vec<String> {
         .collect()
 }
 
+/// `line` without the UTC time stamp `-msg timestamp=on` puts before a
+/// message (`2026-12-04T17:10:26.536947Z `).
+fn strip_timestamp(line: &str) -> &str {
+    let b = line.as_bytes();
+    let stamp = b.len() > 28
+        && b[4] == b'-'
+        && b[10] == b'T'
+        && b[19] == b'.'
+        && b[26] == b'Z'
+        && b[27] == b' '
+        && [0..4, 5..7, 8..10, 11..13, 14..16, 17..19, 20..26]
+            .into_iter()
+            .all(|r| b[r].iter().all(u8::is_ascii_digit));
+    if stamp {
+        &line[28..]
+    } else {
+        line
+    }
+}
+
 /// QEMU's answer over QMP for one command line: the greeting, then
 /// `qmp_capabilities`, `x-exit-preconfig` (only with `--preconfig`), HMP
-/// `info numa`, `query-memdev`, and for the topology corpus
+/// `info numa`, `query-memdev`, for the devices corpus
+/// `query-memory-devices`, and for the topology corpus
 /// `query-hotpluggable-cpus`, `query-cpus-fast` and the `apic-id` of each
 /// CPU; then `quit`. An error only when QEMU cannot be run or its slots
 /// cannot be matched.
@@ -95,6 +117,7 @@ pub fn capture_qmp(launch: &Launch<'_>, corpus: Corpus) -> Result<QmpAnswer, Err
     });
     let mut q = Qmp::start(launch)?;
     let (mut info_numa, mut memdevs, mut slots) = (None, Json::Null, Ok(None));
+    let mut memory_devices = Json::Null;
     let mut quit_ok = false;
     let greeted = q.greeting();
     if greeted {
@@ -123,6 +146,11 @@ pub fn capture_qmp(launch: &Launch<'_>, corpus: Corpus) -> Result<QmpAnswer, Err
             Ok(other) => other,
             Err(_) => Json::Null,
         };
+        if corpus == Corpus::Devices {
+            memory_devices = q
+                .execute("query-memory-devices", None)
+                .unwrap_or(Json::Null);
+        }
         if corpus == Corpus::Topology {
             let hotpluggable = q.execute("query-hotpluggable-cpus", None).ok();
             let cpus_fast = q.execute("query-cpus-fast", None).ok();
@@ -147,6 +175,7 @@ pub fn capture_qmp(launch: &Launch<'_>, corpus: Corpus) -> Result<QmpAnswer, Err
         info_numa,
         memdevs,
         slots: slots.map_err(Error::new)?,
+        memory_devices,
     })
 }
 
@@ -370,10 +399,16 @@ mod tests {
 
     #[test]
     fn stderr_is_normalised() {
-        let text = "qemu-system-x86_64: bad\r\nhint\nqemu-system-x86_64x: no\n";
+        let text = "qemu-system-x86_64: bad\r\nhint\nqemu-system-x86_64x: no\n\
+                    2026-12-04T17:10:26.536947Z qemu-system-x86_64: stamped\n";
         assert_eq!(
             normalise_stderr(text, "qemu-system-x86_64"),
-            ["qemu: bad", "hint", "qemu-system-x86_64x: no"]
+            [
+                "qemu: bad",
+                "hint",
+                "qemu-system-x86_64x: no",
+                "qemu: stamped"
+            ]
         );
     }
 

@@ -1,4 +1,4 @@
-//! The three golden corpora: `cases.txt` (the command lines) and
+//! The four golden corpora: `cases.txt` (the command lines) and
 //! `golden.jsonl` (QEMU 7.2's recorded answers), in the formats the
 //! corpora have always had.
 //!
@@ -27,18 +27,28 @@ pub enum Corpus {
     /// `crates/vnuma-tables/tests/qemu72`: the SRAT, SLIT and HMAT bytes
     /// QEMU builds (read from fw_cfg over qtest).
     Tables,
+    /// `crates/vnuma/tests/qemu72_devices`: memory devices, ACPI
+    /// switches and command lines as management layers write them; QMP
+    /// answers with `query-memory-devices`, without CPU slots.
+    Devices,
 }
 
 impl Corpus {
     /// Every corpus.
-    pub const ALL: [Corpus; 3] = [Corpus::Options, Corpus::Topology, Corpus::Tables];
+    pub const ALL: [Corpus; 4] = [
+        Corpus::Options,
+        Corpus::Topology,
+        Corpus::Tables,
+        Corpus::Devices,
+    ];
 
-    /// Its short name: `options`, `topology`, `tables`.
+    /// Its short name: `options`, `topology`, `tables`, `devices`.
     pub fn name(self) -> &'static str {
         match self {
             Corpus::Options => "options",
             Corpus::Topology => "topology",
             Corpus::Tables => "tables",
+            Corpus::Devices => "devices",
         }
     }
 
@@ -53,6 +63,7 @@ impl Corpus {
             Corpus::Options => "crates/vnuma-options/tests/qemu72",
             Corpus::Topology => "crates/vnuma-topology/tests/qemu72",
             Corpus::Tables => "crates/vnuma-tables/tests/qemu72",
+            Corpus::Devices => "crates/vnuma/tests/qemu72_devices",
         }
     }
 
@@ -72,6 +83,7 @@ impl Corpus {
         let golden = std::fs::read_to_string(dir.join("golden.jsonl")).unwrap_or_default();
         match golden.lines().find_map(|l| Json::parse(l).ok()) {
             Some(first) if first.has("SRAT") => Corpus::Tables,
+            Some(first) if first.has("memory_devices") => Corpus::Devices,
             Some(first) if !first.has("slots") => Corpus::Options,
             _ => Corpus::Topology,
         }
@@ -105,6 +117,9 @@ impl Corpus {
                 "machine-",
             ],
             Corpus::Tables => &[],
+            Corpus::Devices => &[
+                "dimm-", "nvdimm-", "vmem-", "vpmem-", "mix-", "acpi-", "mgmt-",
+            ],
         }
     }
 
@@ -116,6 +131,7 @@ impl Corpus {
             Corpus::Options => Some("misc-"),
             Corpus::Topology => Some("complete-"),
             Corpus::Tables => None,
+            Corpus::Devices => Some("mix-"),
         }
     }
 
@@ -360,12 +376,21 @@ pub struct QmpAnswer {
     /// Every possible CPU slot in cpu-index order (topology corpus only;
     /// `None` there when QEMU has no CPU or rejected the line).
     pub slots: Option<Vec<Slot>>,
+    /// `query-memory-devices`' answer in QEMU's order and member order
+    /// (devices corpus only; [`Json::Null`] when rejected or not
+    /// recorded).
+    pub memory_devices: Json,
 }
 
 impl QmpAnswer {
     /// `memdevs` as a `serde_json::Value`.
     pub fn memdevs_value(&self) -> serde_json::Value {
         self.memdevs.to_value()
+    }
+
+    /// `memory_devices` as a `serde_json::Value`.
+    pub fn memory_devices_value(&self) -> serde_json::Value {
+        self.memory_devices.to_value()
     }
 }
 
@@ -389,6 +414,7 @@ impl Answer for QmpAnswer {
             info_numa: v.get("info_numa").and_then(Json::as_str).map(String::from),
             memdevs: v.get("memdevs").cloned().unwrap_or(Json::Null),
             slots,
+            memory_devices: v.get("memory_devices").cloned().unwrap_or(Json::Null),
         })
     }
 
@@ -406,6 +432,9 @@ impl Answer for QmpAnswer {
                 Json::Arr(s.iter().map(Slot::to_json).collect())
             });
             members.push(("slots".into(), slots));
+        }
+        if corpus == Corpus::Devices {
+            members.push(("memory_devices".into(), self.memory_devices.clone()));
         }
     }
 }

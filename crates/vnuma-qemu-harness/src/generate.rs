@@ -1,6 +1,7 @@
 //! Random plausible command lines for differential testing: machine
 //! types, `-smp`, `-m`, memory backends, `-numa node`/`cpu`/`dist`/
-//! `hmat-lb`/`hmat-cache`, mostly valid and now and then not. A case is a
+//! `hmat-lb`/`hmat-cache`, memory devices and ACPI switches, mostly valid
+//! and now and then not. A case is a
 //! pure function of the seed and its number.
 
 use std::fmt::Write as _;
@@ -394,5 +395,140 @@ pub fn generate(seed: u64, k: u64) -> Vec<String> {
             );
         }
     }
+    let base = Base {
+        ram_mb: m.unwrap_or(128),
+        slots,
+        ids: &ids,
+    };
+    devices_and_acpi(seed, k, &base, &mut a);
     a
+}
+
+/// A generated property value as a JSON number: decimal, `0x` hex, or a
+/// size with a `K`/`M`/`G` suffix.
+fn number(v: &str) -> Option<u64> {
+    if let Some(hex) = v.strip_prefix("0x") {
+        return u64::from_str_radix(hex, 16).ok();
+    }
+    let (digits, shift) = match v.as_bytes().last() {
+        Some(b'K') => (&v[..v.len() - 1], 10),
+        Some(b'M') => (&v[..v.len() - 1], 20),
+        Some(b'G') => (&v[..v.len() - 1], 30),
+        _ => (v, 0),
+    };
+    digits.parse::<u64>().ok().map(|n| n << shift)
+}
+
+/// What the memory devices of a generated line need to know of the rest.
+struct Base<'a> {
+    /// `-m` in MiB (128 when not given).
+    ram_mb: u64,
+    /// `-m` already has `slots=2,maxmem=<ram + 1 GiB>`.
+    slots: bool,
+    /// The node ids.
+    ids: &'a [u64],
+}
+
+/// Memory devices (`pc-dimm`, `nvdimm`, `virtio-mem-pci`,
+/// `virtio-pmem-pci`, keyval or JSON) and ACPI switches, appended to
+/// about a third of the lines. They are drawn from a stream of their own,
+/// so the rest of a line is what earlier versions of the generator drew
+/// for the same seed and number.
+fn devices_and_acpi(seed: u64, k: u64, base: &Base<'_>, a: &mut Vec<String>) {
+    let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ k.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        ^ 0xd1e5);
+    r.next();
+    if !r.chance(35) {
+        return;
+    }
+    fn push(a: &mut Vec<String>, opt: &str, val: String) {
+        a.push(opt.to_string());
+        a.push(val);
+    }
+    match r.below(100) {
+        0..=7 => a.push("-no-acpi".into()),
+        8..=15 => push(a, "-machine", "acpi=off".into()),
+        16..=18 => push(a, "-machine", "acpi=on".into()),
+        _ => {}
+    }
+    let n = r.range(1, 3);
+    let mut nvdimm_on = false;
+    if !base.slots || r.chance(50) {
+        let slots = r.range(1, 6);
+        let maxmem = base.ram_mb + *r.pick(&[512u64, 1024, 2048, 4096]);
+        push(a, "-m", format!("slots={slots},maxmem={maxmem}M"));
+    }
+    for i in 0..n {
+        let kind = match r.below(100) {
+            0..=49 => "pc-dimm",
+            50..=69 => "virtio-mem-pci",
+            70..=84 => "nvdimm",
+            _ => "virtio-pmem-pci",
+        };
+        if kind == "nvdimm" && !nvdimm_on && r.chance(85) {
+            push(a, "-machine", "nvdimm=on".into());
+            nvdimm_on = true;
+        }
+        let size = *r.pick(&["128M", "256M", "256M", "512M", "1G", "3M", "1028K"]);
+        let backend = match r.below(100) {
+            0..=79 => format!("memory-backend-ram,id=dev{i},size={size}"),
+            _ => format!("memory-backend-memfd,id=dev{i},size={size}"),
+        };
+        push(a, "-object", backend);
+        let memdev = if r.chance(3) && !base.ids.is_empty() {
+            // A backend a node already uses (when it has one), or none.
+            "m0".to_string()
+        } else {
+            format!("dev{i}")
+        };
+        let mut props: Vec<(&str, String)> = vec![("id", format!("md{i}")), ("memdev", memdev)];
+        if kind != "virtio-pmem-pci" {
+            match r.below(100) {
+                0..=69 if !base.ids.is_empty() => {
+                    props.push(("node", r.pick(base.ids).to_string()));
+                }
+                70..=79 => props.push(("node", (base.ids.len() as u64 + r.below(2)).to_string())),
+                _ => {}
+            }
+        }
+        let dimm = kind == "pc-dimm" || kind == "nvdimm";
+        if dimm && r.chance(15) {
+            props.push(("slot", r.below(4).to_string()));
+        }
+        if r.chance(10) {
+            let addr = *r.pick(&[
+                0x1_0000_0000u64,
+                0x1_4000_0000,
+                0x1_8000_0000,
+                0x2_0000_0000,
+            ]);
+            props.push((if dimm { "addr" } else { "memaddr" }, format!("{addr:#x}")));
+        }
+        if kind == "nvdimm" && r.chance(30) {
+            props.push(("label-size", "128K".into()));
+        }
+        if kind == "virtio-mem-pci" && r.chance(40) {
+            props.push((
+                "requested-size",
+                (*r.pick(&["0", "64M", "128M", "3M"])).into(),
+            ));
+        }
+        if r.chance(10) {
+            let members: Vec<String> = std::iter::once(("driver", kind.to_string()))
+                .chain(props)
+                .map(|(k, v)| match number(&v) {
+                    Some(n) if k != "id" && k != "memdev" => format!("\"{k}\":{n}"),
+                    _ => format!("\"{k}\":\"{v}\""),
+                })
+                .collect();
+            push(a, "-device", format!("{{{}}}", members.join(",")));
+        } else {
+            let mut text = kind.to_string();
+            for (k, v) in props {
+                let _ = write!(text, ",{k}={v}");
+            }
+            push(a, "-device", text);
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //!   none`, QMP on a unix socket; handshake, commands, HMP, `qom-get`,
 //!   clean exit, time limits);
 //! * [`qtest`]: a qtest client and the fw_cfg reads of `etc/acpi/tables`;
-//! * [`corpus`]: the three golden corpora, `cases.txt` and `golden.jsonl`
+//! * [`corpus`]: the four golden corpora, `cases.txt` and `golden.jsonl`
 //!   ([`Case`] is a command line with what QEMU answered);
 //! * [`capture`]: QEMU's answers in the corpora's record formats (what
 //!   `cargo xtask qemu-diff --update` writes);

@@ -213,15 +213,17 @@ fn plug(
     };
     let range = free_addr(m, placed, d, align, size)?;
 
-    // Realize.
-    if m.busy.iter().any(|b| b == backend)
+    // Realize: a DIMM checks its node before its backend, virtio-mem the
+    // other way round (QEMU 7.2's pc_dimm_realize, virtio_mem_device_realize).
+    let busy = m.busy.iter().any(|b| b == backend)
         || placed
             .iter()
-            .any(|p| p.config.backend.as_ref() == Some(backend))
-    {
-        return Err(ErrorKind::MemdevBusy {
-            memdev: backend.clone(),
-        });
+            .any(|p| p.config.backend.as_ref() == Some(backend));
+    let busy_error = || ErrorKind::MemdevBusy {
+        memdev: backend.clone(),
+    };
+    if busy && !dimm {
+        return Err(busy_error());
     }
     let node = d.node.unwrap_or(0);
     let count = m.nodes.len() as u32;
@@ -236,6 +238,9 @@ fn plug(
         } else {
             ErrorKind::VirtioMemNodeRange { node, nodes: count }
         });
+    }
+    if busy {
+        return Err(busy_error());
     }
     if let MemoryDeviceKind::VirtioMem {
         requested_size,

@@ -386,7 +386,13 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     // What is left to fail is QEMU's board init, which names no option,
     // and the devices, which name theirs.
     let topology = description.resolve_with_warnings(warnings).map_err(|e| {
-        match e.device_index().and_then(|i| cl.devices().get(i)) {
+        // The index counts memory devices only (others are not plugged).
+        let memory_device = |i: usize| {
+            devices_in_creation_order(cl)
+                .filter(|arg| matches!(arg.options(), Ok(vnuma_options::DeviceOptions::Memory(_))))
+                .nth(i)
+        };
+        match e.device_index().and_then(memory_device) {
             Some(arg) => Error::at(e.kind().clone(), &arg.location),
             None => e.without_path(),
         }
@@ -395,6 +401,23 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         Some(e) => Err(e),
         None => Ok(topology),
     }
+}
+
+/// The `-device` options in the order QEMU 7.2 creates them
+/// (`qemu_create_cli_devices`): the keyval ones in command-line order,
+/// then the JSON ones in command-line order.
+fn devices_in_creation_order(
+    cl: &CommandLine,
+) -> impl Iterator<Item = &vnuma_options::DeviceArg> + '_ {
+    let json = |a: &&vnuma_options::DeviceArg| {
+        a.location
+            .arg
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with('{')
+    };
+    let keyval = cl.devices().iter().filter(move |a| !json(a));
+    keyval.chain(cl.devices().iter().filter(json))
 }
 
 /// The memory devices of a command line up to the first that does not
@@ -414,7 +437,7 @@ fn qemu_devices(
         }
     ) && description.board.x86.is_some();
     let mut out = Vec::new();
-    for arg in cl.devices() {
+    for arg in devices_in_creation_order(cl) {
         let d = match arg.options() {
             Ok(DeviceOptions::Memory(d)) => d,
             Ok(DeviceOptions::Other { .. }) => continue,
