@@ -424,7 +424,12 @@ impl CommandLine {
                         location: location.clone(),
                     });
                 }
-                Opt::NoAcpi => cl.no_acpi = true,
+                Opt::NoAcpi => {
+                    // QEMU sets the machine property, in command-line
+                    // order with -machine.
+                    cl.no_acpi = true;
+                    cl.machine.add_machine("acpi=off", &location)?;
+                }
                 Opt::IgnoredWithArg | Opt::IgnoredFlag => {}
             }
         }

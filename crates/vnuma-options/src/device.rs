@@ -281,7 +281,25 @@ impl DeviceOptions {
                     d.requested_size = Some(size(item)?)
                 }
                 ("block-size", MemoryDeviceDriver::VirtioMemPci) => {
-                    d.block_size = Some(size(item)?)
+                    let v = size(item)?;
+                    // The property's setter.
+                    if !v.is_power_of_two() {
+                        return Err(Error::new(
+                            ErrorKind::BlockSizeNotPowerOfTwo,
+                            item.value_span,
+                        ));
+                    }
+                    d.block_size = Some(v)
+                }
+                // Read-only properties of every device.
+                ("hotplugged" | "hotpluggable" | "realized", _) => {
+                    return Err(Error::new(
+                        ErrorKind::PropertyNotWritable {
+                            driver: model.name().into(),
+                            key: item.key.into(),
+                        },
+                        item.key_span,
+                    ))
                 }
                 (key, _) if virtio && VIRTIO_PCI_PROPERTIES.contains(&key) => {
                     d.other.push((item.key.into(), item.value.to_string()));

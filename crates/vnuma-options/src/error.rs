@@ -166,6 +166,17 @@ pub enum ErrorKind {
     /// A `thread-context` with both CPU and node affinity.
     #[error("Mixing CPU and node affinity not supported")]
     MixedAffinity,
+    /// A virtio-mem `block-size` that is no power of two.
+    #[error("'block-size' property has to be a power of two")]
+    BlockSizeNotPowerOfTwo,
+    /// A read-only device property given a value.
+    #[error("Property '{driver}.{key}' is not writable")]
+    PropertyNotWritable {
+        /// The model.
+        driver: String,
+        /// The property.
+        key: String,
+    },
     /// A `-device` model QEMU does not have.
     #[error("'{driver}' is not a valid device model name")]
     InvalidDeviceModel {

@@ -40,9 +40,6 @@ fn devices(args: &[String], stderr: &[String], exit: i64) -> Option<&'static str
         args.windows(2)
             .any(|w| w[0] == opt && w[1].starts_with(start))
     };
-    if err.contains("is not writable") {
-        return Some("read-only device properties (pc-dimm's hotplugged, size) are reported as unknown, not as not writable");
-    }
     if option_starts("-device", "{")
         && (err.contains("expects uint64") || err.contains("Invalid parameter type for"))
     {
@@ -50,24 +47,6 @@ fn devices(args: &[String], stderr: &[String], exit: i64) -> Option<&'static str
     }
     if err.contains("Unknown firmware file in legacy mode") {
         return Some("the fw_cfg warning about the NVDIMM firmware file on machine types before 2.2 is not modelled");
-    }
-    if err.contains("'block-size' property is smaller than the default block size")
-        || err.contains("'block-size' property has to be a power of two")
-    {
-        return Some("virtio-mem's block-size: vnuma raises one below the backend's page size or the 2 MiB default to it and reports a non-power of two as an alignment error");
-    }
-    if err.contains("'memdev' property specifies a busy memdev") {
-        return Some("virtio-mem's busy memdev is reported in the DIMMs' words");
-    }
-    if err.contains("Parameter 'acpi' does not accept value") {
-        return Some("-machine acpi= is not typed (on/off/auto)");
-    }
-    let no_acpi = args.iter().position(|a| a == "-no-acpi");
-    let acpi_on = args
-        .iter()
-        .rposition(|a| a.contains("acpi=on") || a.contains("acpi=auto"));
-    if matches!((no_acpi, acpi_on), (Some(n), Some(m)) if m > n) {
-        return Some("-no-acpi wins over a later -machine acpi=on in vnuma; QEMU takes the last");
     }
     if exit == 0 && err.contains("'unplugged-inaccessible' property set to 'off'") {
         return Some("virtio-mem's warning about unplugged-inaccessible=off (machine types before 7.0) on a backend without the shared zeropage is not modelled");
@@ -80,15 +59,6 @@ fn devices(args: &[String], stderr: &[String], exit: i64) -> Option<&'static str
     }
     if err.contains("Duplicate device ID") {
         return Some("ids of non-memory devices are not checked for duplicates");
-    }
-    if err.contains("attempt to add duplicate property") {
-        return Some("a duplicate id between two JSON -object is not detected (issue 15)");
-    }
-    if args
-        .windows(2)
-        .any(|w| w[0] == "-object" && w[1].starts_with("{'"))
-    {
-        return Some("QEMU's JSON dialect (single-quoted strings) is not parsed (issue 15)");
     }
     None
 }

@@ -219,8 +219,13 @@ fn plug(
         || placed
             .iter()
             .any(|p| p.config.backend.as_ref() == Some(backend));
-    let busy_error = || ErrorKind::MemdevBusy {
-        memdev: backend.clone(),
+    let busy_error = || {
+        let memdev = backend.clone();
+        if matches!(d.kind, MemoryDeviceKind::VirtioMem { .. }) {
+            ErrorKind::VirtioMemdevBusy { memdev }
+        } else {
+            ErrorKind::MemdevBusy { memdev }
+        }
     };
     if busy && !dimm {
         return Err(busy_error());

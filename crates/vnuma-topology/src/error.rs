@@ -519,6 +519,18 @@ pub enum ErrorKind {
         /// The backend.
         memdev: String,
     },
+    /// `-machine acpi=` neither on, off nor auto.
+    #[error("Parameter 'acpi' does not accept value '{value}'")]
+    AcpiValue {
+        /// The value.
+        value: String,
+    },
+    /// A virtio memory device on a backend already in use.
+    #[error("'memdev' property specifies a busy memdev: {memdev}")]
+    VirtioMemdevBusy {
+        /// The backend.
+        memdev: String,
+    },
     /// A DIMM on a node that does not exist.
     #[error(
         "'DIMM property node has value {node}' which exceeds the number of numa nodes: {nodes}"
@@ -968,6 +980,8 @@ pub enum WarningKind {
         /// The value.
         value: u64,
     },
+    /// A virtio-mem `block-size` below the default (2 MiB).
+    VirtioMemSmallBlock,
     /// A warning of the 2016 seed profile.
     #[cfg(feature = "seed2016")]
     Seed(crate::seed::SeedWarning),
@@ -976,6 +990,9 @@ pub enum WarningKind {
 impl fmt::Display for WarningKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            WarningKind::VirtioMemSmallBlock => f.write_str(
+                "'block-size' property is smaller than the default block size (2 MiB)",
+            ),
             WarningKind::Options(w) => fmt::Display::fmt(w, f),
             WarningKind::Smp(w) => fmt::Display::fmt(w, f),
             WarningKind::MemDeprecated => {

@@ -189,6 +189,12 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     }))?;
     warnings.extend(machine.warnings.into_iter().map(Warning::from));
     let machine = machine.value;
+    // `acpi` is OnOffAuto.
+    if let Some((_, v)) = machine.ignored.iter().rev().find(|(k, _)| k == "acpi") {
+        if !matches!(v.as_str(), "on" | "off" | "auto") {
+            return Err(ErrorKind::AcpiValue { value: v.clone() }.into());
+        }
+    }
     let (cpu, smp_warnings) =
         cpu::resolve_smp(&machine.smp, &model.smp_limits()).map_err(ErrorKind::Smp)?;
     warnings.extend(
@@ -371,6 +377,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     // and properties are typed, then it is plugged. A typing error waits
     // until the devices before it are plugged.
     let (devices, pending) = qemu_devices(cl, &description);
+    let device_warnings = qemu_device_warnings(cl, &devices);
     let mut description = description;
     description.devices = devices;
     let prop = |key: &str| {
@@ -381,11 +388,12 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     };
-    description.acpi = !cl.no_acpi() && prop("acpi") != Some("off");
+    // `-no-acpi` is `-machine acpi=off` in command-line order.
+    description.acpi = prop("acpi") != Some("off");
     description.nvdimm = prop("nvdimm").and_then(vnuma_options::value::parse_bool) == Some(true);
     // What is left to fail is QEMU's board init, which names no option,
     // and the devices, which name theirs.
-    let topology = description.resolve_with_warnings(warnings).map_err(|e| {
+    let mut topology = description.resolve_with_warnings(warnings).map_err(|e| {
         // The index counts memory devices only (others are not plugged).
         let memory_device = |i: usize| {
             devices_in_creation_order(cl)
@@ -397,6 +405,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
             None => e.without_path(),
         }
     })?;
+    topology.warnings.extend(device_warnings);
     match pending {
         Some(e) => Err(e),
         None => Ok(topology),
@@ -418,6 +427,29 @@ fn devices_in_creation_order(
     };
     let keyval = cl.devices().iter().filter(move |a| !json(a));
     keyval.chain(cl.devices().iter().filter(json))
+}
+
+/// The warnings QEMU prints while realizing memory devices: a virtio-mem
+/// block size below the default.
+fn qemu_device_warnings(cl: &CommandLine, devices: &[MemoryDeviceConfig]) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let memory_args = devices_in_creation_order(cl)
+        .filter(|arg| matches!(arg.options(), Ok(vnuma_options::DeviceOptions::Memory(_))));
+    for (d, arg) in devices.iter().zip(memory_args) {
+        let explicit = matches!(
+            arg.options(),
+            Ok(vnuma_options::DeviceOptions::Memory(ref m)) if m.block_size.is_some()
+        );
+        if let MemoryDeviceKind::VirtioMem { block_size, .. } = d.kind {
+            if explicit && block_size < 2 << 20 {
+                out.push(Warning::new(
+                    WarningKind::VirtioMemSmallBlock,
+                    Some(&arg.location),
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// The memory devices of a command line up to the first that does not
@@ -466,7 +498,10 @@ fn qemu_devices(
             },
             MemoryDeviceDriver::VirtioMemPci => MemoryDeviceKind::VirtioMem {
                 requested_size: d.requested_size.unwrap_or(0),
-                block_size: d.block_size.unwrap_or(2 << 20).max(backend_align),
+                // Default: the larger of the THP size and the backend's
+                // page size; an explicit one is kept (QEMU warns when it
+                // is below the default).
+                block_size: d.block_size.unwrap_or((2 << 20).max(backend_align)),
             },
             MemoryDeviceDriver::VirtioPmemPci => MemoryDeviceKind::VirtioPmem,
         };
