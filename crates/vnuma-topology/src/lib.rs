@@ -83,6 +83,16 @@
 //!   AMD guests.
 //! * `--preconfig` and QMP `set-numa-node` sequences are applied as if
 //!   given on the command line.
+//! * What needs the host is checked by `vnuma-backend` when planning, after
+//!   resolution, where QEMU checks it while creating objects: a
+//!   `thread-context`'s CPUs (`The nodes select no CPUs`), a backend's
+//!   `mem-path` and host nodes. So with both a host problem and a NUMA
+//!   error on one command line, vnuma reports the NUMA error first.
+//! * Memory devices: JSON `-device` members are typed from their text (QEMU
+//!   refuses `"node": "1"`); non-memory devices are accepted by model name
+//!   only (their buses, ids and warnings are not modelled); the NVDIMM
+//!   firmware-file warning of machine types before 2.2 and virtio-mem's
+//!   `unplugged-inaccessible` warning are not printed.
 //!
 //! With the `seed2016` feature, `Profile::Seed2016` reproduces the 2016
 //! `numa.c` instead, with its own errors and warnings (the `seed` module).
