@@ -640,13 +640,24 @@ impl NumaConfig {
         }
 
         // Guest-physical placement, once.
-        let split = RamSplit::new(
+        let mut split = RamSplit::new(
             board,
             ram_size - fixed_size(&self.nodes),
             self.ram.max_below_4g,
         );
         if let Some(w) = crate::resolve::split_warning(board, ram_size, self.ram.max_below_4g) {
             warnings.push(Warning::new(w, None));
+        }
+        if let Some(bits) = board.phys_bits {
+            split.above_4g_start = crate::layout::check_address_space(
+                board,
+                &split,
+                ram_size,
+                max_ram_size,
+                self.ram.slots,
+                bits,
+            )
+            .map_err(|k| Error::in_field(k, "board.phys_bits"))?;
         }
         let boot = place_boot_ram(board, &split, &self.nodes, &order, ram_size)?;
         // Where boot RAM ends: QEMU's formula on its boards (RAM above

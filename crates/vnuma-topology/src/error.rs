@@ -519,6 +519,17 @@ pub enum ErrorKind {
         /// The backend.
         memdev: String,
     },
+    /// The highest guest-physical address in use past the CPU's physical
+    /// address width.
+    #[error("Address space limit 0x{limit:x} < 0x{used:x} phys-bits too low ({bits})")]
+    PhysBitsTooLow {
+        /// `2^bits - 1`.
+        limit: u64,
+        /// The highest address in use.
+        used: u64,
+        /// The CPU model's physical address bits.
+        bits: u8,
+    },
     /// `-machine acpi=` neither on, off nor auto.
     #[error("Parameter 'acpi' does not accept value '{value}'")]
     AcpiValue {

@@ -274,6 +274,72 @@ pub struct BootRange {
     pub zone: Option<usize>,
 }
 
+/// Where AMD's HyperTransport range starts (1 TiB - 12 GiB).
+const AMD_HT_START: u64 = 0xfd_0000_0000;
+/// Where RAM above 4 GiB moves when it would reach the HyperTransport range.
+const AMD_ABOVE_1TB_START: u64 = 1 << 40;
+
+/// QEMU 7.2's address-space check at board init (`pc_memory_init`): the
+/// highest guest-physical address in use (the end of the 64-bit PCI hole,
+/// after RAM above 4 GiB and the device-memory window) must be below
+/// 2^`phys_bits`. On machine types that enforce AMD's 1 TiB hole (7.1 on,
+/// with the default AMD-vendor CPU model), RAM above 4 GiB moves to 1 TiB
+/// when the highest address would reach the HyperTransport range. Returns
+/// where RAM above 4 GiB starts.
+pub(crate) fn check_address_space(
+    board: &MachineModel,
+    split: &RamSplit,
+    ram_size: u64,
+    max_ram_size: u64,
+    ram_slots: u64,
+    phys_bits: u8,
+) -> Result<u64, ErrorKind> {
+    let RamLayout::X86 {
+        has_reserved_memory,
+        enforce_aligned_dimm,
+        ..
+    } = board.ram_layout
+    else {
+        return Ok(split.above_4g_start);
+    };
+    let round = |v: u64| v.checked_add(GIB - 1).map(|x| x / GIB * GIB);
+    let max_used = |above_start: u64| -> Option<u64> {
+        let above_end = above_start.checked_add(split.above_4g)?;
+        let hole64_start = if has_reserved_memory && ram_size < max_ram_size {
+            let base = round(above_end)?;
+            let mut size = max_ram_size - ram_size;
+            if enforce_aligned_dimm {
+                size = size.checked_add(GIB.checked_mul(ram_slots)?)?;
+            }
+            if board.broken_reserved_end {
+                base
+            } else {
+                base.checked_add(size)?
+            }
+        } else {
+            above_end
+        };
+        round(hole64_start)?
+            .checked_add(board.pci_hole64_size)?
+            .checked_sub(1)
+    };
+    let mut above_start = split.above_4g_start;
+    if board.amd_1tb_hole && max_used(above_start).is_none_or(|m| m >= AMD_HT_START) {
+        above_start = AMD_ABOVE_1TB_START;
+    }
+    let limit = 1u64
+        .checked_shl(u32::from(phys_bits))
+        .map_or(u64::MAX, |v| v - 1);
+    match max_used(above_start) {
+        Some(used) if used <= limit => Ok(above_start),
+        used => Err(ErrorKind::PhysBitsTooLow {
+            limit,
+            used: used.unwrap_or(u64::MAX),
+            bits: phys_bits,
+        }),
+    }
+}
+
 /// Lay boot RAM out: zones at fixed addresses where they say, the others
 /// (nodes in id order, zones in order) at consecutive RAM offsets mapped by
 /// the board's RAM layout. Returns every range with its node id, checked

@@ -78,9 +78,10 @@
 //!   `unsupported machine type`.
 //! * QEMU under TCG refuses APIC ids of 255 and more; vnuma models KVM
 //!   with x2APIC, which allows them (q35 up to 288 CPUs).
-//! * The guest CPU model (`-cpu`) is not modelled: no CPU-vendor warnings,
-//!   no physical-address-width check, no relocation of RAM above 1 TiB on
-//!   AMD guests.
+//! * The guest CPU model (`-cpu`) is not modelled: the address-space check
+//!   (`phys-bits too low`) and the relocation of RAM above 4 GiB to 1 TiB
+//!   (machine types from 7.1) are QEMU's default model's (`qemu64`: 40
+//!   physical address bits, AMD vendor); no CPU-vendor warnings.
 //! * `--preconfig` and QMP `set-numa-node` sequences are applied as if
 //!   given on the command line.
 //! * What needs the host is checked by `vnuma-backend` when planning, after

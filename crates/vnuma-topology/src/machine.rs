@@ -331,6 +331,19 @@ pub struct MachineModel {
     pub default_cpu_node: DefaultCpuNode,
     /// RAM offset → guest-physical mapping.
     pub ram_layout: RamLayout,
+    /// Physical address bits of the guest CPU (QEMU's default x86 model,
+    /// `qemu64`: 40); `None`: no limit checked.
+    pub phys_bits: Option<u8>,
+    /// RAM above 4 GiB moves to 1 TiB when the address space would reach
+    /// AMD's HyperTransport range (QEMU x86 machine types from 7.1 with an
+    /// AMD-vendor CPU model, the default `qemu64`).
+    pub amd_1tb_hole: bool,
+    /// Size of the 64-bit PCI hole after RAM and the device-memory window
+    /// (QEMU: 2 GiB on i440FX, 32 GiB on q35).
+    pub pci_hole64_size: u64,
+    /// The 64-bit PCI hole starts at the device-memory window's start, not
+    /// its end (QEMU x86 machine types up to 2.4).
+    pub broken_reserved_end: bool,
     /// ACPI describes CPU hotplug the legacy way, which covers APIC ids
     /// 0..=255 only (QEMU's x86 machine types up to 2.6).
     pub legacy_cpu_hotplug: bool,
@@ -379,6 +392,13 @@ impl MachineModel {
                 has_reserved_memory: chipset == Chipset::Q35 || at_least(2, 1),
                 enforce_aligned_dimm: chipset == Chipset::Q35 || at_least(2, 2),
             },
+            phys_bits: Some(40),
+            amd_1tb_hole: at_least(7, 1),
+            pci_hole64_size: match chipset {
+                Chipset::I440fx => 2 << 30,
+                Chipset::Q35 => 32 << 30,
+            },
+            broken_reserved_end: !at_least(2, 5),
             legacy_cpu_hotplug: !at_least(2, 7),
             properties: X86_MACHINE_PROPERTIES.iter().map(|&p| p.into()).collect(),
         }
@@ -443,6 +463,10 @@ impl MachineModel {
             cpu_ids: CpuIdScheme::Linear,
             default_cpu_node: DefaultCpuNode::SocketModNodes,
             ram_layout: RamLayout::Flat { base: 0 },
+            phys_bits: None,
+            amd_1tb_hole: false,
+            pci_hole64_size: 0,
+            broken_reserved_end: false,
             legacy_cpu_hotplug: false,
             properties: Vec::new(),
         }

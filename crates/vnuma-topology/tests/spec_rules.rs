@@ -304,3 +304,32 @@ fn legacy_cpu_hotplug_limits_apic_ids_on_old_machine_types() {
     // APIC ids up to 255 are fine.
     assert!(run("-M pc-i440fx-2.6 -smp 200").is_ok());
 }
+
+#[test]
+fn address_space_limit_of_the_default_cpu_model() {
+    // Checked with QEMU 7.2: the end of the 64-bit PCI hole (2 GiB on
+    // i440FX, 32 GiB on q35) after the device-memory window, RAM above
+    // 4 GiB moved to 1 TiB from 7.1 when it would reach AMD's
+    // HyperTransport range.
+    for (args, used) in [
+        ("-M pc -m 1G,slots=16,maxmem=1T", "0x2043fffffff"),
+        ("-M q35 -m 1G,slots=16,maxmem=1T", "0x20bbfffffff"),
+        ("-M pc-i440fx-7.0 -m 1G,slots=16,maxmem=1T", "0x1053fffffff"),
+        ("-M pc -m 1G,slots=4,maxmem=1005G", "0x1fc7fffffff"),
+        ("-M pc -m 1G,slots=300,maxmem=1200G", "0x2773fffffff"),
+    ] {
+        assert_eq!(
+            run(args).unwrap_err(),
+            format!("Address space limit 0xffffffffff < {used} phys-bits too low (40)"),
+            "{args}"
+        );
+    }
+    for args in [
+        "-M pc -m 1G,slots=4,maxmem=1000G",
+        "-M q35 -m 1G,slots=4,maxmem=970G",
+        // Up to 2.4 the PCI hole starts at the window's start.
+        "-M pc-i440fx-2.4 -m 1G,slots=4,maxmem=1030G",
+    ] {
+        assert!(run(args).is_ok(), "{args}");
+    }
+}
