@@ -37,7 +37,6 @@ pub const IGNORED_WITH_ARGUMENT: &[&str] = &[
     "chardev",
     "chroot",
     "compat",
-    "cpu",
     "d",
     "debugcon",
     "dfilter",
@@ -215,6 +214,7 @@ pub struct CommandLine {
     numa: Vec<NumaArg>,
     devices: Vec<DeviceArg>,
     no_acpi: bool,
+    cpu: Option<String>,
     mem_path: Option<String>,
     mem_prealloc: bool,
     warnings: Vec<Warning>,
@@ -222,6 +222,7 @@ pub struct CommandLine {
 
 enum Opt {
     Numa,
+    Cpu,
     Device,
     NoAcpi,
     Object,
@@ -238,6 +239,7 @@ fn lookup(name: &str) -> Option<Opt> {
     Some(match name {
         "numa" => Opt::Numa,
         "device" => Opt::Device,
+        "cpu" => Opt::Cpu,
         "no-acpi" => Opt::NoAcpi,
         "object" => Opt::Object,
         "m" => Opt::M,
@@ -424,6 +426,9 @@ impl CommandLine {
                         location: location.clone(),
                     });
                 }
+                // The last -cpu wins; vnuma reads only what changes the
+                // address space (the model's vendor, phys-bits).
+                Opt::Cpu => cl.cpu = Some(arg.into()),
                 Opt::NoAcpi => {
                     // QEMU sets the machine property, in command-line
                     // order with -machine.
@@ -439,6 +444,11 @@ impl CommandLine {
     /// Every `-device`, in order.
     pub fn devices(&self) -> &[DeviceArg] {
         &self.devices
+    }
+
+    /// `-cpu` as written (the last one).
+    pub fn cpu(&self) -> Option<&str> {
+        self.cpu.as_deref()
     }
 
     /// `-no-acpi`.

@@ -77,8 +77,14 @@ fn topology(args: &[String], stderr: &[String], exit: i64) -> Option<&'static st
     if stderr.contains("requires kernel irqchip and X2APIC API support") {
         return Some("TCG-only limit on APIC ids >= 255; vnuma models KVM, where x2APIC lifts it");
     }
-    if stderr.contains("phys-bits too low") && args.iter().any(|a| a == "-cpu") {
-        return Some("the guest CPU's physical address width depends on -cpu, which vnuma does not model (it checks QEMU's default model's 40 bits)");
+    if stderr.contains("phys-bits too low")
+        && args
+            .windows(2)
+            .any(|w| w[0] == "-cpu" && w[1].starts_with("host"))
+    {
+        return Some(
+            "-cpu host's physical address width is the host's, which resolution does not read",
+        );
     }
     if stderr.contains("cannot bind memory to host NUMA nodes") {
         return Some("host memory binding is vnuma-backend's job, not resolution's");

@@ -78,10 +78,13 @@
 //!   `unsupported machine type`.
 //! * QEMU under TCG refuses APIC ids of 255 and more; vnuma models KVM
 //!   with x2APIC, which allows them (q35 up to 288 CPUs).
-//! * The guest CPU model (`-cpu`) is not modelled: the address-space check
-//!   (`phys-bits too low`) and the relocation of RAM above 4 GiB to 1 TiB
-//!   (machine types from 7.1) are QEMU's default model's (`qemu64`: 40
-//!   physical address bits, AMD vendor); no CPU-vendor warnings.
+//! * The guest CPU model (`-cpu`) is read only for the address space:
+//!   40 physical address bits unless `phys-bits=` (QEMU under TCG), and
+//!   whether the model is AMD's (`qemu64`, `max`, `EPYC*`, `Opteron*`,
+//!   `phenom`, `athlon`, or `vendor=AuthenticAMD`), which moves RAM above
+//!   4 GiB to 1 TiB from machine type 7.1 when it would reach AMD's
+//!   HyperTransport range. `-cpu host` depends on the host and is not
+//!   checked; no CPU-vendor warnings.
 //! * `--preconfig` and QMP `set-numa-node` sequences are applied as if
 //!   given on the command line.
 //! * What needs the host is checked by `vnuma-backend` when planning, after

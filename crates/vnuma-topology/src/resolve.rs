@@ -172,6 +172,15 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         None => MachineModel::lookup(cl.machine_type())?,
     };
 
+    // `-cpu`: what changes the address space (QEMU under TCG: 40 physical
+    // address bits unless `phys-bits=`; AMD-vendor models move RAM above
+    // 4 GiB past AMD's HyperTransport range). `host` depends on the host:
+    // not checked.
+    let mut model = model;
+    if let Some(cpu) = cl.cpu() {
+        apply_cpu_model(&mut model, cpu);
+    }
+
     if model.deprecated() {
         warnings.push(Warning::new(
             WarningKind::DeprecatedMachine {
@@ -427,6 +436,39 @@ fn devices_in_creation_order(
     };
     let keyval = cl.devices().iter().filter(move |a| !json(a));
     keyval.chain(cl.devices().iter().filter(json))
+}
+
+/// What `-cpu MODEL[,phys-bits=N][,vendor=V]...` changes on an x86 board.
+fn apply_cpu_model(model: &mut MachineModel, cpu: &str) {
+    if model.x86.is_none() {
+        return;
+    }
+    let mut parts = cpu.split(',');
+    let name = parts.next().unwrap_or_default();
+    let mut vendor: Option<&str> = None;
+    for p in parts {
+        if let Some(v) = p.strip_prefix("phys-bits=") {
+            if let Ok(bits) = v.parse::<u8>() {
+                model.phys_bits = Some(bits);
+            }
+        } else if let Some(v) = p.strip_prefix("vendor=") {
+            vendor = Some(v);
+        }
+    }
+    if name == "host" {
+        model.phys_bits = None;
+        return;
+    }
+    let amd_model = ["qemu64", "max", "phenom", "athlon"].contains(&name)
+        || name.starts_with("EPYC")
+        || name.starts_with("Opteron");
+    let amd = match vendor {
+        Some(v) => v == "AuthenticAMD",
+        None => amd_model,
+    };
+    if !amd {
+        model.amd_1tb_hole = false;
+    }
 }
 
 /// The warnings QEMU prints while realizing memory devices: a virtio-mem

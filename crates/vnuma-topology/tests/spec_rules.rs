@@ -333,3 +333,20 @@ fn address_space_limit_of_the_default_cpu_model() {
         assert!(run(args).is_ok(), "{args}");
     }
 }
+
+#[test]
+fn cpu_model_changes_the_address_space() {
+    // Checked with QEMU 7.2 (TCG): Intel models keep RAM above 4 GiB where
+    // it is, AMD ones move it to 1 TiB; phys-bits= widens the limit.
+    let big = "-M pc -m 1G,slots=16,maxmem=1T";
+    assert_eq!(
+        run(&format!("{big} -cpu Skylake-Server")).unwrap_err(),
+        "Address space limit 0xffffffffff < 0x1053fffffff phys-bits too low (40)"
+    );
+    assert_eq!(
+        run(&format!("{big} -cpu EPYC")).unwrap_err(),
+        "Address space limit 0xffffffffff < 0x2043fffffff phys-bits too low (40)"
+    );
+    assert!(run(&format!("{big} -cpu qemu64,phys-bits=48")).is_ok());
+    assert!(run("-M pc -m 1G,slots=4,maxmem=1005G -cpu Skylake-Server,phys-bits=42").is_ok());
+}
