@@ -326,7 +326,10 @@ fn run() -> Result<ExitCode, ExitCode> {
         }
         Ok(ExitCode::FAILURE)
     };
-    let vm = match parsed.and_then(Vm::from_command_line) {
+    // Backends are checked against this host where QEMU creates them (read
+    // only; nothing is mapped without --allocate).
+    let host = vnuma::backend::HostInfo::probe();
+    let vm = match parsed.and_then(|cl| Vm::with_host_checks(cl, &host)) {
         Ok(vm) => vm,
         Err(e) => return reject(&e, warnings),
     };

@@ -519,6 +519,13 @@ pub enum ErrorKind {
         /// The backend.
         memdev: String,
     },
+    /// A backend the host cannot provide, found by
+    /// [`crate::Config::backend_check`] (QEMU's message).
+    #[error("{message}")]
+    BackendCreation {
+        /// The message.
+        message: String,
+    },
     /// The highest guest-physical address in use past the CPU's physical
     /// address width.
     #[error("Address space limit 0x{limit:x} < 0x{used:x} phys-bits too low ({bits})")]

@@ -87,11 +87,12 @@
 //!   checked; no CPU-vendor warnings.
 //! * `--preconfig` and QMP `set-numa-node` sequences are applied as if
 //!   given on the command line.
-//! * What needs the host is checked by `vnuma-backend` when planning, after
-//!   resolution, where QEMU checks it while creating objects: a
-//!   `thread-context`'s CPUs (`The nodes select no CPUs`), a backend's
-//!   `mem-path` and host nodes. So with both a host problem and a NUMA
-//!   error on one command line, vnuma reports the NUMA error first.
+//! * What needs the host is never checked here. A caller can pass a
+//!   [`Config::backend_check`] (the facade's `Vm::with_host_checks`, which
+//!   the CLI uses, passes vnuma-backend's planning) to have each backend's
+//!   host checks reported where QEMU reports them; a `thread-context`'s
+//!   CPUs (`The nodes select no CPUs`) are still checked only when
+//!   planning, after resolution (QEMU checks them first of all).
 //! * Memory devices: JSON `-device` members are typed from their text (QEMU
 //!   refuses `"node": "1"`); non-memory devices are accepted by model name
 //!   only (their buses, ids and warnings are not modelled); the NVDIMM
@@ -128,5 +129,5 @@ pub use config::{
 pub use devices::{MemoryDeviceConfig, MemoryDeviceKind, PlacedDevice};
 pub use error::{Error, ErrorKind, Warning, WarningKind};
 pub use machine::MachineModel;
-pub use resolve::{resolve, resolve_with, Config, Profile};
+pub use resolve::{resolve, resolve_with, BackendCheck, Config, Profile};
 pub use topology::{Cpu, Hmat, LbTable, Node, Topology};

@@ -30,13 +30,35 @@ use crate::topology::{Hmat, Node, Topology};
 
 /// How to resolve (`Config { profile, ..Config::default() }` or
 /// [`Config::with_machine`]).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Config {
     /// Use this machine model instead of looking up `-machine type=`
     /// (a VMM's own board).
     pub machine: Option<MachineModel>,
     /// Which QEMU's NUMA rules.
     pub profile: Profile,
+    /// Checks to make when QEMU creates each memory backend, after its
+    /// property checks: the host-side ones (its `mem-path`, host nodes,
+    /// room), which this crate never makes itself. Its error (QEMU's
+    /// message) is reported where QEMU reports it, before `-numa` is
+    /// applied. `vnuma::Vm::with_host_checks` passes vnuma-backend's
+    /// planning, which reads the host but maps nothing.
+    pub backend_check: Option<BackendCheck>,
+}
+
+/// A check of one memory backend against the host (see
+/// [`Config::backend_check`]); `Err` holds QEMU's message.
+pub type BackendCheck =
+    alloc::sync::Arc<dyn Fn(&MemoryBackendOptions) -> Result<(), String> + Send + Sync>;
+
+impl core::fmt::Debug for Config {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Config")
+            .field("machine", &self.machine)
+            .field("profile", &self.profile)
+            .field("backend_check", &self.backend_check.is_some())
+            .finish()
+    }
 }
 
 /// Which QEMU's NUMA rules to apply.
@@ -60,6 +82,7 @@ impl Config {
         Config {
             machine: Some(machine),
             profile: Profile::Qemu72,
+            backend_check: None,
         }
     }
 
@@ -69,6 +92,7 @@ impl Config {
         Config {
             machine: None,
             profile: Profile::Seed2016,
+            backend_check: None,
         }
     }
 }
@@ -282,6 +306,9 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
             }
         }
         b.check_policy()?;
+        if let Some(check) = &config.backend_check {
+            check(b).map_err(|message| Error::new(ErrorKind::BackendCreation { message }))?;
+        }
     }
 
     // 5. -machine memory-backend.

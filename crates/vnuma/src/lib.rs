@@ -146,6 +146,35 @@ impl Vm {
         })
     }
 
+    /// Resolve a command line as QEMU 7.2 would on this host: each memory
+    /// backend is also checked against `host` (its `mem-path`, host nodes,
+    /// room) when QEMU creates it, so a host problem is reported where
+    /// QEMU reports it (before `-numa` is applied). Reads the host, maps
+    /// nothing.
+    pub fn with_host_checks(command_line: CommandLine, host: &HostInfo) -> Result<Vm, Error> {
+        let machine = command_line.machine().ok();
+        let defaults = vnuma_backend::Defaults {
+            merge: machine.as_ref().and_then(|m| m.mem_merge).unwrap_or(true),
+            dump: machine
+                .as_ref()
+                .and_then(|m| m.dump_guest_core)
+                .unwrap_or(true),
+            prealloc: command_line.mem_prealloc(),
+            prealloc_threads: 1,
+        };
+        let host = host.clone();
+        let check: vnuma_topology::BackendCheck = std::sync::Arc::new(move |b| {
+            vnuma_backend::BackendPlan::new(b, &defaults, &host)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
+        let config = Config {
+            backend_check: Some(check),
+            ..Config::default()
+        };
+        Self::with_config(command_line, &config)
+    }
+
     /// Resolve a configuration described in code (a VMM's own
     /// configuration, no QEMU syntax involved).
     ///

@@ -111,3 +111,30 @@ fn json_devices_and_skipped_options() {
         "-device {'driver':'pc-dimm','memdev':'d0': JSON parse error, premature EOI"
     );
 }
+
+#[test]
+fn host_checks_come_where_qemu_creates_the_backend() {
+    use vnuma::backend::HostInfo;
+    use vnuma::options::CommandLine;
+    // A bad mem-path and a bad -numa dist: QEMU creates the backend (and
+    // fails to open its file) before it applies -numa.
+    let cl = CommandLine::parse([
+        "-m",
+        "128M",
+        "-object",
+        "memory-backend-file,id=m0,size=128M,mem-path=/nonexistent-vnuma-dir/x",
+        "-numa",
+        "node,memdev=m0",
+        "-numa",
+        "dist,src=0,dst=5,val=20",
+    ])
+    .unwrap();
+    let host = Vm::with_host_checks(cl.clone(), &HostInfo::probe()).unwrap_err();
+    assert_eq!(
+        host.to_string(),
+        "can't open backing store /nonexistent-vnuma-dir/x for guest RAM: No such file or directory"
+    );
+    // Without the host, resolution reports the NUMA error.
+    let pure = Vm::from_command_line(cl).unwrap_err();
+    assert!(pure.to_string().contains("node"), "{pure}");
+}
