@@ -124,6 +124,14 @@ pub struct SmpLimits {
     pub clusters_supported: bool,
     /// Boot CPUs when `-smp` is absent (1 on x86).
     pub default_cpus: u32,
+    /// The machine has modules between dies and cores (x86 from QEMU
+    /// 9.1): they appear in the messages' hierarchy. vnuma does not read
+    /// `-smp modules=`, so there is always one module.
+    pub modules_supported: bool,
+    /// A member given as 0 is an error (QEMU 9.0 on) rather than a
+    /// deprecation warning (7.2), and the unsupported-member checks come
+    /// in QEMU 9.0's order and wording (`clusters > 1 not supported …`).
+    pub zero_is_error: bool,
 }
 
 impl SmpLimits {
@@ -141,6 +149,18 @@ impl SmpLimits {
             dies_supported: true,
             clusters_supported: false,
             default_cpus: 1,
+            modules_supported: false,
+            zero_is_error: false,
+        }
+    }
+
+    /// The limits of a QEMU 10.0 x86 machine type: as [`SmpLimits::x86`],
+    /// with modules and QEMU 10.0's checks.
+    pub fn x86_10_0(machine_name: impl Into<String>, max_cpus: u32, prefer_sockets: bool) -> Self {
+        SmpLimits {
+            modules_supported: true,
+            zero_is_error: true,
+            ..SmpLimits::x86(machine_name, max_cpus, prefer_sockets)
         }
     }
 }
@@ -209,7 +229,10 @@ pub struct SmpHierarchy {
     pub dies: Option<u32>,
     /// Clusters per die, `None` on machines without clusters.
     pub clusters: Option<u32>,
-    /// Cores per cluster.
+    /// Modules per cluster, `None` on machines without modules (QEMU 10.0
+    /// x86 has them: `sockets (2) * dies (1) * modules (1) * cores (2) …`).
+    pub modules: Option<u32>,
+    /// Cores per module.
     pub cores: u32,
     /// Threads per core.
     pub threads: u32,
@@ -223,6 +246,9 @@ impl fmt::Display for SmpHierarchy {
         }
         if let Some(clusters) = self.clusters {
             write!(f, " * clusters ({clusters})")?;
+        }
+        if let Some(modules) = self.modules {
+            write!(f, " * modules ({modules})")?;
         }
         write!(f, " * cores ({}) * threads ({})", self.cores, self.threads)
     }
@@ -239,6 +265,18 @@ pub enum SmpError {
     /// machine in QEMU 7.2).
     #[error("clusters not supported by this machine's CPU topology")]
     ClustersNotSupported,
+    /// QEMU 9.0 on: a member above 1 that the machine does not have, in
+    /// QEMU's later wording (`clusters > 1 not supported by this machine's
+    /// CPU topology`).
+    #[error("{member} > 1 not supported by this machine's CPU topology")]
+    AboveOneNotSupported {
+        /// `dies` or `clusters`.
+        member: &'static str,
+    },
+    /// QEMU 9.0 on: a member given as 0 (`-smp 0`, `-smp 4,sockets=0`).
+    /// QEMU 7.2 warns instead ([`SmpWarning::ZeroParameter`]).
+    #[error("Invalid CPU topology: CPU topology parameters must be greater than zero")]
+    ZeroParameter,
     /// The product of the members (modulo 2³²) is not `maxcpus`.
     #[error(
         "Invalid CPU topology: product of the hierarchy must match maxcpus: \
@@ -408,6 +446,9 @@ pub fn resolve_smp(
         opts.maxcpus,
     ];
     if given.contains(&Some(0)) {
+        if limits.zero_is_error {
+            return Err(SmpError::ZeroParameter);
+        }
         warnings.push(SmpWarning::ZeroParameter);
     }
 
@@ -419,6 +460,15 @@ pub fn resolve_smp(
     let mut threads = c_unsigned(opts.threads);
     let mut max_cpus = c_unsigned(opts.maxcpus);
 
+    if limits.zero_is_error {
+        // QEMU 9.0's order: (modules,) clusters, dies.
+        if !limits.clusters_supported && clusters > 1 {
+            return Err(SmpError::AboveOneNotSupported { member: "clusters" });
+        }
+        if !limits.dies_supported && dies > 1 {
+            return Err(SmpError::AboveOneNotSupported { member: "dies" });
+        }
+    }
     if !limits.dies_supported && dies > 1 {
         return Err(SmpError::DiesNotSupported);
     }
@@ -471,6 +521,7 @@ pub fn resolve_smp(
         sockets,
         dies: limits.dies_supported.then_some(dies),
         clusters: limits.clusters_supported.then_some(clusters),
+        modules: limits.modules_supported.then_some(1),
         cores,
         threads,
     };
@@ -637,6 +688,7 @@ impl CpuTopology {
             sockets: self.sockets,
             dies: Some(self.dies),
             clusters: None,
+            modules: None,
             cores: self.cores,
             threads: self.threads,
         }
@@ -1201,12 +1253,50 @@ mod tests {
         assert_eq!(t.x86_apic_id_limit(), u32::MAX);
     }
 
+    /// QEMU 10.0's `-smp` (texts from `qemu-system-x86_64` 10.0.2).
+    #[test]
+    fn qemu_10_0_checks_and_messages() {
+        let l = SmpLimits::x86_10_0("pc-i440fx-10.0", 255, false);
+        let err = |text: &str| resolve_smp(&smp(Some(text)), &l).unwrap_err().to_string();
+        let zero = "Invalid CPU topology: CPU topology parameters must be greater than zero";
+        assert_eq!(err("4,sockets=0"), zero);
+        assert_eq!(err("0"), zero);
+        assert_eq!(err("4,maxcpus=0,clusters=2"), zero);
+        assert_eq!(
+            err("5,sockets=2,cores=2"),
+            "Invalid CPU topology: product of the hierarchy must match maxcpus: \
+             sockets (2) * dies (1) * modules (1) * cores (2) * threads (1) != maxcpus (5)"
+        );
+        assert_eq!(
+            err("4,dies=2,sockets=3"),
+            "Invalid CPU topology: product of the hierarchy must match maxcpus: \
+             sockets (3) * dies (2) * modules (1) * cores (0) * threads (1) != maxcpus (4)"
+        );
+        assert_eq!(
+            err("4,maxcpus=2"),
+            "Invalid CPU topology: maxcpus must be equal to or greater than smp: \
+             sockets (1) * dies (1) * modules (1) * cores (2) * threads (1) == maxcpus (2) < smp_cpus (4)"
+        );
+        assert_eq!(
+            err("4,clusters=2"),
+            "clusters > 1 not supported by this machine's CPU topology"
+        );
+        // 4294967296 is 0 in 32 bits but not 0 as given: omitted, silently.
+        let (t, w) = resolve_smp(&smp(Some("4294967296")), &l).unwrap();
+        assert_eq!((t.cpus, w.len()), (1, 0));
+        // The same in 7.2: a warning.
+        let l72 = SmpLimits::x86("pc-i440fx-7.2", 255, false);
+        let (_, w) = resolve_smp(&smp(Some("4,sockets=0")), &l72).unwrap();
+        assert_eq!(w, [SmpWarning::ZeroParameter]);
+    }
+
     #[test]
     fn error_texts() {
         let h = SmpHierarchy {
             sockets: 2,
             dies: Some(1),
             clusters: None,
+            modules: None,
             cores: 3,
             threads: 1,
         };

@@ -23,6 +23,12 @@ pub enum ErrorKind {
         /// The name as written.
         name: String,
     },
+    /// The same in QEMU 9.1 and later, which name the type.
+    #[error("unsupported machine type: \"{name}\"")]
+    UnsupportedMachineTypeNamed {
+        /// The name as written.
+        name: String,
+    },
     /// The machine type has no NUMA.
     #[error("NUMA is not supported by this machine-type")]
     NumaNotSupported,
@@ -879,7 +885,8 @@ impl Error {
     pub fn hint(&self) -> Option<&'static str> {
         match &self.0.kind {
             ErrorKind::Options(e) => e.hint(),
-            ErrorKind::UnsupportedMachineType { .. } => {
+            ErrorKind::UnsupportedMachineType { .. }
+            | ErrorKind::UnsupportedMachineTypeNamed { .. } => {
                 Some("Use -machine help to list supported machines")
             }
             ErrorKind::MemNotSupported => Some("Use -numa node,memdev instead"),
@@ -936,10 +943,13 @@ pub enum WarningKind {
     },
     /// The second line of that warning.
     PartialMappingObsolete,
-    /// A machine type QEMU deprecates (pc-i440fx 1.4–1.7).
+    /// A machine type QEMU deprecates (7.2: pc-i440fx 1.4–1.7; 10.0:
+    /// every type of 7.0 and older).
     DeprecatedMachine {
         /// Its name.
         name: String,
+        /// QEMU's reason ([`crate::machine::MachineModel::deprecation_reason`]).
+        reason: &'static str,
     },
     /// `-machine max-ram-below-4g=` below 1 MiB.
     LowRamBelow4g {
@@ -975,10 +985,9 @@ impl fmt::Display for WarningKind {
             WarningKind::PartialMappingObsolete => f.write_str(
                 "All CPU(s) up to maxcpus should be described in NUMA config, ability to start up with partial NUMA mappings is obsoleted and will be removed in future",
             ),
-            WarningKind::DeprecatedMachine { name } => write!(
-                f,
-                "Machine type '{name}' is deprecated: old and unattended - use a newer version instead"
-            ),
+            WarningKind::DeprecatedMachine { name, reason } => {
+                write!(f, "Machine type '{name}' is deprecated: {reason}")
+            }
             WarningKind::LowRamBelow4g { value } => write!(
                 f,
                 "Only {value} bytes of RAM below the 4GiB boundary,BIOS may not work with less than 1MiB"

@@ -40,11 +40,20 @@ pub struct Config {
 }
 
 /// Which QEMU's NUMA rules to apply.
+///
+/// A QEMU release decides the machine-type table (which types exist,
+/// what `pc`/`q35` stand for), the compat flags that follow from it, the
+/// deprecation rule, and `-smp`'s checks and messages. The default stays
+/// QEMU 7.2, the reference this crate was written against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Profile {
     /// QEMU 7.2 (the reference).
     #[default]
     Qemu72,
+    /// QEMU 10.0: machine types `pc-i440fx-2.4`/`pc-q35-2.4` to `10.0`
+    /// (`pc`/`q35` are 10.0), types of 7.0 and older deprecated, `-smp`
+    /// with modules and a zero member an error, q35 with up to 4096 CPUs.
+    Qemu100,
     /// The 2016 `numa.c` vnuma started from (feature `seed2016`): only
     /// `-numa node`; `memdev`
     /// on all nodes or none; a CPU listed in two nodes is reported after
@@ -54,7 +63,80 @@ pub enum Profile {
     Seed2016,
 }
 
+impl Profile {
+    /// The QEMU release whose rules this is (`None` for the 2016 seed).
+    pub fn qemu_version(self) -> Option<crate::machine::Version> {
+        match self {
+            Profile::Qemu72 => Some(crate::machine::QEMU_7_2),
+            Profile::Qemu100 => Some(crate::machine::QEMU_10_0),
+            #[cfg(feature = "seed2016")]
+            Profile::Seed2016 => None,
+        }
+    }
+
+    /// The profile for a QEMU release `major.minor` (any micro): 7.2 or
+    /// 10.0.
+    pub fn for_qemu(major: u8, minor: u8) -> Option<Profile> {
+        match (major, minor) {
+            (7, 2) => Some(Profile::Qemu72),
+            (10, 0) => Some(Profile::Qemu100),
+            _ => None,
+        }
+    }
+
+    /// The QEMU profiles, oldest first.
+    pub const QEMU: &'static [Profile] = &[Profile::Qemu72, Profile::Qemu100];
+
+    /// The model for a `-machine type=` value in this profile's table.
+    pub fn lookup_machine(self, name: Option<&str>) -> Result<MachineModel, Error> {
+        MachineModel::lookup_in(
+            self.qemu_version().unwrap_or(crate::machine::QEMU_7_2),
+            name,
+        )
+    }
+}
+
+/// `7.2`, `10.0` (a micro version is accepted: `10.0.2`).
+impl core::str::FromStr for Profile {
+    type Err = UnknownQemuVersion;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split('.');
+        let mut num = || parts.next().and_then(|p| p.parse::<u8>().ok());
+        let (major, minor) = (num(), num());
+        match (major, minor) {
+            (Some(major), Some(minor)) if s.split('.').count() <= 3 => {
+                Profile::for_qemu(major, minor).ok_or(UnknownQemuVersion)
+            }
+            _ => Err(UnknownQemuVersion),
+        }
+    }
+}
+
+/// A QEMU version vnuma has no profile for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported QEMU version (supported: 7.2, 10.0)")]
+pub struct UnknownQemuVersion;
+
+impl core::fmt::Display for Profile {
+    /// `7.2`, `10.0`, `seed2016`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.qemu_version() {
+            Some(v) => write!(f, "{v}"),
+            None => f.write_str("seed2016"),
+        }
+    }
+}
+
 impl Config {
+    /// Resolve with the rules of a QEMU release.
+    pub fn qemu(profile: Profile) -> Self {
+        Config {
+            machine: None,
+            profile,
+        }
+    }
+
     /// Resolve with a given machine model.
     pub fn with_machine(machine: MachineModel) -> Self {
         Config {
@@ -158,13 +240,14 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     // 2. The machine type.
     let model = match &config.machine {
         Some(m) => m.clone(),
-        None => MachineModel::lookup(cl.machine_type())?,
+        None => config.profile.lookup_machine(cl.machine_type())?,
     };
 
     if model.deprecated() {
         warnings.push(Warning::new(
             WarningKind::DeprecatedMachine {
                 name: model.name.clone(),
+                reason: model.deprecation_reason(),
             },
             None,
         ));
@@ -260,7 +343,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         hmat_enabled,
     };
     let outcome = match config.profile {
-        Profile::Qemu72 => modern_numa(&ctx, &mut warnings)?,
+        Profile::Qemu72 | Profile::Qemu100 => modern_numa(&ctx, &mut warnings)?,
         #[cfg(feature = "seed2016")]
         Profile::Seed2016 => crate::seed::numa(&ctx, &mut warnings)?,
     };

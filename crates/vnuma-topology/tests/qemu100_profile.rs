@@ -1,0 +1,90 @@
+//! The QEMU 10.0 profile against QEMU 7.2's: the same command lines, each
+//! release's answer (texts from `qemu-system-x86_64` 10.0.2 and 7.2).
+
+use vnuma_options::CommandLine;
+use vnuma_topology::{resolve_with, Config, Profile};
+
+fn run(profile: Profile, args: &[&str]) -> Result<Vec<String>, String> {
+    let cl = CommandLine::parse(args).map_err(|e| e.display_qemu().to_string())?;
+    let t = resolve_with(&cl, &Config::qemu(profile)).map_err(|e| e.display_qemu().to_string())?;
+    Ok(t.warnings().iter().map(|w| w.to_string()).collect())
+}
+
+#[test]
+fn deprecated_machine_types() {
+    let args = ["-M", "pc-i440fx-5.0"];
+    assert_eq!(
+        run(Profile::Qemu100, &args).unwrap(),
+        ["Machine type 'pc-i440fx-5.0' is deprecated: machines more than 3 years old are subject to deletion after 6 years"]
+    );
+    assert_eq!(run(Profile::Qemu72, &args).unwrap(), Vec::<String>::new());
+    let old = ["-M", "pc-i440fx-1.4"];
+    assert_eq!(
+        run(Profile::Qemu72, &old).unwrap(),
+        ["Machine type 'pc-i440fx-1.4' is deprecated: old and unattended - use a newer version instead"]
+    );
+    assert_eq!(
+        run(Profile::Qemu100, &old).unwrap_err(),
+        "unsupported machine type: \"pc-i440fx-1.4\""
+    );
+    assert_eq!(
+        run(Profile::Qemu72, &["-M", "pc-q35-10.0"]).unwrap_err(),
+        "unsupported machine type"
+    );
+}
+
+#[test]
+fn smp_zero_member() {
+    let args = ["-smp", "4,sockets=0"];
+    assert_eq!(
+        run(Profile::Qemu100, &args).unwrap_err(),
+        "Invalid CPU topology: CPU topology parameters must be greater than zero"
+    );
+    assert_eq!(
+        run(Profile::Qemu72, &args).unwrap(),
+        ["Deprecated CPU topology (considered invalid): CPU topology parameters must be greater than zero"]
+    );
+}
+
+#[test]
+fn smp_messages_and_machine_names() {
+    assert_eq!(
+        run(Profile::Qemu100, &["-smp", "5,sockets=2,cores=2"]).unwrap_err(),
+        "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (2) * dies (1) * modules (1) * cores (2) * threads (1) != maxcpus (5)"
+    );
+    assert_eq!(
+        run(Profile::Qemu72, &["-smp", "5,sockets=2,cores=2"]).unwrap_err(),
+        "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (2) * dies (1) * cores (2) * threads (1) != maxcpus (5)"
+    );
+    assert_eq!(
+        run(Profile::Qemu100, &["-smp", "4,clusters=2"]).unwrap_err(),
+        "clusters > 1 not supported by this machine's CPU topology"
+    );
+    assert_eq!(
+        run(Profile::Qemu72, &["-smp", "4,clusters=2"]).unwrap_err(),
+        "clusters not supported by this machine's CPU topology"
+    );
+    assert_eq!(
+        run(Profile::Qemu100, &["-M", "q35", "-smp", "9999"]).unwrap_err(),
+        "Invalid SMP CPUs 9999. The max CPUs supported by machine 'pc-q35-10.0' is 4096"
+    );
+    assert_eq!(
+        run(Profile::Qemu72, &["-M", "q35", "-smp", "9999"]).unwrap_err(),
+        "Invalid SMP CPUs 9999. The max CPUs supported by machine 'pc-q35-7.2' is 288"
+    );
+    assert_eq!(
+        run(Profile::Qemu100, &["-smp", "300"]).unwrap_err(),
+        "Invalid SMP CPUs 300. The max CPUs supported by machine 'pc-i440fx-10.0' is 255"
+    );
+}
+
+#[test]
+fn profile_names() {
+    assert_eq!("10.0".parse::<Profile>().unwrap(), Profile::Qemu100);
+    assert_eq!("10.0.2".parse::<Profile>().unwrap(), Profile::Qemu100);
+    assert_eq!("7.2".parse::<Profile>().unwrap(), Profile::Qemu72);
+    assert!("8.2".parse::<Profile>().is_err());
+    assert!("10".parse::<Profile>().is_err());
+    assert_eq!(Profile::Qemu100.to_string(), "10.0");
+    assert_eq!(Profile::default(), Profile::Qemu72);
+}
