@@ -2,8 +2,9 @@
 //!
 //! `vnuma` runs the whole pipeline of the vnuma crates: QEMU-style
 //! arguments (or typed options, or JSON) are read
-//! ([`options`]), resolved into a validated topology with QEMU 7.2's rules
-//! ([`topology`]), laid out in guest-physical address space
+//! ([`options`]), resolved into a validated topology with the rules of
+//! QEMU 7.2 (the default) or QEMU 10.0 ([`Vm::for_qemu`],
+//! [`topology::Profile`]) ([`topology`]), laid out in guest-physical address space
 //! ([`topology::layout`]), and reported the way QEMU reports them
 //! (`info numa`, `query-memdev`) or as one JSON document.
 //!
@@ -133,6 +134,35 @@ impl Vm {
     /// Resolve an already parsed command line.
     pub fn from_command_line(command_line: CommandLine) -> Result<Vm, Error> {
         Self::with_config(command_line, &Config::default())
+    }
+
+    /// Read QEMU-style arguments and resolve them with the rules of a
+    /// given QEMU release.
+    ///
+    /// ```
+    /// use vnuma::topology::Profile;
+    /// let args = ["-M", "pc-i440fx-5.0"];
+    /// let vm = vnuma::Vm::for_qemu(Profile::Qemu100, args).unwrap();
+    /// assert_eq!(
+    ///     vm.topology().warnings()[0].to_string(),
+    ///     "Machine type 'pc-i440fx-5.0' is deprecated: machines more than 3 years old are subject to deletion after 6 years",
+    /// );
+    /// assert_eq!(vm.qemu_version().unwrap().to_string(), "10.0");
+    /// let vm = vnuma::Vm::for_qemu(Profile::Qemu72, args).unwrap();
+    /// assert!(vm.topology().warnings().is_empty());
+    /// ```
+    pub fn for_qemu<I, S>(profile: vnuma_topology::Profile, args: I) -> Result<Vm, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Self::with_config(CommandLine::parse(args)?, &Config::qemu(profile))
+    }
+
+    /// The QEMU release whose rules resolved this guest (`None` for a
+    /// board that is not QEMU's).
+    pub fn qemu_version(&self) -> Option<vnuma_topology::machine::Version> {
+        self.topology.machine().qemu
     }
 
     /// Resolve with a machine model or profile of your choice.

@@ -129,6 +129,9 @@ mod json {
     #[derive(Clone, Debug, Serialize)]
     pub struct Report {
         accepted: bool,
+        /// The QEMU release whose rules gave the answer (`"10.0"`), null
+        /// for a board that is not QEMU's.
+        qemu_version: Option<String>,
         machine: MachineReport,
         smp: SmpReport,
         memory: MemoryReport,
@@ -150,6 +153,7 @@ mod json {
             let n = t.nodes().len();
             Report {
                 accepted: true,
+                qemu_version: t.machine().qemu.map(|v| v.to_string()),
                 machine: MachineReport {
                     machine_type: t.machine().name.clone(),
                     hmat: t.hmat_enabled(),
@@ -222,6 +226,10 @@ mod json {
     #[derive(Clone, Debug, Serialize)]
     pub struct Rejection {
         accepted: bool,
+        /// The QEMU release whose rules gave the answer, when known
+        /// ([`Rejection::for_qemu`]).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        qemu_version: Option<String>,
         error: String,
         error_location: Option<String>,
         warnings: Vec<String>,
@@ -232,10 +240,18 @@ mod json {
         pub fn new(error: &Error, warnings: Vec<String>) -> Rejection {
             Rejection {
                 accepted: false,
+                qemu_version: None,
                 error: error.to_string(),
                 error_location: error.location().map(ToString::to_string),
                 warnings,
             }
+        }
+
+        /// The same, saying which QEMU release's rules rejected it
+        /// (`qemu_version`: `"10.0"`).
+        pub fn for_qemu(mut self, profile: vnuma_topology::Profile) -> Rejection {
+            self.qemu_version = profile.qemu_version().map(|v| v.to_string());
+            self
         }
 
         /// The report as one line of JSON.
