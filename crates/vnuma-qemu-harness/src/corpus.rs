@@ -69,6 +69,20 @@ impl Corpus {
         if let Some(c) = Corpus::ALL.into_iter().find(|c| dir.ends_with(c.dir())) {
             return c;
         }
+        // A sibling folder of another QEMU release (`tests/qemu100`).
+        let release = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("qemu"));
+        if let Some(c) = Corpus::ALL.into_iter().find(|c| {
+            release
+                && dir
+                    .parent()
+                    .zip(Path::new(c.dir()).parent())
+                    .is_some_and(|(d, c)| d.ends_with(c))
+        }) {
+            return c;
+        }
         let golden = std::fs::read_to_string(dir.join("golden.jsonl")).unwrap_or_default();
         match golden.lines().find_map(|l| Json::parse(l).ok()) {
             Some(first) if first.has("SRAT") => Corpus::Tables,
@@ -695,6 +709,10 @@ mod tests {
         assert_eq!(
             Corpus::detect(Path::new("crates/vnuma-tables/tests/qemu72/cases.txt")),
             Corpus::Tables
+        );
+        assert_eq!(
+            Corpus::detect(Path::new("crates/vnuma-options/tests/qemu100/cases.txt")),
+            Corpus::Options
         );
     }
 }

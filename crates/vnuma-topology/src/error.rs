@@ -69,6 +69,12 @@ pub enum ErrorKind {
         /// The id (`pc.ram`).
         id: String,
     },
+    /// The same in QEMU 10.0's words.
+    #[error("object's id '{id}' is reserved for the default RAM backend, it can't be used for any other purposes")]
+    ReservedRamIdObject {
+        /// The id (`pc.ram`).
+        id: String,
+    },
     /// `hmat-lb`, `hmat-cache` or `node,initiator=` without `hmat=on`.
     #[error("ACPI Heterogeneous Memory Attribute Table (HMAT) is disabled, enable it with -machine hmat=on before using any of hmat specific options")]
     HmatDisabled,

@@ -641,7 +641,13 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
                 .iter()
                 .any(|o| o.object.id() == Some(ram_id.as_str()))
         {
-            return Err(ErrorKind::ReservedRamId { id: ram_id.clone() }.into());
+            let id = ram_id.clone();
+            return Err(if model.qemu >= Some(crate::machine::QEMU_10_0) {
+                ErrorKind::ReservedRamIdObject { id }
+            } else {
+                ErrorKind::ReservedRamId { id }
+            }
+            .into());
         }
     }
 
