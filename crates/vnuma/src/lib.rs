@@ -275,7 +275,8 @@ impl Vm {
     }
 
     /// The ACPI table options QEMU would use for this machine: its OEM
-    /// ids, or `-machine x-oem-id=`/`x-oem-table-id=`.
+    /// ids, or `-machine x-oem-id=`/`x-oem-table-id=`; with the QEMU 10.0
+    /// profile, HMAT without memory-less nodes' proximity attributes.
     pub fn table_options(&self) -> vnuma_tables::TableOptions {
         let mut oem = vnuma_tables::acpi::Oem::default();
         if let Some(Ok(machine)) = self.command_line.as_ref().map(CommandLine::machine) {
@@ -294,10 +295,17 @@ impl Vm {
                 oem.oem_table_id = vnuma_tables::acpi::Oem::with_ids("", &id).oem_table_id;
             }
         }
-        vnuma_tables::TableOptions::with_oem(oem)
+        // QEMU 10.0 writes a Memory Proximity Domain Attributes structure
+        // only for nodes with memory (7.2: for every node).
+        let hmat_skip_memoryless = self
+            .topology
+            .machine()
+            .qemu
+            .is_some_and(|q| q >= vnuma_topology::machine::QEMU_10_0);
+        vnuma_tables::TableOptions::with_oem(oem).with_hmat_skip_memoryless(hmat_skip_memoryless)
     }
 
-    /// The SRAT, SLIT and HMAT QEMU 7.2 would build for this guest, with
+    /// The SRAT, SLIT and HMAT QEMU (7.2 or 10.0, the profile's) would build for this guest, with
     /// checksums; `None` without NUMA, and without ACPI (`-no-acpi`,
     /// `-machine acpi=off`: QEMU builds no tables at all).
     pub fn acpi_tables(&self) -> Result<Option<vnuma_tables::NumaTables>, Error> {
