@@ -193,6 +193,7 @@ fn machine() -> impl Strategy<Value = MachineOptions> {
                         sockets: smp[1],
                         dies: smp[2],
                         clusters: smp[3],
+                        modules: None,
                         cores: smp[4],
                         threads: smp[5],
                         maxcpus: smp[6],
@@ -255,7 +256,7 @@ proptest! {
 
     #[test]
     fn smp_round_trips(v in any::<[Option<i64>; 7]>()) {
-        let smp = SmpOptions { cpus: v[0], sockets: v[1], dies: v[2], clusters: v[3], cores: v[4], threads: v[5], maxcpus: v[6] };
+        let smp = SmpOptions { cpus: v[0], sockets: v[1], dies: v[2], clusters: v[3], modules: None, cores: v[4], threads: v[5], maxcpus: v[6] };
         let text = smp.to_string();
         prop_assume!(!text.is_empty());
         let cl = CommandLine::parse(["-smp", &text]).unwrap();

@@ -425,13 +425,16 @@ impl Answer for QmpAnswer {
 }
 
 /// The topology properties of a CPU slot, in the order they are written.
-pub const PROP_KEYS: [&str; 6] = [
+pub const PROP_KEYS: [&str; 7] = [
     "node-id",
     "socket-id",
     "die-id",
     "cluster-id",
     "core-id",
     "thread-id",
+    // QEMU 10.0 with `-smp modules=` above 1 (last, so that records
+    // without it are unchanged).
+    "module-id",
 ];
 
 /// A possible CPU slot as QEMU reports it.
@@ -444,7 +447,7 @@ pub struct Slot {
     /// The CPU's `apic-id` (present slots only).
     pub apic_id: Option<i64>,
     /// The values of [`PROP_KEYS`] QEMU gave, in that order.
-    pub props: [Option<i64>; 6],
+    pub props: [Option<i64>; 7],
 }
 
 /// A slot as `(index, present, apic id, node, socket, die, core,
@@ -524,7 +527,7 @@ impl Slot {
     }
 
     /// The props of a QMP `props` object.
-    pub fn props_of(props: Option<&Json>) -> [Option<i64>; 6] {
+    pub fn props_of(props: Option<&Json>) -> [Option<i64>; 7] {
         PROP_KEYS.map(|k| props.and_then(|p| p.get(k)).and_then(Json::as_i64))
     }
 

@@ -630,7 +630,7 @@ pub enum ErrorKind {
         gap: u64,
     },
     /// A CPU topology whose members do not multiply to its CPUs.
-    #[error("sockets ({sockets}) * dies ({dies}) * clusters ({clusters}) * cores ({cores}) * threads ({threads}) != maxcpus ({max_cpus})")]
+    #[error("sockets ({sockets}) * dies ({dies}) * clusters ({clusters}){} * cores ({cores}) * threads ({threads}) != maxcpus ({max_cpus})", modules_text(*.modules))]
     CpuTopologyMismatch {
         /// Sockets.
         sockets: u32,
@@ -638,6 +638,8 @@ pub enum ErrorKind {
         dies: u32,
         /// Clusters per die.
         clusters: u32,
+        /// Modules per cluster (shown when not 1).
+        modules: u32,
         /// Cores per cluster.
         cores: u32,
         /// Threads per core.
@@ -1067,5 +1069,14 @@ impl From<vnuma_options::Warning> for Warning {
             kind: WarningKind::Options(w),
             location: None,
         }
+    }
+}
+
+/// ` * modules (N)` when a topology has other than one module.
+fn modules_text(modules: u32) -> String {
+    if modules == 1 {
+        String::new()
+    } else {
+        alloc::format!(" * modules ({modules})")
     }
 }

@@ -451,7 +451,14 @@ impl MachineModel {
                 enforce_aligned_dimm: chipset == Chipset::Q35 || at_least(2, 2),
             },
             legacy_cpu_hotplug: !at_least(2, 7),
-            properties: X86_MACHINE_PROPERTIES.iter().map(|&p| p.into()).collect(),
+            properties: {
+                let mut p: Vec<String> = X86_MACHINE_PROPERTIES.iter().map(|&p| p.into()).collect();
+                // x86 has modules from QEMU 9.1 on.
+                if qemu >= Version::new(9, 1) {
+                    p.push("smp.modules".into());
+                }
+                p
+            },
             qemu: Some(qemu),
         }
     }
@@ -611,9 +618,7 @@ impl MachineModel {
             dies_supported: self.dies_supported,
             clusters_supported: self.clusters_supported,
             default_cpus: self.default_cpus,
-            // x86 has modules from QEMU 9.1 on.
-            modules_supported: self.x86.is_some()
-                && self.qemu.is_some_and(|q| q >= Version::new(9, 1)),
+            modules_supported: self.properties.iter().any(|p| p == "smp.modules"),
             // QEMU 9.0 made a zero member an error (was a deprecation
             // warning) and reworded the `> 1` checks.
             zero_is_error: self.qemu.is_some_and(|q| q >= Version::new(9, 0)),

@@ -225,6 +225,9 @@ fn slot_props(slot: &CpuSlot) -> String {
     if let Some(die) = slot.die_id {
         s.push_str(&alloc::format!(", die-id: {die}"));
     }
+    if let Some(module) = slot.module_id {
+        s.push_str(&alloc::format!(", module-id: {module}"));
+    }
     s.push_str(&alloc::format!(
         ", core-id: {}, thread-id: {}",
         slot.core_id,

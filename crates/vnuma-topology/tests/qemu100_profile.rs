@@ -88,3 +88,50 @@ fn profile_names() {
     assert_eq!(Profile::Qemu100.to_string(), "10.0");
     assert_eq!(Profile::default(), Profile::Qemu72);
 }
+
+#[test]
+fn smp_modules() {
+    // QEMU 7.2 has no modules.
+    assert_eq!(
+        run(Profile::Qemu72, &["-smp", "4,modules=2"]).unwrap_err(),
+        "Parameter 'smp.modules' is unexpected"
+    );
+    let cl = CommandLine::parse(["-smp", "12,sockets=2,modules=3,cores=2"]).unwrap();
+    let t = resolve_with(&cl, &Config::qemu(Profile::Qemu100)).unwrap();
+    let c = t.cpu_topology();
+    assert_eq!((c.sockets, c.modules, c.cores, c.threads), (2, 3, 2, 1));
+    // Cores take 1 bit, three modules 2 bits (a hole at module 3), so
+    // socket 1 starts at APIC id 8 (as QEMU 10.0's query-cpus-fast).
+    let ids: Vec<(u32, Option<u32>, u32, u32)> = t
+        .cpus()
+        .iter()
+        .map(|cpu| {
+            (
+                cpu.slot.apic_id,
+                cpu.slot.module_id,
+                cpu.slot.core_id,
+                cpu.slot.socket_id,
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids[..7],
+        [
+            (0, Some(0), 0, 0),
+            (1, Some(0), 1, 0),
+            (2, Some(1), 0, 0),
+            (3, Some(1), 1, 0),
+            (4, Some(2), 0, 0),
+            (5, Some(2), 1, 0),
+            (8, Some(0), 0, 1),
+        ]
+    );
+    assert_eq!(
+        run(Profile::Qemu100, &["-smp", "5,sockets=2,modules=2,cores=1"]).unwrap_err(),
+        "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (2) * dies (1) * modules (2) * cores (1) * threads (1) != maxcpus (5)"
+    );
+    assert_eq!(
+        run(Profile::Qemu100, &["-smp", "4,modules=0"]).unwrap_err(),
+        "Invalid CPU topology: CPU topology parameters must be greater than zero"
+    );
+}

@@ -82,6 +82,7 @@ mod json {
         sockets: u32,
         dies: u32,
         clusters: u32,
+        modules: u32,
         cores: u32,
         threads: u32,
     }
@@ -112,6 +113,9 @@ mod json {
         apic_id: u32,
         socket_id: u32,
         die_id: Option<u32>,
+        /// QEMU 10.0 with more than one module per die.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        module_id: Option<u32>,
         core_id: u32,
         thread_id: u32,
         node_id: Option<u32>,
@@ -164,6 +168,7 @@ mod json {
                     sockets: c.sockets,
                     dies: c.dies,
                     clusters: c.clusters,
+                    modules: c.modules,
                     cores: c.cores,
                     threads: c.threads,
                 },
@@ -195,6 +200,7 @@ mod json {
                         apic_id: cpu.slot.apic_id,
                         socket_id: cpu.slot.socket_id,
                         die_id: cpu.slot.die_id,
+                        module_id: cpu.slot.module_id,
                         core_id: cpu.slot.core_id,
                         thread_id: cpu.slot.thread_id,
                         node_id: cpu.node,
