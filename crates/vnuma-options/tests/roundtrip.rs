@@ -60,6 +60,9 @@ fn numa() -> impl Strategy<Value = NumaOptions> {
             socket_id: v[1],
             die_id: v[2],
             cluster_id: v[3],
+            drawer_id: None,
+            book_id: None,
+            module_id: None,
             core_id: v[4],
             thread_id: v[5],
         })

@@ -615,7 +615,21 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
                 }
             }
             NumaOptions::Dist(d) => numa.dist(d).map_err(at)?,
-            NumaOptions::Cpu(c) => numa.cpu(c, slots).map_err(at)?,
+            NumaOptions::Cpu(c) => {
+                if model.qemu.is_none_or(|q| q < crate::machine::QEMU_10_0) {
+                    // Members QEMU 7.2 does not have: its `Invalid
+                    // parameter` for the first one written.
+                    let later = [
+                        ("drawer-id", c.drawer_id),
+                        ("book-id", c.book_id),
+                        ("module-id", c.module_id),
+                    ];
+                    if let Some(e) = unknown_cpu_member(loc, &later) {
+                        return Err(e);
+                    }
+                }
+                numa.cpu(c, slots).map_err(at)?
+            }
             NumaOptions::HmatLb(h) => {
                 if !hmat_enabled {
                     return Err(at(ErrorKind::HmatDisabled));
@@ -763,6 +777,26 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
         distances,
         hmat,
     })
+}
+
+/// `Invalid parameter 'KEY'` for the first of `members` that is set, by
+/// its place in the option text.
+fn unknown_cpu_member(
+    location: &vnuma_options::Location,
+    members: &[(&'static str, Option<i64>)],
+) -> Option<Error> {
+    let arg = location.arg.as_deref()?;
+    let opts = vnuma_options::grammar::parse_opts(arg, Some("type")).ok()?;
+    let item = opts
+        .items
+        .iter()
+        .find(|i| members.iter().any(|(k, v)| v.is_some() && i.key == *k))?;
+    let kind = vnuma_options::ErrorKind::InvalidParameter {
+        key: String::from(item.key),
+    };
+    Some(Error::from(
+        vnuma_options::Error::new(kind, item.key_span).with_location(location.clone()),
+    ))
 }
 
 pub(crate) fn default_node(rule: &DefaultCpuNode, slot: &CpuSlot, nodes: u32) -> u16 {

@@ -15,26 +15,11 @@ use vnuma_topology::{resolve_with, Config, Profile, Topology};
 
 /// Cases where the 10.0 profile knowingly answers otherwise than QEMU
 /// 10.0, and why.
-const DEVIATIONS_10_0: &[(&str, &str)] = &[
-    (
-        "cpu-undefined-node-minus-2",
-        "QEMU 10.0 accepts -numa cpu,node-id=-2 and leaves those CPUs in no node (info numa \
+const DEVIATIONS_10_0: &[(&str, &str)] = &[(
+    "cpu-undefined-node-minus-2",
+    "QEMU 10.0 accepts -numa cpu,node-id=-2 and leaves those CPUs in no node (info numa \
          loses them); vnuma keeps 7.2's error",
-    ),
-    (
-        "cpu-module-id",
-        "not done: -numa cpu,module-id= (QEMU 10.0: `module-id is not supported` on x86); \
-         vnuma's -numa cpu has 7.2's members",
-    ),
-    (
-        "cpu-book-id",
-        "not done: -numa cpu,book-id= (accepted and ignored by QEMU 10.0 on x86)",
-    ),
-    (
-        "cpu-drawer-id",
-        "not done: -numa cpu,drawer-id= (accepted and ignored by QEMU 10.0 on x86)",
-    ),
-];
+)];
 
 fn info_numa(t: &Topology) -> String {
     vnuma::Vm::from_topology(t.clone()).info_numa()

@@ -135,3 +135,44 @@ fn smp_modules() {
         "Invalid CPU topology: CPU topology parameters must be greater than zero"
     );
 }
+
+#[test]
+fn numa_cpu_members() {
+    let base = [
+        "-smp",
+        "4,sockets=2",
+        "-m",
+        "512M",
+        "-object",
+        "memory-backend-ram,id=m0,size=256M",
+        "-object",
+        "memory-backend-ram,id=m1,size=256M",
+        "-numa",
+        "node,nodeid=0,memdev=m0",
+        "-numa",
+        "node,nodeid=1,memdev=m1",
+        "-numa",
+    ];
+    let with = |cpu: &'static str| {
+        let mut a = base.to_vec();
+        a.push(cpu);
+        a
+    };
+    assert_eq!(
+        run(
+            Profile::Qemu72,
+            &with("cpu,node-id=1,core-id=0,book-id=0,module-id=0")
+        )
+        .unwrap_err(),
+        "-numa cpu,node-id=1,core-id=0,book-id=0,module-id=0: Invalid parameter 'book-id'"
+    );
+    assert!(run(
+        Profile::Qemu100,
+        &with("cpu,node-id=1,book-id=1,drawer-id=3")
+    )
+    .is_ok());
+    assert_eq!(
+        run(Profile::Qemu100, &with("cpu,node-id=1,module-id=0")).unwrap_err(),
+        "-numa cpu,node-id=1,module-id=0: module-id is not supported"
+    );
+}
