@@ -7,8 +7,10 @@
 //! * `fuzz run <target> [--time S] | smoke | list`: the cargo-fuzz targets
 //!   in `fuzz/` (see `fuzz.rs`).
 //! * `qemu-diff [--corpus options|topology|tables|devices|all|FILE] [--update]
-//!   [--only ID,...] [--generate N --seed S]`: every case through QEMU 7.2
-//!   and vnuma, disagreements reported; `--update` captures the golden
+//!   [--only ID,...] [--generate N --seed S] [--qemu PATH]`: every case
+//!   through QEMU 7.2 or 10.0 (the binary's version picks vnuma's profile
+//!   and the `qemu72`/`qemu100` folder) and vnuma, disagreements
+//!   reported; `--update` captures the golden
 //!   data (see `qemu_diff.rs`; the QEMU side is `vnuma-qemu-harness`).
 
 mod bench;

@@ -1,6 +1,11 @@
 //! `cargo xtask qemu-diff [--corpus options|topology|tables|devices|all|FILE]
 //! [--update] [--only ID,...] [--generate N --seed S] [--qemu BINARY]
-//! [--jobs N]`: live differential testing against QEMU 7.2.
+//! [--jobs N]`: live differential testing against QEMU 7.2 or 10.0.
+//!
+//! The QEMU binary's `--version` picks vnuma's profile
+//! (`vnuma::topology::Profile`) and the golden folder: a named corpus is
+//! `tests/qemu72/` with QEMU 7.2 and its sibling `tests/qemu100/` with
+//! QEMU 10.0 (created from the 7.2 `cases.txt` on the first `--update`).
 //!
 //! Every case (a corpus in the `cases.txt` format, the topology corpus by
 //! default, or random command lines from the seeded generator) runs
@@ -31,6 +36,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use vnuma::topology::Profile;
 use vnuma_qemu_harness::capture::{capture_machines, capture_qmp, capture_tables, run_parallel};
 use vnuma_qemu_harness::corpus::{
     append_cases, load_cases, record_line, rewrite_golden, write_atomic, AcpiTables, Answer,
@@ -73,8 +79,8 @@ enum VnumaAnswer {
     Panicked(String),
 }
 
-fn run_vnuma(args: &[String]) -> VnumaAnswer {
-    match std::panic::catch_unwind(|| vnuma::Vm::from_args(args)) {
+fn run_vnuma(profile: Profile, args: &[String]) -> VnumaAnswer {
+    match std::panic::catch_unwind(|| vnuma::Vm::for_qemu(profile, args)) {
         Ok(Ok(vm)) => VnumaAnswer::Accepted {
             warnings: vm
                 .topology()
@@ -349,6 +355,8 @@ fn shell_line(args: &[String]) -> String {
 struct Options {
     /// `None`: the topology corpus; `Some(None)`: every corpus.
     corpus: Option<Option<PathBuf>>,
+    /// The corpus was given by name (its folder follows the QEMU release).
+    named: bool,
     update: bool,
     only: Option<Vec<String>>,
     generate: Option<u64>,
@@ -362,6 +370,7 @@ const USAGE: &str = "usage: cargo xtask qemu-diff [--corpus options|topology|tab
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
         corpus: None,
+        named: true,
         update: false,
         only: None,
         generate: None,
@@ -384,6 +393,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         match a.as_str() {
             "--corpus" => {
                 let v = value("--corpus")?;
+                o.named = Corpus::from_name(&v).is_some() || v == "all";
                 o.corpus = Some(match Corpus::from_name(&v) {
                     Some(c) => Some(c.cases_path(&root())),
                     None if v == "all" => None,
@@ -465,20 +475,30 @@ fn run(o: &Options) -> Result<ExitCode, String> {
         );
         return Ok(ExitCode::from(2));
     };
-    if !version.contains("version 7.2.") {
-        eprintln!("xtask: warning: vnuma's reference is QEMU 7.2, this is: {version}");
-    }
+    let Some(profile) = profile_of(&version) else {
+        eprintln!("xtask: vnuma has profiles for QEMU 7.2 and 10.0, this is: {version}");
+        return Ok(ExitCode::from(2));
+    };
+    eprintln!("qemu-diff: vnuma answers as QEMU {profile}");
     let paths = match &o.corpus {
         None => vec![Corpus::Topology.cases_path(&root())],
         Some(Some(p)) => vec![p.clone()],
         Some(None) => Corpus::ALL.iter().map(|c| c.cases_path(&root())).collect(),
     };
+    let paths: Vec<PathBuf> = if o.named {
+        paths
+            .iter()
+            .map(|p| release_cases(p, profile, o.update))
+            .collect::<Result<_, _>>()?
+    } else {
+        paths
+    };
     let mut failed = false;
     for path in paths {
         let corpus = Corpus::detect(&path);
         let disagree = match corpus {
-            Corpus::Tables => run_corpus::<AcpiTables>(o, &version, &path, corpus)?,
-            _ => run_corpus::<QmpAnswer>(o, &version, &path, corpus)?,
+            Corpus::Tables => run_corpus::<AcpiTables>(o, profile, &version, &path, corpus)?,
+            _ => run_corpus::<QmpAnswer>(o, profile, &version, &path, corpus)?,
         };
         failed |= disagree > 0;
     }
@@ -493,6 +513,7 @@ fn run(o: &Options) -> Result<ExitCode, String> {
 /// disagreements.
 fn run_corpus<A: Compared>(
     o: &Options,
+    profile: Profile,
     version: &str,
     path: &Path,
     corpus: Corpus,
@@ -548,7 +569,7 @@ fn run_corpus<A: Compared>(
         let answer = answer.map_err(|e| format!("{}: {e}", case.id))?;
         let recorded = case.with(answer);
         records.push(record_line(&recorded, corpus));
-        let vnuma = run_vnuma(&case.args);
+        let vnuma = run_vnuma(profile, &case.args);
         match A::compare(&recorded, corpus, &vnuma) {
             Outcome::Agree => agree += 1,
             Outcome::Deviation(why) => deviations.entry(why).or_default().push(&case.id),
@@ -596,6 +617,48 @@ fn run_corpus<A: Compared>(
         }
     }
     Ok(disagree)
+}
+
+/// The profile for `qemu --version`'s first line
+/// (`QEMU emulator version 10.0.2 (Debian …)`).
+fn profile_of(version: &str) -> Option<Profile> {
+    let v = version
+        .split("version ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?;
+    v.parse().ok()
+}
+
+/// The golden folder of a QEMU release: `tests/qemu72/cases.txt` for 7.2,
+/// `tests/qemu100/cases.txt` for 10.0; with `--update`, a missing
+/// `cases.txt` is copied from the 7.2 folder.
+fn release_cases(cases: &Path, profile: Profile, update: bool) -> Result<PathBuf, String> {
+    let Some(dir) = cases.parent() else {
+        return Ok(cases.to_path_buf());
+    };
+    let folder = match profile {
+        Profile::Qemu100 => "qemu100",
+        _ => return Ok(cases.to_path_buf()),
+    };
+    if dir.file_name().and_then(|n| n.to_str()) != Some("qemu72") {
+        return Ok(cases.to_path_buf());
+    }
+    let sibling = dir.with_file_name(folder).join("cases.txt");
+    if !sibling.exists() {
+        if !update {
+            return Err(format!(
+                "{} does not exist yet: capture it with --update",
+                sibling.display()
+            ));
+        }
+        std::fs::create_dir_all(sibling.parent().unwrap_or(dir))
+            .map_err(|e| format!("{}: {e}", sibling.display()))?;
+        std::fs::copy(cases, &sibling).map_err(|e| format!("{}: {e}", sibling.display()))?;
+        std::fs::write(sibling.with_file_name("golden.jsonl"), "")
+            .map_err(|e| format!("{}: {e}", sibling.display()))?;
+    }
+    Ok(sibling)
 }
 
 /// Rewrite `golden.jsonl` in case order: the cases just run get their new

@@ -1,6 +1,6 @@
 //! `vnuma [OPTIONS] [QEMU-STYLE ARGS...]`: read a QEMU command line's NUMA
-//! configuration, check it with QEMU 7.2's rules, and show what the guest
-//! gets. See `vnuma --help`.
+//! configuration, check it with QEMU 10.0's rules (or 7.2's,
+//! `--qemu-version 7.2`), and show what the guest gets. See `vnuma --help`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -11,18 +11,23 @@ use vnuma::{Error, Rejection, Vm};
 const HELP: &str = "\
 vnuma: check and explain a QEMU guest NUMA configuration
 
-usage: vnuma [--json] [--allocate] [--acpi-dir DIR] [--dtb FILE] [QEMU-STYLE ARGS...]
+usage: vnuma [--qemu-version 7.2|10.0] [--json] [--allocate] [--acpi-dir DIR] [--dtb FILE]
+             [QEMU-STYLE ARGS...]
        vnuma --help | --version
 
 Reads the QEMU options that shape guest NUMA (-numa, -object memory-backend-*,
 -m, -smp, -machine/-M, -mem-path, -mem-prealloc), checks them exactly as
-QEMU 7.2 does, and prints what the guest gets: `info numa`, the guest-physical
+QEMU 10.0 does (or 7.2, --qemu-version 7.2), and prints what the guest gets: `info numa`, the guest-physical
 ranges of each node, the distances, and QEMU's warnings. A pasted QEMU command
 line works: options that do not concern NUMA are ignored.
 
 options:
+  --qemu-version 7.2|10.0
+              answer as this QEMU release does (default: 10.0): its
+              machine types, checks, messages and warnings
   --json      one JSON object on stdout (accepted: the whole configuration;
-              rejected: the error, its location and the warnings)
+              rejected: the error, its location and the warnings; both
+              with qemu_version, the release answered for)
   --allocate  also allocate the guest's RAM on this host as QEMU would
               (backends, host-node binding, preallocation), report it, and
               free it again. A check, never destructive: files vnuma
@@ -34,7 +39,7 @@ options:
               too (their data is left as it is; a running VM's shared
               memory may still be disturbed by preallocation)
   --acpi-dir DIR
-              write the ACPI tables QEMU 7.2 would build for the guest
+              write the ACPI tables QEMU would build for the guest
               (SRAT.dat, and SLIT.dat / HMAT.dat when it builds them) to DIR
   --dtb FILE  write a device-tree blob with the guest's NUMA nodes
   --cmdline LINE
@@ -246,6 +251,7 @@ fn run() -> Result<ExitCode, ExitCode> {
     let mut acpi_dir: Option<std::path::PathBuf> = None;
     let mut dtb: Option<std::path::PathBuf> = None;
     let mut qemu_args: Vec<String> = Vec::new();
+    let mut profile = vnuma::topology::Profile::Qemu100;
     let mut argv = std::env::args_os().skip(1).enumerate();
     while let Some((n, arg)) = argv.next() {
         if let Some(flag @ ("--acpi-dir" | "--dtb")) = arg.to_str() {
@@ -295,6 +301,18 @@ fn run() -> Result<ExitCode, ExitCode> {
                     }
                 }
             }
+            "--qemu-version" => {
+                let version = argv.next().map(|(_, v)| v);
+                match version.as_ref().and_then(|v| v.to_str()).map(str::parse) {
+                    Some(Ok(p)) => profile = p,
+                    _ => {
+                        err_line(format_args!(
+                            "vnuma: --qemu-version needs 7.2 or 10.0 (see vnuma --help)"
+                        ));
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            }
             "--json" => json = true,
             "--allocate" => allocate = true,
             "--allocate-existing" => {
@@ -320,7 +338,8 @@ fn run() -> Result<ExitCode, ExitCode> {
     };
     let reject = |e: &Error, warnings: Vec<String>| -> Result<ExitCode, ExitCode> {
         if json {
-            out(&format!("{}\n", Rejection::new(e, warnings).to_json()))?;
+            let rejection = Rejection::new(e, warnings).for_qemu(profile);
+            out(&format!("{}\n", rejection.to_json()))?;
         } else {
             print_error(e);
         }
@@ -329,7 +348,8 @@ fn run() -> Result<ExitCode, ExitCode> {
     // Backends are checked against this host where QEMU creates them (read
     // only; nothing is mapped without --allocate).
     let host = vnuma::backend::HostInfo::probe();
-    let vm = match parsed.and_then(|cl| Vm::with_host_checks(cl, &host)) {
+    let config = vnuma::topology::Config::qemu(profile);
+    let vm = match parsed.and_then(|cl| Vm::with_host_checks(cl, &config, &host)) {
         Ok(vm) => vm,
         Err(e) => return reject(&e, warnings),
     };

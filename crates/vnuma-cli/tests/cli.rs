@@ -64,7 +64,9 @@ fn accepted_json() {
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["accepted"], true);
-    assert_eq!(v["machine"]["type"], "pc-q35-7.2");
+    // The default is QEMU 10.0.
+    assert_eq!(v["qemu_version"], "10.0");
+    assert_eq!(v["machine"]["type"], "pc-q35-10.0");
     assert_eq!(v["machine"]["hmat"], false);
     assert_eq!(v["smp"]["cpus"], 4);
     assert_eq!(v["smp"]["sockets"], 2);

@@ -29,7 +29,8 @@ use crate::value::{self, format_size, DefaultUnit, NumError};
 pub struct MachineSchema<'a> {
     /// The canonical machine type name (`pc-i440fx-7.2`).
     pub type_name: &'a str,
-    /// Further properties the board has.
+    /// Further properties the board has. `smp.modules` among them lets
+    /// `-smp modules=` through (QEMU 9.1 on x86).
     pub properties: &'a [&'a str],
 }
 
@@ -63,6 +64,14 @@ pub struct SmpOptions {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub clusters: Option<i64>,
+    /// Modules per cluster (QEMU 9.1 on x86): read only when the
+    /// machine's schema lists `smp.modules` among its properties, as QEMU
+    /// 7.2 has no such member (`Parameter 'smp.modules' is unexpected`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub modules: Option<i64>,
     /// Cores per cluster.
     #[cfg_attr(
         feature = "serde",
@@ -83,8 +92,8 @@ pub struct SmpOptions {
     pub maxcpus: Option<i64>,
 }
 
-const SMP_MEMBERS: [&str; 7] = [
-    "cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus",
+const SMP_MEMBERS: [&str; 8] = [
+    "cpus", "sockets", "dies", "clusters", "modules", "cores", "threads", "maxcpus",
 ];
 
 impl SmpOptions {
@@ -94,6 +103,7 @@ impl SmpOptions {
             "sockets" => &mut self.sockets,
             "dies" => &mut self.dies,
             "clusters" => &mut self.clusters,
+            "modules" => &mut self.modules,
             "cores" => &mut self.cores,
             "threads" => &mut self.threads,
             "maxcpus" => &mut self.maxcpus,
@@ -107,6 +117,7 @@ impl SmpOptions {
             "sockets" => self.sockets,
             "dies" => self.dies,
             "clusters" => self.clusters,
+            "modules" => self.modules,
             "cores" => self.cores,
             "threads" => self.threads,
             "maxcpus" => self.maxcpus,
@@ -463,7 +474,12 @@ impl MachineArgs {
                 ("memory-backend", None) => m.memory_backend = Some(p.value.clone()),
                 ("max-ram-below-4g", None) => m.max_ram_below_4g = Some(size()?),
                 ("smp", Some(member)) => {
-                    let slot = m.smp.slot(member).ok_or_else(|| {
+                    let has_modules = schema.is_some_and(|s| s.properties.contains(&"smp.modules"));
+                    let slot = m
+                        .smp
+                        .slot(member)
+                        .filter(|_| member != "modules" || has_modules);
+                    let slot = slot.ok_or_else(|| {
                         Error::new(
                             ErrorKind::UnexpectedParameter { key: p.key.clone() },
                             p.span,

@@ -127,6 +127,25 @@ pub struct NumaCpuOptions {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub cluster_id: Option<i64>,
+    /// Drawer id (QEMU 8.2; s390x's level, accepted and ignored on x86 by
+    /// QEMU 10.0; not read with the 7.2 profile).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub drawer_id: Option<i64>,
+    /// Book id (as `drawer_id`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub book_id: Option<i64>,
+    /// Module id to match (QEMU 9.1, x86 with `-smp modules=`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub module_id: Option<i64>,
     /// Core id to match.
     #[cfg_attr(
         feature = "serde",
@@ -346,6 +365,9 @@ impl NumaOptions {
                     socket_id: get("socket-id")?,
                     die_id: get("die-id")?,
                     cluster_id: get("cluster-id")?,
+                    drawer_id: get("drawer-id")?,
+                    book_id: get("book-id")?,
+                    module_id: get("module-id")?,
                     core_id: get("core-id")?,
                     thread_id: get("thread-id")?,
                 })
@@ -487,9 +509,12 @@ impl fmt::Display for NumaOptions {
             }
             NumaOptions::Cpu(c) => {
                 w.opt("node-id", c.node_id)?;
+                w.opt("drawer-id", c.drawer_id)?;
+                w.opt("book-id", c.book_id)?;
                 w.opt("socket-id", c.socket_id)?;
                 w.opt("die-id", c.die_id)?;
                 w.opt("cluster-id", c.cluster_id)?;
+                w.opt("module-id", c.module_id)?;
                 w.opt("core-id", c.core_id)?;
                 w.opt("thread-id", c.thread_id)
             }

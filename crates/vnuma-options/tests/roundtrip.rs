@@ -60,6 +60,9 @@ fn numa() -> impl Strategy<Value = NumaOptions> {
             socket_id: v[1],
             die_id: v[2],
             cluster_id: v[3],
+            drawer_id: None,
+            book_id: None,
+            module_id: None,
             core_id: v[4],
             thread_id: v[5],
         })
@@ -193,6 +196,7 @@ fn machine() -> impl Strategy<Value = MachineOptions> {
                         sockets: smp[1],
                         dies: smp[2],
                         clusters: smp[3],
+                        modules: None,
                         cores: smp[4],
                         threads: smp[5],
                         maxcpus: smp[6],
@@ -255,7 +259,7 @@ proptest! {
 
     #[test]
     fn smp_round_trips(v in any::<[Option<i64>; 7]>()) {
-        let smp = SmpOptions { cpus: v[0], sockets: v[1], dies: v[2], clusters: v[3], cores: v[4], threads: v[5], maxcpus: v[6] };
+        let smp = SmpOptions { cpus: v[0], sockets: v[1], dies: v[2], clusters: v[3], modules: None, cores: v[4], threads: v[5], maxcpus: v[6] };
         let text = smp.to_string();
         prop_assume!(!text.is_empty());
         let cl = CommandLine::parse(["-smp", &text]).unwrap();

@@ -80,6 +80,20 @@ impl Corpus {
         if let Some(c) = Corpus::ALL.into_iter().find(|c| dir.ends_with(c.dir())) {
             return c;
         }
+        // A sibling folder of another QEMU release (`tests/qemu100`).
+        let release = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("qemu"));
+        if let Some(c) = Corpus::ALL.into_iter().find(|c| {
+            release
+                && dir
+                    .parent()
+                    .zip(Path::new(c.dir()).parent())
+                    .is_some_and(|(d, c)| d.ends_with(c))
+        }) {
+            return c;
+        }
         let golden = std::fs::read_to_string(dir.join("golden.jsonl")).unwrap_or_default();
         match golden.lines().find_map(|l| Json::parse(l).ok()) {
             Some(first) if first.has("SRAT") => Corpus::Tables,
@@ -440,13 +454,16 @@ impl Answer for QmpAnswer {
 }
 
 /// The topology properties of a CPU slot, in the order they are written.
-pub const PROP_KEYS: [&str; 6] = [
+pub const PROP_KEYS: [&str; 7] = [
     "node-id",
     "socket-id",
     "die-id",
     "cluster-id",
     "core-id",
     "thread-id",
+    // QEMU 10.0 with `-smp modules=` above 1 (last, so that records
+    // without it are unchanged).
+    "module-id",
 ];
 
 /// A possible CPU slot as QEMU reports it.
@@ -459,7 +476,7 @@ pub struct Slot {
     /// The CPU's `apic-id` (present slots only).
     pub apic_id: Option<i64>,
     /// The values of [`PROP_KEYS`] QEMU gave, in that order.
-    pub props: [Option<i64>; 6],
+    pub props: [Option<i64>; 7],
 }
 
 /// A slot as `(index, present, apic id, node, socket, die, core,
@@ -539,7 +556,7 @@ impl Slot {
     }
 
     /// The props of a QMP `props` object.
-    pub fn props_of(props: Option<&Json>) -> [Option<i64>; 6] {
+    pub fn props_of(props: Option<&Json>) -> [Option<i64>; 7] {
         PROP_KEYS.map(|k| props.and_then(|p| p.get(k)).and_then(Json::as_i64))
     }
 
@@ -724,6 +741,10 @@ mod tests {
         assert_eq!(
             Corpus::detect(Path::new("crates/vnuma-tables/tests/qemu72/cases.txt")),
             Corpus::Tables
+        );
+        assert_eq!(
+            Corpus::detect(Path::new("crates/vnuma-options/tests/qemu100/cases.txt")),
+            Corpus::Options
         );
     }
 }

@@ -755,16 +755,14 @@ impl NumaConfig {
     fn check_cpus(&self) -> Result<CpuTopology, Error> {
         let c = self.cpus;
         let bad = |kind| Err(Error::in_field(kind, "cpus"));
-        let product = [c.sockets, c.dies, c.clusters, c.cores, c.threads]
-            .into_iter()
-            .try_fold(1u32, |p, v| p.checked_mul(v));
-        if [c.sockets, c.dies, c.clusters, c.cores, c.threads].contains(&0)
-            || product != Some(c.max_cpus)
-        {
+        let members = [c.sockets, c.dies, c.clusters, c.modules, c.cores, c.threads];
+        let product = members.into_iter().try_fold(1u32, |p, v| p.checked_mul(v));
+        if members.contains(&0) || product != Some(c.max_cpus) {
             return bad(ErrorKind::CpuTopologyMismatch {
                 sockets: c.sockets,
                 dies: c.dies,
                 clusters: c.clusters,
+                modules: c.modules,
                 cores: c.cores,
                 threads: c.threads,
                 max_cpus: c.max_cpus,

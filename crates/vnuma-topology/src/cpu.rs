@@ -124,6 +124,14 @@ pub struct SmpLimits {
     pub clusters_supported: bool,
     /// Boot CPUs when `-smp` is absent (1 on x86).
     pub default_cpus: u32,
+    /// The machine has modules between clusters and cores (x86 from QEMU
+    /// 9.1): `-smp modules=` may exceed 1 and they appear in the
+    /// messages' hierarchy.
+    pub modules_supported: bool,
+    /// A member given as 0 is an error (QEMU 9.0 on) rather than a
+    /// deprecation warning (7.2), and the unsupported-member checks come
+    /// in QEMU 9.0's order and wording (`clusters > 1 not supported …`).
+    pub zero_is_error: bool,
 }
 
 impl SmpLimits {
@@ -141,6 +149,18 @@ impl SmpLimits {
             dies_supported: true,
             clusters_supported: false,
             default_cpus: 1,
+            modules_supported: false,
+            zero_is_error: false,
+        }
+    }
+
+    /// The limits of a QEMU 10.0 x86 machine type: as [`SmpLimits::x86`],
+    /// with modules and QEMU 10.0's checks.
+    pub fn x86_10_0(machine_name: impl Into<String>, max_cpus: u32, prefer_sockets: bool) -> Self {
+        SmpLimits {
+            modules_supported: true,
+            zero_is_error: true,
+            ..SmpLimits::x86(machine_name, max_cpus, prefer_sockets)
         }
     }
 }
@@ -169,10 +189,19 @@ pub struct CpuTopology {
     pub dies: u32,
     /// Clusters per die (1 on x86).
     pub clusters: u32,
-    /// Cores per cluster.
+    /// Modules per cluster (x86 from QEMU 9.1; 1 elsewhere). Part of the
+    /// x86 APIC id, between the core and die fields.
+    #[cfg_attr(feature = "serde", serde(default = "one"))]
+    pub modules: u32,
+    /// Cores per module.
     pub cores: u32,
     /// Threads per core.
     pub threads: u32,
+}
+
+#[cfg(feature = "serde")]
+fn one() -> u32 {
+    1
 }
 
 /// A warning [`resolve_smp`] returns instead of printing. `Display` is
@@ -209,7 +238,10 @@ pub struct SmpHierarchy {
     pub dies: Option<u32>,
     /// Clusters per die, `None` on machines without clusters.
     pub clusters: Option<u32>,
-    /// Cores per cluster.
+    /// Modules per cluster, `None` on machines without modules (QEMU 10.0
+    /// x86 has them: `sockets (2) * dies (1) * modules (1) * cores (2) …`).
+    pub modules: Option<u32>,
+    /// Cores per module.
     pub cores: u32,
     /// Threads per core.
     pub threads: u32,
@@ -223,6 +255,9 @@ impl fmt::Display for SmpHierarchy {
         }
         if let Some(clusters) = self.clusters {
             write!(f, " * clusters ({clusters})")?;
+        }
+        if let Some(modules) = self.modules {
+            write!(f, " * modules ({modules})")?;
         }
         write!(f, " * cores ({}) * threads ({})", self.cores, self.threads)
     }
@@ -239,6 +274,18 @@ pub enum SmpError {
     /// machine in QEMU 7.2).
     #[error("clusters not supported by this machine's CPU topology")]
     ClustersNotSupported,
+    /// QEMU 9.0 on: a member above 1 that the machine does not have, in
+    /// QEMU's later wording (`clusters > 1 not supported by this machine's
+    /// CPU topology`).
+    #[error("{member} > 1 not supported by this machine's CPU topology")]
+    AboveOneNotSupported {
+        /// `dies` or `clusters`.
+        member: &'static str,
+    },
+    /// QEMU 9.0 on: a member given as 0 (`-smp 0`, `-smp 4,sockets=0`).
+    /// QEMU 7.2 warns instead ([`SmpWarning::ZeroParameter`]).
+    #[error("Invalid CPU topology: CPU topology parameters must be greater than zero")]
+    ZeroParameter,
     /// The product of the members (modulo 2³²) is not `maxcpus`.
     #[error(
         "Invalid CPU topology: product of the hierarchy must match maxcpus: \
@@ -391,6 +438,7 @@ pub fn resolve_smp(
             sockets: 1,
             dies: 1,
             clusters: 1,
+            modules: 1,
             cores: 1,
             threads: 1,
         };
@@ -403,11 +451,15 @@ pub fn resolve_smp(
         opts.sockets,
         opts.dies,
         opts.clusters,
+        opts.modules,
         opts.cores,
         opts.threads,
         opts.maxcpus,
     ];
     if given.contains(&Some(0)) {
+        if limits.zero_is_error {
+            return Err(SmpError::ZeroParameter);
+        }
         warnings.push(SmpWarning::ZeroParameter);
     }
 
@@ -415,10 +467,23 @@ pub fn resolve_smp(
     let mut sockets = c_unsigned(opts.sockets);
     let mut dies = c_unsigned(opts.dies);
     let mut clusters = c_unsigned(opts.clusters);
+    let mut modules = c_unsigned(opts.modules);
     let mut cores = c_unsigned(opts.cores);
     let mut threads = c_unsigned(opts.threads);
     let mut max_cpus = c_unsigned(opts.maxcpus);
 
+    if limits.zero_is_error {
+        // QEMU 9.0's order: modules, clusters, dies.
+        if !limits.modules_supported && modules > 1 {
+            return Err(SmpError::AboveOneNotSupported { member: "modules" });
+        }
+        if !limits.clusters_supported && clusters > 1 {
+            return Err(SmpError::AboveOneNotSupported { member: "clusters" });
+        }
+        if !limits.dies_supported && dies > 1 {
+            return Err(SmpError::AboveOneNotSupported { member: "dies" });
+        }
+    }
     if !limits.dies_supported && dies > 1 {
         return Err(SmpError::DiesNotSupported);
     }
@@ -427,6 +492,7 @@ pub fn resolve_smp(
     }
     dies = or_one(dies);
     clusters = or_one(clusters);
+    modules = or_one(modules);
 
     if cpus == 0 && max_cpus == 0 {
         sockets = or_one(sockets);
@@ -440,25 +506,45 @@ pub fn resolve_smp(
             if sockets == 0 {
                 cores = or_one(cores);
                 threads = or_one(threads);
-                sockets = quotient(max_cpus, &[dies, clusters, cores, threads], "sockets")?;
+                sockets = quotient(
+                    max_cpus,
+                    &[dies, clusters, modules, cores, threads],
+                    "sockets",
+                )?;
             } else if cores == 0 {
                 threads = or_one(threads);
-                cores = quotient(max_cpus, &[sockets, dies, clusters, threads], "cores")?;
+                cores = quotient(
+                    max_cpus,
+                    &[sockets, dies, clusters, modules, threads],
+                    "cores",
+                )?;
             }
         } else if cores == 0 {
             sockets = or_one(sockets);
             threads = or_one(threads);
-            cores = quotient(max_cpus, &[sockets, dies, clusters, threads], "cores")?;
+            cores = quotient(
+                max_cpus,
+                &[sockets, dies, clusters, modules, threads],
+                "cores",
+            )?;
         } else if sockets == 0 {
             threads = or_one(threads);
-            sockets = quotient(max_cpus, &[dies, clusters, cores, threads], "sockets")?;
+            sockets = quotient(
+                max_cpus,
+                &[dies, clusters, modules, cores, threads],
+                "sockets",
+            )?;
         }
         if threads == 0 {
-            threads = quotient(max_cpus, &[sockets, dies, clusters, cores], "threads")?;
+            threads = quotient(
+                max_cpus,
+                &[sockets, dies, clusters, modules, cores],
+                "threads",
+            )?;
         }
     }
 
-    let factors = [sockets, dies, clusters, cores, threads];
+    let factors = [sockets, dies, clusters, modules, cores, threads];
     let product = wrapping_product(&factors);
     if max_cpus == 0 {
         max_cpus = product;
@@ -471,6 +557,7 @@ pub fn resolve_smp(
         sockets,
         dies: limits.dies_supported.then_some(dies),
         clusters: limits.clusters_supported.then_some(clusters),
+        modules: limits.modules_supported.then_some(modules),
         cores,
         threads,
     };
@@ -518,6 +605,7 @@ pub fn resolve_smp(
         sockets,
         dies,
         clusters,
+        modules,
         cores,
         threads,
     };
@@ -537,7 +625,10 @@ pub struct CpuSlot {
     /// `die-id`: only on topologies with more than one die per socket, as
     /// QEMU sets the property.
     pub die_id: Option<u32>,
-    /// `core-id` (within the die).
+    /// `module-id`: only on topologies with more than one module per die
+    /// (QEMU 10.0), as QEMU sets the property.
+    pub module_id: Option<u32>,
+    /// `core-id` (within the module).
     pub core_id: u32,
     /// `thread-id` (within the core).
     pub thread_id: u32,
@@ -548,6 +639,7 @@ pub struct CpuSlot {
 struct ApicFields {
     smt_width: u32,
     core_width: u32,
+    module_width: u32,
     die_width: u32,
 }
 
@@ -570,12 +662,16 @@ impl ApicFields {
         self.smt_width
     }
 
-    fn die_offset(self) -> u32 {
+    fn module_offset(self) -> u32 {
         self.smt_width + self.core_width
     }
 
+    fn die_offset(self) -> u32 {
+        self.smt_width + self.core_width + self.module_width
+    }
+
     fn socket_offset(self) -> u32 {
-        self.smt_width + self.core_width + self.die_width
+        self.smt_width + self.core_width + self.module_width + self.die_width
     }
 }
 
@@ -588,6 +684,7 @@ impl CpuTopology {
             sockets: 1,
             dies: 1,
             clusters: 1,
+            modules: 1,
             cores: cpus,
             threads: 1,
         }
@@ -617,6 +714,7 @@ impl CpuTopology {
             sockets: 1,
             dies: 1,
             clusters: 1,
+            modules: 1,
             cores: max_cpus,
             threads: 1,
         }
@@ -626,6 +724,7 @@ impl CpuTopology {
         ApicFields {
             smt_width: bits_for_count(self.threads),
             core_width: bits_for_count(self.cores),
+            module_width: bits_for_count(self.modules),
             die_width: bits_for_count(self.dies),
         }
     }
@@ -637,6 +736,7 @@ impl CpuTopology {
             sockets: self.sockets,
             dies: Some(self.dies),
             clusters: None,
+            modules: None,
             cores: self.cores,
             threads: self.threads,
         }
@@ -651,12 +751,17 @@ impl CpuTopology {
         // Wrapping products and shifts: QEMU's C arithmetic on an x86
         // host, which only matters for topologies resolve_smp rejects.
         let per_core = self.threads;
-        let per_die = self.cores.wrapping_mul(per_core);
+        let per_module = self.cores.wrapping_mul(per_core);
+        let per_die = self.modules.wrapping_mul(per_module);
         let per_socket = self.dies.wrapping_mul(per_die);
         let socket = index.checked_div(per_socket).unwrap_or(0);
         let die = index
             .checked_div(per_die)
             .and_then(|v| v.checked_rem(self.dies))
+            .unwrap_or(0);
+        let module = index
+            .checked_div(per_module)
+            .and_then(|v| v.checked_rem(self.modules))
             .unwrap_or(0);
         let core = index
             .checked_div(per_core)
@@ -665,6 +770,7 @@ impl CpuTopology {
         let thread = index.checked_rem(per_core).unwrap_or(0);
         socket.wrapping_shl(f.socket_offset())
             | die.wrapping_shl(f.die_offset())
+            | module.wrapping_shl(f.module_offset())
             | core.wrapping_shl(f.core_offset())
             | thread
     }
@@ -685,6 +791,8 @@ impl CpuTopology {
             socket_id: apic_id.wrapping_shr(f.socket_offset()),
             die_id: (self.dies > 1)
                 .then(|| apic_id.wrapping_shr(f.die_offset()) & low_bits(f.die_width)),
+            module_id: (self.modules > 1)
+                .then(|| apic_id.wrapping_shr(f.module_offset()) & low_bits(f.module_width)),
             core_id: apic_id.wrapping_shr(f.core_offset()) & low_bits(f.core_width),
             thread_id: apic_id & low_bits(f.smt_width),
         }
@@ -841,6 +949,7 @@ mod tests {
             sockets,
             dies,
             clusters,
+            modules: 1,
             cores,
             threads,
         }
@@ -853,6 +962,7 @@ mod tests {
             apic_id,
             socket_id,
             die_id,
+            module_id: None,
             core_id,
             thread_id,
         }
@@ -1201,12 +1311,50 @@ mod tests {
         assert_eq!(t.x86_apic_id_limit(), u32::MAX);
     }
 
+    /// QEMU 10.0's `-smp` (texts from `qemu-system-x86_64` 10.0.2).
+    #[test]
+    fn qemu_10_0_checks_and_messages() {
+        let l = SmpLimits::x86_10_0("pc-i440fx-10.0", 255, false);
+        let err = |text: &str| resolve_smp(&smp(Some(text)), &l).unwrap_err().to_string();
+        let zero = "Invalid CPU topology: CPU topology parameters must be greater than zero";
+        assert_eq!(err("4,sockets=0"), zero);
+        assert_eq!(err("0"), zero);
+        assert_eq!(err("4,maxcpus=0,clusters=2"), zero);
+        assert_eq!(
+            err("5,sockets=2,cores=2"),
+            "Invalid CPU topology: product of the hierarchy must match maxcpus: \
+             sockets (2) * dies (1) * modules (1) * cores (2) * threads (1) != maxcpus (5)"
+        );
+        assert_eq!(
+            err("4,dies=2,sockets=3"),
+            "Invalid CPU topology: product of the hierarchy must match maxcpus: \
+             sockets (3) * dies (2) * modules (1) * cores (0) * threads (1) != maxcpus (4)"
+        );
+        assert_eq!(
+            err("4,maxcpus=2"),
+            "Invalid CPU topology: maxcpus must be equal to or greater than smp: \
+             sockets (1) * dies (1) * modules (1) * cores (2) * threads (1) == maxcpus (2) < smp_cpus (4)"
+        );
+        assert_eq!(
+            err("4,clusters=2"),
+            "clusters > 1 not supported by this machine's CPU topology"
+        );
+        // 4294967296 is 0 in 32 bits but not 0 as given: omitted, silently.
+        let (t, w) = resolve_smp(&smp(Some("4294967296")), &l).unwrap();
+        assert_eq!((t.cpus, w.len()), (1, 0));
+        // The same in 7.2: a warning.
+        let l72 = SmpLimits::x86("pc-i440fx-7.2", 255, false);
+        let (_, w) = resolve_smp(&smp(Some("4,sockets=0")), &l72).unwrap();
+        assert_eq!(w, [SmpWarning::ZeroParameter]);
+    }
+
     #[test]
     fn error_texts() {
         let h = SmpHierarchy {
             sockets: 2,
             dies: Some(1),
             clusters: None,
+            modules: None,
             cores: 3,
             threads: 1,
         };
@@ -1347,6 +1495,7 @@ mod tests {
                     sockets,
                     dies,
                     clusters,
+                    modules: None,
                     cores,
                     threads,
                     maxcpus,
@@ -1418,7 +1567,7 @@ mod tests {
         fn x86_methods_never_panic(
             t in (any::<u32>(), 0u32..40, any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>())
                 .prop_map(|(cpus, max_cpus, sockets, dies, clusters, cores, threads)| CpuTopology {
-                    cpus, max_cpus, sockets, dies, clusters, cores, threads,
+                    cpus, max_cpus, sockets, dies, clusters, modules: dies ^ clusters, cores, threads,
                 }),
             index in any::<u32>(),
         ) {

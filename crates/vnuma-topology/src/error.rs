@@ -23,6 +23,12 @@ pub enum ErrorKind {
         /// The name as written.
         name: String,
     },
+    /// The same in QEMU 9.1 and later, which name the type.
+    #[error("unsupported machine type: \"{name}\"")]
+    UnsupportedMachineTypeNamed {
+        /// The name as written.
+        name: String,
+    },
     /// The machine type has no NUMA.
     #[error("NUMA is not supported by this machine-type")]
     NumaNotSupported,
@@ -60,6 +66,12 @@ pub enum ErrorKind {
     /// A user object has the default RAM backend's id.
     #[error("object name '{id}' is reserved for the default RAM backend, it can't be used for any other purposes. Change the object's 'id' to something else")]
     ReservedRamId {
+        /// The id (`pc.ram`).
+        id: String,
+    },
+    /// The same in QEMU 10.0's words.
+    #[error("object's id '{id}' is reserved for the default RAM backend, it can't be used for any other purposes")]
+    ReservedRamIdObject {
         /// The id (`pc.ram`).
         id: String,
     },
@@ -658,7 +670,7 @@ pub enum ErrorKind {
         gap: u64,
     },
     /// A CPU topology whose members do not multiply to its CPUs.
-    #[error("sockets ({sockets}) * dies ({dies}) * clusters ({clusters}) * cores ({cores}) * threads ({threads}) != maxcpus ({max_cpus})")]
+    #[error("sockets ({sockets}) * dies ({dies}) * clusters ({clusters}){} * cores ({cores}) * threads ({threads}) != maxcpus ({max_cpus})", modules_text(*.modules))]
     CpuTopologyMismatch {
         /// Sockets.
         sockets: u32,
@@ -666,6 +678,8 @@ pub enum ErrorKind {
         dies: u32,
         /// Clusters per die.
         clusters: u32,
+        /// Modules per cluster (shown when not 1).
+        modules: u32,
         /// Cores per cluster.
         cores: u32,
         /// Threads per core.
@@ -919,7 +933,8 @@ impl Error {
     pub fn hint(&self) -> Option<&'static str> {
         match &self.0.kind {
             ErrorKind::Options(e) => e.hint(),
-            ErrorKind::UnsupportedMachineType { .. } => {
+            ErrorKind::UnsupportedMachineType { .. }
+            | ErrorKind::UnsupportedMachineTypeNamed { .. } => {
                 Some("Use -machine help to list supported machines")
             }
             ErrorKind::MemNotSupported => Some("Use -numa node,memdev instead"),
@@ -976,10 +991,13 @@ pub enum WarningKind {
     },
     /// The second line of that warning.
     PartialMappingObsolete,
-    /// A machine type QEMU deprecates (pc-i440fx 1.4–1.7).
+    /// A machine type QEMU deprecates (7.2: pc-i440fx 1.4–1.7; 10.0:
+    /// every type of 7.0 and older).
     DeprecatedMachine {
         /// Its name.
         name: String,
+        /// QEMU's reason ([`crate::machine::MachineModel::deprecation_reason`]).
+        reason: &'static str,
     },
     /// `-machine max-ram-below-4g=` below 1 MiB.
     LowRamBelow4g {
@@ -1020,10 +1038,9 @@ impl fmt::Display for WarningKind {
             WarningKind::PartialMappingObsolete => f.write_str(
                 "All CPU(s) up to maxcpus should be described in NUMA config, ability to start up with partial NUMA mappings is obsoleted and will be removed in future",
             ),
-            WarningKind::DeprecatedMachine { name } => write!(
-                f,
-                "Machine type '{name}' is deprecated: old and unattended - use a newer version instead"
-            ),
+            WarningKind::DeprecatedMachine { name, reason } => {
+                write!(f, "Machine type '{name}' is deprecated: {reason}")
+            }
             WarningKind::LowRamBelow4g { value } => write!(
                 f,
                 "Only {value} bytes of RAM below the 4GiB boundary,BIOS may not work with less than 1MiB"
@@ -1097,5 +1114,14 @@ impl From<vnuma_options::Warning> for Warning {
             kind: WarningKind::Options(w),
             location: None,
         }
+    }
+}
+
+/// ` * modules (N)` when a topology has other than one module.
+fn modules_text(modules: u32) -> String {
+    if modules == 1 {
+        String::new()
+    } else {
+        alloc::format!(" * modules ({modules})")
     }
 }

@@ -1,6 +1,8 @@
 //! Machine models: what a board allows and how it numbers CPUs and lays
 //! out RAM. QEMU's x86 `pc` (i440FX) and `q35` machine types, every
-//! version QEMU 7.2 has, and a generic model for other VMMs.
+//! version QEMU 7.2 and QEMU 10.0 have (each QEMU release its own table:
+//! [`versions_in`], [`MachineModel::lookup_in`]), and a generic model for
+//! other VMMs.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -14,18 +16,48 @@ use crate::error::{Error, ErrorKind};
 /// QEMU's `MAX_NODES`: node ids are 0..=127.
 pub const MAX_NODES: u16 = 128;
 
+/// QEMU 7.2, the release whose machine types [`MachineModel::lookup`]
+/// and [`versions`] give.
+pub const QEMU_7_2: Version = Version::new(7, 2);
+
+/// QEMU 10.0.
+pub const QEMU_10_0: Version = Version::new(10, 0);
+
+/// The QEMU releases whose machine-type tables vnuma has.
+pub const QEMU_RELEASES: &[Version] = &[QEMU_7_2, QEMU_10_0];
+
 /// The machine type QEMU 7.2 uses on x86 without `-machine type=`.
 pub const DEFAULT_MACHINE_TYPE: &str = "pc-i440fx-7.2";
 
 /// QEMU 7.2's x86 machine aliases and the types they stand for.
 pub const MACHINE_ALIASES: &[(&str, &str)] = &[("pc", "pc-i440fx-7.2"), ("q35", "pc-q35-7.2")];
 
-/// The machine type name a `-machine type=` value stands for (aliases
-/// resolved, the default when absent).
+/// QEMU 10.0's x86 machine aliases and the types they stand for.
+pub const MACHINE_ALIASES_10_0: &[(&str, &str)] =
+    &[("pc", "pc-i440fx-10.0"), ("q35", "pc-q35-10.0")];
+
+/// The aliases of a QEMU release (its newest `pc`/`q35` types).
+pub fn machine_aliases(qemu: Version) -> &'static [(&'static str, &'static str)] {
+    if qemu >= QEMU_10_0 {
+        MACHINE_ALIASES_10_0
+    } else {
+        MACHINE_ALIASES
+    }
+}
+
+/// The machine type name a `-machine type=` value stands for in QEMU 7.2
+/// (aliases resolved, the default when absent).
 pub fn canonical_machine_type(written: Option<&str>) -> &str {
+    canonical_machine_type_in(QEMU_7_2, written)
+}
+
+/// The machine type name a `-machine type=` value stands for in a QEMU
+/// release (aliases resolved, the default `pc` when absent).
+pub fn canonical_machine_type_in(qemu: Version, written: Option<&str>) -> &str {
+    let aliases = machine_aliases(qemu);
     match written {
-        None => DEFAULT_MACHINE_TYPE,
-        Some(t) => MACHINE_ALIASES
+        None => aliases[0].1,
+        Some(t) => aliases
             .iter()
             .find(|(alias, _)| *alias == t)
             .map_or(t, |(_, full)| full),
@@ -150,6 +182,30 @@ impl core::fmt::Display for Version {
 
 /// The machine-type versions QEMU 7.2 has for each chipset.
 pub fn versions(chipset: Chipset) -> Vec<Version> {
+    versions_in(QEMU_7_2, chipset)
+}
+
+/// The machine-type versions a QEMU release has for each chipset: 7.2
+/// has `pc-i440fx-1.4` … `7.2` and `pc-q35-2.4` … `7.2`; 10.0 removed
+/// everything before 2.4 and goes up to `10.0` (`machine help`).
+pub fn versions_in(qemu: Version, chipset: Chipset) -> Vec<Version> {
+    let mut v = versions_72(chipset);
+    if qemu >= QEMU_10_0 {
+        v.retain(|&m| m >= Version::new(2, 4));
+        v.extend([
+            Version::new(8, 0),
+            Version::new(8, 1),
+            Version::new(8, 2),
+            Version::new(9, 0),
+            Version::new(9, 1),
+            Version::new(9, 2),
+            Version::new(10, 0),
+        ]);
+    }
+    v
+}
+
+fn versions_72(chipset: Chipset) -> Vec<Version> {
     let mut v = Vec::new();
     let (first_2x, extra) = match chipset {
         Chipset::I440fx => {
@@ -351,6 +407,12 @@ pub struct MachineModel {
     /// (accepted and kept, not interpreted); others are QEMU's
     /// `Property '…-machine.KEY' not found`.
     pub properties: Vec<String>,
+    /// The QEMU release whose machine type this is (`None`: not QEMU's).
+    /// It decides the rules that are QEMU's rather than the board's: the
+    /// deprecation of old machine types and `-smp`'s checks and messages
+    /// (see [`MachineModel::smp_limits`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub qemu: Option<Version>,
 }
 
 const MIB: u64 = 1 << 20;
@@ -358,6 +420,12 @@ const MIB: u64 = 1 << 20;
 impl MachineModel {
     /// One of QEMU 7.2's x86 machine types.
     pub fn x86(chipset: Chipset, version: Version) -> MachineModel {
+        MachineModel::x86_in(QEMU_7_2, chipset, version)
+    }
+
+    /// One of a QEMU release's x86 machine types (the release is not
+    /// checked to have it; [`MachineModel::lookup_in`] does).
+    pub fn x86_in(qemu: Version, chipset: Chipset, version: Version) -> MachineModel {
         let name = match chipset {
             Chipset::I440fx => format!("pc-i440fx-{version}"),
             Chipset::Q35 => format!("pc-q35-{version}"),
@@ -368,6 +436,9 @@ impl MachineModel {
             x86: Some((chipset, version)),
             max_cpus: match chipset {
                 Chipset::I440fx => 255,
+                // QEMU 8.1 raised q35's limit to 1024, 9.0 to 4096.
+                Chipset::Q35 if qemu >= Version::new(9, 0) && at_least(9, 0) => 4096,
+                Chipset::Q35 if qemu >= Version::new(8, 1) && at_least(8, 1) => 1024,
                 Chipset::Q35 if at_least(2, 8) => 288,
                 Chipset::Q35 => 255,
             },
@@ -400,14 +471,35 @@ impl MachineModel {
             },
             broken_reserved_end: !at_least(2, 5),
             legacy_cpu_hotplug: !at_least(2, 7),
-            properties: X86_MACHINE_PROPERTIES.iter().map(|&p| p.into()).collect(),
+            properties: {
+                let mut p: Vec<String> = X86_MACHINE_PROPERTIES.iter().map(|&p| p.into()).collect();
+                // x86 has modules from QEMU 9.1 on.
+                if qemu >= Version::new(9, 1) {
+                    p.push("smp.modules".into());
+                }
+                p
+            },
+            qemu: Some(qemu),
         }
     }
 
-    /// The model for a `-machine type=` value: `pc`, `q35`,
+    /// The QEMU 7.2 model for a `-machine type=` value: `pc`, `q35`,
     /// `pc-i440fx-X.Y`, `pc-q35-X.Y`; `None` is QEMU's default (`pc`).
     pub fn lookup(name: Option<&str>) -> Result<MachineModel, Error> {
-        let canonical = canonical_machine_type(name);
+        MachineModel::lookup_in(QEMU_7_2, name)
+    }
+
+    /// [`MachineModel::lookup`] in a QEMU release's table ([`versions_in`],
+    /// [`machine_aliases`]).
+    ///
+    /// ```
+    /// use vnuma_topology::machine::{MachineModel, QEMU_10_0};
+    /// let q35 = MachineModel::lookup_in(QEMU_10_0, Some("q35")).unwrap();
+    /// assert_eq!(q35.name, "pc-q35-10.0");
+    /// assert!(MachineModel::lookup_in(QEMU_10_0, Some("pc-i440fx-2.3")).is_err());
+    /// ```
+    pub fn lookup_in(qemu: Version, name: Option<&str>) -> Result<MachineModel, Error> {
+        let canonical = canonical_machine_type_in(qemu, name);
         let parsed = if let Some(v) = canonical.strip_prefix("pc-i440fx-") {
             Version::parse(v).map(|v| (Chipset::I440fx, v))
         } else if let Some(v) = canonical.strip_prefix("pc-q35-") {
@@ -416,8 +508,13 @@ impl MachineModel {
             None
         };
         match parsed {
-            Some((chipset, version)) if versions(chipset).contains(&version) => {
-                Ok(MachineModel::x86(chipset, version))
+            Some((chipset, version)) if versions_in(qemu, chipset).contains(&version) => {
+                Ok(MachineModel::x86_in(qemu, chipset, version))
+            }
+            _ if qemu >= Version::new(9, 1) => {
+                Err(Error::new(ErrorKind::UnsupportedMachineTypeNamed {
+                    name: name.unwrap_or_default().to_string(),
+                }))
             }
             _ => Err(Error::new(ErrorKind::UnsupportedMachineType {
                 name: name.unwrap_or_default().to_string(),
@@ -427,13 +524,19 @@ impl MachineModel {
 
     /// Every machine type name [`MachineModel::lookup`] accepts.
     pub fn supported_names() -> Vec<String> {
-        let mut names: Vec<String> = MACHINE_ALIASES
+        MachineModel::supported_names_in(QEMU_7_2)
+    }
+
+    /// Every machine type name [`MachineModel::lookup_in`] accepts for a
+    /// QEMU release.
+    pub fn supported_names_in(qemu: Version) -> Vec<String> {
+        let mut names: Vec<String> = machine_aliases(qemu)
             .iter()
             .map(|(alias, _)| String::from(*alias))
             .collect();
         for chipset in [Chipset::I440fx, Chipset::Q35] {
-            for v in versions(chipset) {
-                names.push(MachineModel::x86(chipset, v).name);
+            for v in versions_in(qemu, chipset) {
+                names.push(MachineModel::x86_in(qemu, chipset, v).name);
             }
         }
         names
@@ -469,6 +572,7 @@ impl MachineModel {
             broken_reserved_end: false,
             legacy_cpu_hotplug: false,
             properties: Vec::new(),
+            qemu: None,
         }
     }
 
@@ -538,12 +642,36 @@ impl MachineModel {
             dies_supported: self.dies_supported,
             clusters_supported: self.clusters_supported,
             default_cpus: self.default_cpus,
+            modules_supported: self.properties.iter().any(|p| p == "smp.modules"),
+            // QEMU 9.0 made a zero member an error (was a deprecation
+            // warning) and reworded the `> 1` checks.
+            zero_is_error: self.qemu.is_some_and(|q| q >= Version::new(9, 0)),
         }
     }
 
-    /// Whether QEMU 7.2 marks the machine type deprecated (pc-i440fx 1.x).
+    /// Whether the machine type's QEMU marks it deprecated: in 7.2,
+    /// `pc-i440fx-1.x`; from 9.1 on, every versioned machine type more
+    /// than three years older than the release (10.0: 7.0 and older).
     pub fn deprecated(&self) -> bool {
-        matches!(self.x86, Some((Chipset::I440fx, v)) if v.major == 1)
+        let Some((chipset, v)) = self.x86 else {
+            return false;
+        };
+        match self.qemu {
+            Some(q) if q >= Version::new(9, 1) => {
+                let age = i32::from(q.major) - i32::from(v.major);
+                age > 3 || (age == 3 && q.minor >= v.minor)
+            }
+            _ => chipset == Chipset::I440fx && v.major == 1,
+        }
+    }
+
+    /// The reason QEMU gives in its deprecation warning.
+    pub fn deprecation_reason(&self) -> &'static str {
+        if self.qemu.is_some_and(|q| q >= Version::new(9, 1)) {
+            "machines more than 3 years old are subject to deletion after 6 years"
+        } else {
+            "old and unattended - use a newer version instead"
+        }
     }
 
     /// Whether the machine is an x86 machine type from `major.minor` on.
@@ -595,6 +723,63 @@ mod tests {
         }
         // QEMU 7.2 lists 31 i440fx and 24 q35 versions, plus two aliases.
         assert_eq!(MachineModel::supported_names().len(), 2 + 31 + 24);
+    }
+
+    /// QEMU 10.0's table (`qemu-system-x86_64 -machine help` of 10.0.2).
+    #[test]
+    fn qemu_10_0_table() {
+        let m = |n| MachineModel::lookup_in(QEMU_10_0, Some(n));
+        assert_eq!(m("pc").unwrap().name, "pc-i440fx-10.0");
+        assert_eq!(m("q35").unwrap().name, "pc-q35-10.0");
+        assert_eq!(
+            MachineModel::lookup_in(QEMU_10_0, None).unwrap().name,
+            "pc-i440fx-10.0"
+        );
+        for gone in [
+            "pc-i440fx-1.4",
+            "pc-i440fx-2.3",
+            "pc-q35-2.3",
+            "pc-i440fx-10.1",
+        ] {
+            assert!(m(gone).is_err(), "{gone}");
+        }
+        for there in [
+            "pc-i440fx-2.4",
+            "pc-q35-4.0.1",
+            "pc-q35-8.1",
+            "pc-i440fx-9.2",
+        ] {
+            assert!(m(there).is_ok(), "{there}");
+        }
+        // 2.4–2.12, 3.0, 3.1, 4.0, 4.1, 4.2, 5.0–5.2, 6.0–6.2, 7.0–7.2,
+        // 8.0–8.2, 9.0–9.2, 10.0: 30 i440fx, 31 q35 (4.0.1), 2 aliases.
+        assert_eq!(
+            MachineModel::supported_names_in(QEMU_10_0).len(),
+            2 + 30 + 31
+        );
+        // Deprecated: 7.0 and older.
+        assert!(m("pc-i440fx-7.0").unwrap().deprecated());
+        assert!(m("pc-q35-2.4").unwrap().deprecated());
+        assert!(!m("pc-i440fx-7.1").unwrap().deprecated());
+        assert!(!m("q35").unwrap().deprecated());
+        assert_eq!(
+            m("pc-i440fx-5.0").unwrap().deprecation_reason(),
+            "machines more than 3 years old are subject to deletion after 6 years"
+        );
+        // In 7.2 only pc-i440fx-1.x is.
+        assert!(!MachineModel::lookup(Some("pc-i440fx-5.0"))
+            .unwrap()
+            .deprecated());
+        // q35's CPU limit by machine type.
+        assert_eq!(m("pc-q35-8.0").unwrap().max_cpus, 288);
+        assert_eq!(m("pc-q35-8.1").unwrap().max_cpus, 1024);
+        assert_eq!(m("pc-q35-9.0").unwrap().max_cpus, 4096);
+        assert_eq!(m("q35").unwrap().max_cpus, 4096);
+        assert_eq!(m("pc").unwrap().max_cpus, 255);
+        let limits = m("pc").unwrap().smp_limits();
+        assert!(limits.modules_supported && limits.zero_is_error);
+        let limits = MachineModel::lookup(Some("pc")).unwrap().smp_limits();
+        assert!(!limits.modules_supported && !limits.zero_is_error);
     }
 
     #[test]

@@ -91,6 +91,7 @@ pub(crate) struct SlotMatch {
     pub(crate) socket_id: Option<i64>,
     pub(crate) die_id: Option<i64>,
     pub(crate) cluster_id: Option<i64>,
+    pub(crate) module_id: Option<i64>,
     pub(crate) core_id: Option<i64>,
     pub(crate) thread_id: Option<i64>,
 }
@@ -132,9 +133,15 @@ impl NumaState {
             if m.die_id.is_some() && slot.die_id.is_none() {
                 return Err(ErrorKind::CpuPropertyNotSupported { property: "die-id" });
             }
+            if m.module_id.is_some() && slot.module_id.is_none() {
+                return Err(ErrorKind::CpuPropertyNotSupported {
+                    property: "module-id",
+                });
+            }
             let differs = |want: Option<i64>, have: i64| want.is_some_and(|w| w != have);
             if differs(m.thread_id, slot.thread_id.into())
                 || differs(m.core_id, slot.core_id.into())
+                || differs(m.module_id, slot.module_id.map_or(0, i64::from))
                 || differs(m.die_id, slot.die_id.map_or(0, i64::from))
                 || differs(m.socket_id, slot.socket_id.into())
             {
@@ -284,6 +291,7 @@ impl NumaState {
             socket_id: c.socket_id,
             die_id: c.die_id,
             cluster_id: c.cluster_id,
+            module_id: c.module_id,
             core_id: c.core_id,
             thread_id: c.thread_id,
         };

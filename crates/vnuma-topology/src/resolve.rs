@@ -62,11 +62,20 @@ impl core::fmt::Debug for Config {
 }
 
 /// Which QEMU's NUMA rules to apply.
+///
+/// A QEMU release decides the machine-type table (which types exist,
+/// what `pc`/`q35` stand for), the compat flags that follow from it, the
+/// deprecation rule, and `-smp`'s checks and messages. The default stays
+/// QEMU 7.2, the reference this crate was written against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Profile {
     /// QEMU 7.2 (the reference).
     #[default]
     Qemu72,
+    /// QEMU 10.0: machine types `pc-i440fx-2.4`/`pc-q35-2.4` to `10.0`
+    /// (`pc`/`q35` are 10.0), types of 7.0 and older deprecated, `-smp`
+    /// with modules and a zero member an error, q35 with up to 4096 CPUs.
+    Qemu100,
     /// The 2016 `numa.c` vnuma started from (feature `seed2016`): only
     /// `-numa node`; `memdev`
     /// on all nodes or none; a CPU listed in two nodes is reported after
@@ -76,7 +85,81 @@ pub enum Profile {
     Seed2016,
 }
 
+impl Profile {
+    /// The QEMU release whose rules this is (`None` for the 2016 seed).
+    pub fn qemu_version(self) -> Option<crate::machine::Version> {
+        match self {
+            Profile::Qemu72 => Some(crate::machine::QEMU_7_2),
+            Profile::Qemu100 => Some(crate::machine::QEMU_10_0),
+            #[cfg(feature = "seed2016")]
+            Profile::Seed2016 => None,
+        }
+    }
+
+    /// The profile for a QEMU release `major.minor` (any micro): 7.2 or
+    /// 10.0.
+    pub fn for_qemu(major: u8, minor: u8) -> Option<Profile> {
+        match (major, minor) {
+            (7, 2) => Some(Profile::Qemu72),
+            (10, 0) => Some(Profile::Qemu100),
+            _ => None,
+        }
+    }
+
+    /// The QEMU profiles, oldest first.
+    pub const QEMU: &'static [Profile] = &[Profile::Qemu72, Profile::Qemu100];
+
+    /// The model for a `-machine type=` value in this profile's table.
+    pub fn lookup_machine(self, name: Option<&str>) -> Result<MachineModel, Error> {
+        MachineModel::lookup_in(
+            self.qemu_version().unwrap_or(crate::machine::QEMU_7_2),
+            name,
+        )
+    }
+}
+
+/// `7.2`, `10.0` (a micro version is accepted: `10.0.2`).
+impl core::str::FromStr for Profile {
+    type Err = UnknownQemuVersion;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split('.');
+        let mut num = || parts.next().and_then(|p| p.parse::<u8>().ok());
+        let (major, minor) = (num(), num());
+        match (major, minor) {
+            (Some(major), Some(minor)) if s.split('.').count() <= 3 => {
+                Profile::for_qemu(major, minor).ok_or(UnknownQemuVersion)
+            }
+            _ => Err(UnknownQemuVersion),
+        }
+    }
+}
+
+/// A QEMU version vnuma has no profile for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported QEMU version (supported: 7.2, 10.0)")]
+pub struct UnknownQemuVersion;
+
+impl core::fmt::Display for Profile {
+    /// `7.2`, `10.0`, `seed2016`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.qemu_version() {
+            Some(v) => write!(f, "{v}"),
+            None => f.write_str("seed2016"),
+        }
+    }
+}
+
 impl Config {
+    /// Resolve with the rules of a QEMU release.
+    pub fn qemu(profile: Profile) -> Self {
+        Config {
+            machine: None,
+            profile,
+            backend_check: None,
+        }
+    }
+
     /// Resolve with a given machine model.
     pub fn with_machine(machine: MachineModel) -> Self {
         Config {
@@ -167,6 +250,9 @@ fn slot_props(slot: &CpuSlot) -> String {
     if let Some(die) = slot.die_id {
         s.push_str(&alloc::format!(", die-id: {die}"));
     }
+    if let Some(module) = slot.module_id {
+        s.push_str(&alloc::format!(", module-id: {module}"));
+    }
     s.push_str(&alloc::format!(
         ", core-id: {}, thread-id: {}",
         slot.core_id,
@@ -193,7 +279,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     // 2. The machine type.
     let model = match &config.machine {
         Some(m) => m.clone(),
-        None => MachineModel::lookup(cl.machine_type())?,
+        None => config.profile.lookup_machine(cl.machine_type())?,
     };
 
     // `-cpu`: what changes the address space (QEMU under TCG: 40 physical
@@ -209,6 +295,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         warnings.push(Warning::new(
             WarningKind::DeprecatedMachine {
                 name: model.name.clone(),
+                reason: model.deprecation_reason(),
             },
             None,
         ));
@@ -336,7 +423,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         hmat_enabled,
     };
     let outcome = match config.profile {
-        Profile::Qemu72 => modern_numa(&ctx, &mut warnings)?,
+        Profile::Qemu72 | Profile::Qemu100 => modern_numa(&ctx, &mut warnings)?,
         #[cfg(feature = "seed2016")]
         Profile::Seed2016 => crate::seed::numa(&ctx, &mut warnings)?,
     };
@@ -691,7 +778,21 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
                 }
             }
             NumaOptions::Dist(d) => numa.dist(d).map_err(at)?,
-            NumaOptions::Cpu(c) => numa.cpu(c, slots).map_err(at)?,
+            NumaOptions::Cpu(c) => {
+                if model.qemu.is_none_or(|q| q < crate::machine::QEMU_10_0) {
+                    // Members QEMU 7.2 does not have: its `Invalid
+                    // parameter` for the first one written.
+                    let later = [
+                        ("drawer-id", c.drawer_id),
+                        ("book-id", c.book_id),
+                        ("module-id", c.module_id),
+                    ];
+                    if let Some(e) = unknown_cpu_member(loc, &later) {
+                        return Err(e);
+                    }
+                }
+                numa.cpu(c, slots).map_err(at)?
+            }
             NumaOptions::HmatLb(h) => {
                 if !hmat_enabled {
                     return Err(at(ErrorKind::HmatDisabled));
@@ -720,7 +821,13 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
                 .iter()
                 .any(|o| o.object.id() == Some(ram_id.as_str()))
         {
-            return Err(ErrorKind::ReservedRamId { id: ram_id.clone() }.into());
+            let id = ram_id.clone();
+            return Err(if model.qemu >= Some(crate::machine::QEMU_10_0) {
+                ErrorKind::ReservedRamIdObject { id }
+            } else {
+                ErrorKind::ReservedRamId { id }
+            }
+            .into());
         }
     }
 
@@ -833,6 +940,26 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
         distances,
         hmat,
     })
+}
+
+/// `Invalid parameter 'KEY'` for the first of `members` that is set, by
+/// its place in the option text.
+fn unknown_cpu_member(
+    location: &vnuma_options::Location,
+    members: &[(&'static str, Option<i64>)],
+) -> Option<Error> {
+    let arg = location.arg.as_deref()?;
+    let opts = vnuma_options::grammar::parse_opts(arg, Some("type")).ok()?;
+    let item = opts
+        .items
+        .iter()
+        .find(|i| members.iter().any(|(k, v)| v.is_some() && i.key == *k))?;
+    let kind = vnuma_options::ErrorKind::InvalidParameter {
+        key: String::from(item.key),
+    };
+    Some(Error::from(
+        vnuma_options::Error::new(kind, item.key_span).with_location(location.clone()),
+    ))
 }
 
 pub(crate) fn default_node(rule: &DefaultCpuNode, slot: &CpuSlot, nodes: u32) -> u16 {

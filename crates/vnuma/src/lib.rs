@@ -2,8 +2,9 @@
 //!
 //! `vnuma` runs the whole pipeline of the vnuma crates: QEMU-style
 //! arguments (or typed options, or JSON) are read
-//! ([`options`]), resolved into a validated topology with QEMU 7.2's rules
-//! ([`topology`]), laid out in guest-physical address space
+//! ([`options`]), resolved into a validated topology with the rules of
+//! QEMU 7.2 (the default) or QEMU 10.0 ([`Vm::for_qemu`],
+//! [`topology::Profile`]) ([`topology`]), laid out in guest-physical address space
 //! ([`topology::layout`]), and reported the way QEMU reports them
 //! (`info numa`, `query-memdev`) or as one JSON document.
 //!
@@ -135,6 +136,35 @@ impl Vm {
         Self::with_config(command_line, &Config::default())
     }
 
+    /// Read QEMU-style arguments and resolve them with the rules of a
+    /// given QEMU release.
+    ///
+    /// ```
+    /// use vnuma::topology::Profile;
+    /// let args = ["-M", "pc-i440fx-5.0"];
+    /// let vm = vnuma::Vm::for_qemu(Profile::Qemu100, args).unwrap();
+    /// assert_eq!(
+    ///     vm.topology().warnings()[0].to_string(),
+    ///     "Machine type 'pc-i440fx-5.0' is deprecated: machines more than 3 years old are subject to deletion after 6 years",
+    /// );
+    /// assert_eq!(vm.qemu_version().unwrap().to_string(), "10.0");
+    /// let vm = vnuma::Vm::for_qemu(Profile::Qemu72, args).unwrap();
+    /// assert!(vm.topology().warnings().is_empty());
+    /// ```
+    pub fn for_qemu<I, S>(profile: vnuma_topology::Profile, args: I) -> Result<Vm, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Self::with_config(CommandLine::parse(args)?, &Config::qemu(profile))
+    }
+
+    /// The QEMU release whose rules resolved this guest (`None` for a
+    /// board that is not QEMU's).
+    pub fn qemu_version(&self) -> Option<vnuma_topology::machine::Version> {
+        self.topology.machine().qemu
+    }
+
     /// Resolve with a machine model or profile of your choice.
     pub fn with_config(command_line: CommandLine, config: &Config) -> Result<Vm, Error> {
         let topology = vnuma_topology::resolve_with(&command_line, config)?;
@@ -151,7 +181,11 @@ impl Vm {
     /// room) when QEMU creates it, so a host problem is reported where
     /// QEMU reports it (before `-numa` is applied). Reads the host, maps
     /// nothing.
-    pub fn with_host_checks(command_line: CommandLine, host: &HostInfo) -> Result<Vm, Error> {
+    pub fn with_host_checks(
+        command_line: CommandLine,
+        config: &Config,
+        host: &HostInfo,
+    ) -> Result<Vm, Error> {
         let machine = command_line.machine().ok();
         let defaults = vnuma_backend::Defaults {
             merge: machine.as_ref().and_then(|m| m.mem_merge).unwrap_or(true),
@@ -170,7 +204,7 @@ impl Vm {
         });
         let config = Config {
             backend_check: Some(check),
-            ..Config::default()
+            ..config.clone()
         };
         Self::with_config(command_line, &config)
     }
@@ -274,7 +308,8 @@ impl Vm {
     }
 
     /// The ACPI table options QEMU would use for this machine: its OEM
-    /// ids, or `-machine x-oem-id=`/`x-oem-table-id=`.
+    /// ids, or `-machine x-oem-id=`/`x-oem-table-id=`; with the QEMU 10.0
+    /// profile, HMAT without memory-less nodes' proximity attributes.
     pub fn table_options(&self) -> vnuma_tables::TableOptions {
         let mut oem = vnuma_tables::acpi::Oem::default();
         if let Some(Ok(machine)) = self.command_line.as_ref().map(CommandLine::machine) {
@@ -293,10 +328,17 @@ impl Vm {
                 oem.oem_table_id = vnuma_tables::acpi::Oem::with_ids("", &id).oem_table_id;
             }
         }
-        vnuma_tables::TableOptions::with_oem(oem)
+        // QEMU 10.0 writes a Memory Proximity Domain Attributes structure
+        // only for nodes with memory (7.2: for every node).
+        let hmat_skip_memoryless = self
+            .topology
+            .machine()
+            .qemu
+            .is_some_and(|q| q >= vnuma_topology::machine::QEMU_10_0);
+        vnuma_tables::TableOptions::with_oem(oem).with_hmat_skip_memoryless(hmat_skip_memoryless)
     }
 
-    /// The SRAT, SLIT and HMAT QEMU 7.2 would build for this guest, with
+    /// The SRAT, SLIT and HMAT QEMU (7.2 or 10.0, the profile's) would build for this guest, with
     /// checksums; `None` without NUMA, and without ACPI (`-no-acpi`,
     /// `-machine acpi=off`: QEMU builds no tables at all).
     pub fn acpi_tables(&self) -> Result<Option<vnuma_tables::NumaTables>, Error> {

@@ -82,6 +82,7 @@ mod json {
         sockets: u32,
         dies: u32,
         clusters: u32,
+        modules: u32,
         cores: u32,
         threads: u32,
     }
@@ -112,6 +113,9 @@ mod json {
         apic_id: u32,
         socket_id: u32,
         die_id: Option<u32>,
+        /// QEMU 10.0 with more than one module per die.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        module_id: Option<u32>,
         core_id: u32,
         thread_id: u32,
         node_id: Option<u32>,
@@ -129,6 +133,9 @@ mod json {
     #[derive(Clone, Debug, Serialize)]
     pub struct Report {
         accepted: bool,
+        /// The QEMU release whose rules gave the answer (`"10.0"`), null
+        /// for a board that is not QEMU's.
+        qemu_version: Option<String>,
         machine: MachineReport,
         smp: SmpReport,
         memory: MemoryReport,
@@ -150,6 +157,7 @@ mod json {
             let n = t.nodes().len();
             Report {
                 accepted: true,
+                qemu_version: t.machine().qemu.map(|v| v.to_string()),
                 machine: MachineReport {
                     machine_type: t.machine().name.clone(),
                     hmat: t.hmat_enabled(),
@@ -160,6 +168,7 @@ mod json {
                     sockets: c.sockets,
                     dies: c.dies,
                     clusters: c.clusters,
+                    modules: c.modules,
                     cores: c.cores,
                     threads: c.threads,
                 },
@@ -191,6 +200,7 @@ mod json {
                         apic_id: cpu.slot.apic_id,
                         socket_id: cpu.slot.socket_id,
                         die_id: cpu.slot.die_id,
+                        module_id: cpu.slot.module_id,
                         core_id: cpu.slot.core_id,
                         thread_id: cpu.slot.thread_id,
                         node_id: cpu.node,
@@ -222,6 +232,10 @@ mod json {
     #[derive(Clone, Debug, Serialize)]
     pub struct Rejection {
         accepted: bool,
+        /// The QEMU release whose rules gave the answer, when known
+        /// ([`Rejection::for_qemu`]).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        qemu_version: Option<String>,
         error: String,
         error_location: Option<String>,
         warnings: Vec<String>,
@@ -232,10 +246,18 @@ mod json {
         pub fn new(error: &Error, warnings: Vec<String>) -> Rejection {
             Rejection {
                 accepted: false,
+                qemu_version: None,
                 error: error.to_string(),
                 error_location: error.location().map(ToString::to_string),
                 warnings,
             }
+        }
+
+        /// The same, saying which QEMU release's rules rejected it
+        /// (`qemu_version`: `"10.0"`).
+        pub fn for_qemu(mut self, profile: vnuma_topology::Profile) -> Rejection {
+            self.qemu_version = profile.qemu_version().map(|v| v.to_string());
+            self
         }
 
         /// The report as one line of JSON.

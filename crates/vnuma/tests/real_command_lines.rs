@@ -129,7 +129,8 @@ fn host_checks_come_where_qemu_creates_the_backend() {
         "dist,src=0,dst=5,val=20",
     ])
     .unwrap();
-    let host = Vm::with_host_checks(cl.clone(), &HostInfo::probe()).unwrap_err();
+    let config = vnuma::topology::Config::default();
+    let host = Vm::with_host_checks(cl.clone(), &config, &HostInfo::probe()).unwrap_err();
     assert_eq!(
         host.to_string(),
         "can't open backing store /nonexistent-vnuma-dir/x for guest RAM: No such file or directory"

@@ -1,0 +1,118 @@
+//! `--qemu-version 7.2|10.0`: each release's answer for the same command
+//! line (texts from `qemu-system-x86_64` 7.2 and 10.0.2).
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn vnuma(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vnuma"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn with(version: Option<&str>, args: &[&str]) -> (i32, String, String) {
+    let mut all: Vec<&str> = Vec::new();
+    if let Some(v) = version {
+        all.extend(["--qemu-version", v]);
+    }
+    all.extend_from_slice(args);
+    vnuma(&all)
+}
+
+#[test]
+fn deprecated_machine_type() {
+    let args = ["-M", "pc-i440fx-5.0"];
+    let want = "vnuma: warning: Machine type 'pc-i440fx-5.0' is deprecated: machines more than 3 years old are subject to deletion after 6 years\n";
+    let (code, _, err) = with(Some("10.0"), &args);
+    assert_eq!((code, err.as_str()), (0, want));
+    // 10.0 is the default.
+    let (code, _, err) = with(None, &args);
+    assert_eq!((code, err.as_str()), (0, want));
+    let (code, _, err) = with(Some("7.2"), &args);
+    assert_eq!((code, err.as_str()), (0, ""));
+}
+
+#[test]
+fn smp_zero_member() {
+    let args = ["-smp", "4,sockets=0"];
+    let (code, _, err) = with(Some("10.0"), &args);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("Invalid CPU topology: CPU topology parameters must be greater than zero"),
+        "{err}"
+    );
+    let (code, _, err) = with(Some("7.2"), &args);
+    assert_eq!(code, 0);
+    assert_eq!(
+        err,
+        "vnuma: warning: Deprecated CPU topology (considered invalid): CPU topology parameters must be greater than zero\n"
+    );
+}
+
+#[test]
+fn smp_messages_name_modules_and_the_machine() {
+    let (code, _, err) = with(Some("10.0"), &["-smp", "5,sockets=2,cores=2"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "sockets (2) * dies (1) * modules (1) * cores (2) * threads (1) != maxcpus (5)"
+        ),
+        "{err}"
+    );
+    let (_, _, err) = with(Some("7.2"), &["-smp", "5,sockets=2,cores=2"]);
+    assert!(
+        err.contains("sockets (2) * dies (1) * cores (2) * threads (1) != maxcpus (5)"),
+        "{err}"
+    );
+    let (_, _, err) = with(Some("10.0"), &["-smp", "4,clusters=2"]);
+    assert!(
+        err.contains("clusters > 1 not supported by this machine's CPU topology"),
+        "{err}"
+    );
+    let (_, _, err) = with(Some("10.0"), &["-M", "q35", "-smp", "300"]);
+    assert_eq!(err, "", "q35 of 10.0 takes 4096 CPUs");
+    let (_, _, err) = with(Some("7.2"), &["-M", "q35", "-smp", "300"]);
+    assert!(
+        err.contains("The max CPUs supported by machine 'pc-q35-7.2' is 288"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_says_which_version_answered() {
+    for (version, machine) in [("7.2", "pc-i440fx-7.2"), ("10.0", "pc-i440fx-10.0")] {
+        let (code, out, _) = with(Some(version), &["--json", "-M", "pc"]);
+        assert_eq!(code, 0);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["qemu_version"], version);
+        assert_eq!(v["machine"]["type"], machine);
+        let (code, out, _) = with(Some(version), &["--json", "-smp", "4,sockets=3"]);
+        assert_eq!(code, 1);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["accepted"], false);
+        assert_eq!(v["qemu_version"], version);
+    }
+}
+
+#[test]
+fn bad_version_is_a_usage_error() {
+    for bad in [&["--qemu-version", "8.2"][..], &["--qemu-version"]] {
+        let (code, _, err) = vnuma(bad);
+        assert_eq!(code, 2);
+        assert_eq!(
+            err,
+            "vnuma: --qemu-version needs 7.2 or 10.0 (see vnuma --help)\n"
+        );
+    }
+    let (code, out, _) = vnuma(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("--qemu-version 7.2|10.0"), "{out}");
+    assert!(out.contains("(default: 10.0)"), "{out}");
+}
