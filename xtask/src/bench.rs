@@ -341,7 +341,7 @@ fn prealloc_rows(report: &PreallocReport) -> (Vec<ReportRow>, Vec<String>) {
         });
     }
     notes.push(format!(
-        "prealloc: {} interleaved rounds after a warm-up round, row order rotating each round",
+        "prealloc: {} interleaved rounds after a warm-up round, row order shuffled each round; hugetlb rows in a second phase with the pool reserved",
         report.rounds
     ));
     (rows, notes)

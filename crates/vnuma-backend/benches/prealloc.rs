@@ -21,9 +21,13 @@
 //! Method (not criterion's: its benchmarks run one after another, so the
 //! host's state drifts between a row and its baseline): a warm-up round
 //! that touches and frees 2 GiB with every row first, then `ROUNDS`
-//! rounds, each running every row once, in an order that rotates every
-//! round (ABAB…, with neither side always first). Each run maps, advises
-//! and populates; unmapping is outside the measurement. The result is
+//! rounds, each running every row once, in an order shuffled every round
+//! (interleaved, with no row always first or always after the same
+//! neighbour). The hugetlb rows run in a second phase, with the pool
+//! reserved only then: a pool holds 2 GiB of the host's memory aside,
+//! and the row after a hugetlb run would otherwise pay for reclaiming
+//! memory. Each run maps, advises and populates; unmapping is outside
+//! the measurement. The result is
 //! written to `<target>/vnuma-prealloc.json` (every sample of every row,
 //! in ns) for `cargo xtask bench`, which reports medians and spreads, and
 //! printed. Arguments: `--quick` (3 rounds instead of 9); criterion's
@@ -294,17 +298,38 @@ fn write_report(path: &Path, rounds: usize, rows: &[(String, Vec<f64>)], notes: 
     std::fs::write(path, out).expect("write the report");
 }
 
+/// Run `rows` interleaved: one warm-up run of each (touching and freeing
+/// the memory), then `rounds` rounds, each running every row once in an
+/// order shuffled per round (seeded, so every run of the bench uses the
+/// same orders): no row always runs first, nor always after the same
+/// neighbour (after a row that freed huge pages, or 4 KiB pages, the next
+/// one finds memory in a different state). Returns each row's samples.
+fn interleaved(rows: &[(String, Run)], rounds: usize, seed: &mut u64) -> Vec<Vec<f64>> {
+    for (_, run) in rows {
+        run.time();
+    }
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    for _ in 0..rounds {
+        // Fisher-Yates with xorshift64.
+        for k in (1..order.len()).rev() {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            order.swap(k, (*seed % (k as u64 + 1)) as usize);
+        }
+        for &i in &order {
+            samples[i].push(rows[i].1.time());
+        }
+    }
+    samples
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { QUICK_ROUNDS } else { ROUNDS };
     let mut notes = Vec::new();
-    let pool = match HugetlbPool::reserve() {
-        Ok(pool) => Some(pool),
-        Err(why) => {
-            notes.push(format!("hugetlb rows skipped: {why}"));
-            None
-        }
-    };
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let host = HostInfo::probe();
     let anon = plan(
         "memory-backend-ram,id=bench,size=2G,prealloc=on,merge=off",
@@ -326,36 +351,34 @@ fn main() {
             rows.push((format!("raw-{n}t{suffix}"), Run::Raw(kind, n)));
         }
     }
-    if let Some(pool) = &pool {
-        let text = format!(
-            "memory-backend-file,id=bench,size=2G,prealloc=on,merge=off,mem-path={}",
-            pool.mount.display()
-        );
-        let host = HostInfo::probe();
-        rows.push((
-            "vnuma-hugetlb-1t".into(),
-            Run::Vnuma {
-                plan: plan(&text, &host),
-                threads: 1,
-                thp: true,
-            },
-        ));
-        rows.push(("raw-hugetlb-1t".into(), Run::Raw(RawKind::Hugetlb, 1)));
-    }
-    // Warm-up: touch and free the memory with every row once.
-    for (_, run) in &rows {
-        run.time();
-    }
-    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
-    for round in 0..rounds {
-        // Rotate the order so no row always runs first or after the same
-        // neighbour.
-        for k in 0..rows.len() {
-            let i = (k + round) % rows.len();
-            samples[i].push(rows[i].1.time());
+    // Phase 1: anonymous memory, without a huge page pool holding 2 GiB
+    // of the host's memory aside.
+    let mut samples = interleaved(&rows, rounds, &mut seed);
+    // Phase 2: hugetlbfs, with the pool reserved only for its duration.
+    match HugetlbPool::reserve() {
+        Ok(pool) => {
+            let text = format!(
+                "memory-backend-file,id=bench,size=2G,prealloc=on,merge=off,mem-path={}",
+                pool.mount.display()
+            );
+            let host = HostInfo::probe();
+            let huge = vec![
+                (
+                    "vnuma-hugetlb-1t".to_string(),
+                    Run::Vnuma {
+                        plan: plan(&text, &host),
+                        threads: 1,
+                        thp: true,
+                    },
+                ),
+                ("raw-hugetlb-1t".to_string(), Run::Raw(RawKind::Hugetlb, 1)),
+            ];
+            samples.extend(interleaved(&huge, rounds, &mut seed));
+            rows.extend(huge);
+            drop(pool);
         }
+        Err(why) => notes.push(format!("hugetlb rows skipped: {why}")),
     }
-    drop(pool);
     let named: Vec<(String, Vec<f64>)> = rows.iter().map(|(n, _)| n.clone()).zip(samples).collect();
     for (name, s) in &named {
         let lo = s.iter().copied().fold(f64::INFINITY, f64::min);
