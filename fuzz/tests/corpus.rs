@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use arbitrary::{Arbitrary, Unstructured};
-use vnuma_fuzz::{backend, options, pipeline, ranges, swarm};
+use vnuma_fuzz::{options, pipeline, ranges, swarm};
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -57,7 +57,4 @@ fn ranges_corpus() {
     each::<Vec<ranges::Op>>("ranges", |ops| ranges::check(ops));
 }
 
-#[test]
-fn backend_corpus() {
-    each::<backend::Input>("backend", backend::check);
-}
+// The backend corpus runs in `tests/backend.rs`, a process of its own.
