@@ -12,8 +12,8 @@
 //! `<target dir>/fuzz-corpus/<target>/` (not committed), with the
 //! readable seeds of `fuzz/seeds/<target>/` materialized there first for
 //! the targets that take raw bytes. `cmin` merges both into a minimized
-//! `fuzz/corpus/<target>/` (libFuzzer's `-merge=1`: the smallest set of
-//! inputs with the same coverage).
+//! `fuzz/corpus/<target>/` (libFuzzer's `-set_cover_merge=1`: the
+//! fewest inputs with the same features).
 //!
 //! Sanitizer: AddressSanitizer by default (the backend target runs
 //! vnuma-backend's unsafe code); `--sanitizer none` runs the safe targets
@@ -194,7 +194,7 @@ fn fuzz_cmin(target: &str) -> Result<(), String> {
     if committed.is_dir() {
         cmd.arg(&committed);
     }
-    run(cmd.args(["--", "-merge=1", "-max_len=4096"]))?;
+    run(cmd.args(["--", "-set_cover_merge=1", "-max_len=4096"]))?;
     let _ = std::fs::remove_dir_all(&committed);
     std::fs::create_dir_all(&committed).map_err(|e| format!("{}: {e}", committed.display()))?;
     let mut n = 0;
