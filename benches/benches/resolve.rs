@@ -10,6 +10,9 @@
 //!   accepts: 288 CPUs, 128 nodes with backends, the full 128 × 128
 //!   distance matrix and HMAT (see `vnuma_benches::largest_argv`);
 //! * `resolve-q35/{resolve,parse}`: a typical 4-node VM.
+//! * `{resolve-128-nodes,resolve-q35}/scan`: the parse baseline, one pass
+//!   over the same argv that finds every `,` and `=`
+//!   (`vnuma_benches::scan_separators`).
 //! * `repeated-flags-1mb/{resolve,copy}`: parse + resolve of one 1 MiB
 //!   `-object` argument of 116,508 short-form flags (`,prealloc`), each
 //!   of which warns (issue 17: this was quadratic), against a copy of the
@@ -23,7 +26,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
-use vnuma_benches::{largest_argv, resolve_or_panic, typical_argv};
+use vnuma_benches::{largest_argv, resolve_or_panic, scan_separators, typical_argv};
 use vnuma_options::CommandLine;
 
 /// Benchmark parse + resolve and parse alone of `argv` in group `name`.
@@ -48,6 +51,12 @@ fn bench_argv(c: &mut Criterion, name: &str, argv: &[String], flat: bool) {
     });
     g.bench_function("parse", |b| {
         b.iter(|| CommandLine::parse(black_box(argv)).expect("parses"));
+    });
+    // The least any parser of this syntax does: one pass over the same
+    // bytes finding every `,` and `=`.
+    let mut found = Vec::new();
+    g.bench_function("scan", |b| {
+        b.iter(|| scan_separators(black_box(argv), &mut found));
     });
     g.finish();
 }

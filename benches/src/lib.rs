@@ -277,6 +277,29 @@ pub fn largest_argv() -> Vec<String> {
     argv
 }
 
+/// The parse baseline: one pass over every byte of `argv` that finds each
+/// `,` and `=` (the least any parser of QEMU's option syntax does),
+/// recording their positions (byte offsets into the arguments laid end to
+/// end, one separator byte between them) in `found`, which is cleared
+/// first and reused between runs so the baseline does not time an
+/// allocation. Returns how many it found.
+///
+/// A byte loop: on these short arguments (20–90 bytes) it measured faster
+/// than finding the separators 64 bytes at a time through a bit mask.
+pub fn scan_separators(argv: &[String], found: &mut Vec<u32>) -> usize {
+    found.clear();
+    let mut base = 0u32;
+    for arg in argv {
+        for (i, &b) in arg.as_bytes().iter().enumerate() {
+            if b == b',' || b == b'=' {
+                found.push(base.wrapping_add(i as u32));
+            }
+        }
+        base = base.wrapping_add(arg.len() as u32 + 1);
+    }
+    found.len()
+}
+
 /// The distance the largest configuration gives `src → dst` (distinct):
 /// growing with how far apart the ids are, and one more going down than
 /// going up, so the matrix is asymmetric.

@@ -82,7 +82,7 @@ impl Input {
 /// process spawns makes glibc register a thread-local destructor list for
 /// good (32 bytes from `__cxa_thread_atexit_impl`); LeakSanitizer reported
 /// it as a leak of the first input that preallocates with worker threads
-/// (regression test `backend_first_thread_spawn_is_not_a_leak`).
+/// (regression test `first_thread_spawn_is_not_a_leak` in `tests/backend.rs`).
 fn warm_up_threads() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| std::thread::scope(|s| drop(s.spawn(|| ()))));

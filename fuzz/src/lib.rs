@@ -10,6 +10,7 @@ pub mod backend;
 pub mod options;
 pub mod pipeline;
 pub mod ranges;
+pub mod swarm;
 
 /// A small deterministic generator for the seeded runs (xorshift64*).
 #[derive(Clone, Debug)]

@@ -113,3 +113,5 @@ fn ranges_seeded() {
         }
     }
 }
+
+// The backend oracle runs in `tests/backend.rs`, a process of its own.

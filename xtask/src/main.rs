@@ -4,8 +4,9 @@
 //! * `ci`: the checks `.ci/run` makes (format, clippy, tests, docs).
 //! * `bench [--quick] [--save NAME] [--compare NAME]`: the benchmarks,
 //!   each vnuma figure against its baseline and target (see `bench.rs`).
-//! * `fuzz run <target> [--time S] | smoke | list`: the cargo-fuzz targets
-//!   in `fuzz/` (see `fuzz.rs`).
+//! * `fuzz run <target> [--time S] [--sanitizer address|none] | smoke |
+//!   cmin <target> | coverage [target] | list`: the cargo-fuzz targets in
+//!   `fuzz/`, their committed corpora and their coverage (see `fuzz.rs`).
 //! * `qemu-diff [--corpus options|topology|tables|devices|all|FILE] [--update]
 //!   [--only ID,...] [--generate N --seed S] [--qemu PATH]`: every case
 //!   through QEMU 7.2 or 10.0 (the binary's version picks vnuma's profile
@@ -102,7 +103,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("qemu-diff") => qemu_diff::main(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask ci\n       cargo xtask bench [--quick] [--save NAME] [--compare NAME]\n       cargo xtask fuzz run <target> [--time S] | smoke | list\n       cargo xtask qemu-diff [--corpus FILE] [--update] [--only ID,...] [--generate N --seed S]");
+            eprintln!("usage: cargo xtask ci\n       cargo xtask bench [--quick] [--save NAME] [--compare NAME]\n       cargo xtask fuzz run <target> [--time S] [--sanitizer address|none] | smoke | cmin <target> | coverage [target] | list\n       cargo xtask qemu-diff [--corpus FILE] [--update] [--only ID,...] [--generate N --seed S]");
             ExitCode::FAILURE
         }
     }

@@ -1,6 +1,7 @@
 //! A QEMU-style command line: the options vnuma understands, in order,
 //! each with its original text.
 
+use alloc::borrow::Cow;
 use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -257,14 +258,14 @@ fn located(e: Error, location: &Location) -> Error {
     e.with_location(location.clone())
 }
 
-fn check_duplicate_id(
-    ids: &mut BTreeSet<String>,
-    id: Option<&grammar::Item<'_>>,
+fn check_duplicate_id<'a>(
+    ids: &mut BTreeSet<Cow<'a, str>>,
+    id: Option<&grammar::Item<'a>>,
     group: &str,
     location: &Location,
 ) -> Result<(), Error> {
     if let Some(id) = id {
-        if ids.contains(&*id.value) {
+        if ids.contains(&id.value) {
             return Err(Error::new(
                 ErrorKind::DuplicateId {
                     id: id.value.clone().into_owned(),
@@ -274,7 +275,8 @@ fn check_duplicate_id(
             )
             .with_location(location.clone()));
         }
-        ids.insert(id.value.clone().into_owned());
+        // Borrowed from the argument unless it had `,,` escapes.
+        ids.insert(id.value.clone());
     }
     Ok(())
 }
@@ -292,9 +294,26 @@ impl CommandLine {
     {
         let args: Vec<S> = args.into_iter().collect();
         let mut cl = CommandLine::default();
+        // One pass over the option names sizes the two long lists, so a
+        // command line of thousands of `-numa` is not copied as it grows.
+        let count = |name: &str| {
+            args.iter()
+                .filter(|a| {
+                    let a = a.as_ref();
+                    a.strip_prefix("--").or_else(|| a.strip_prefix('-')) == Some(name)
+                })
+                .count()
+        };
+        cl.numa.reserve_exact(count("numa"));
+        cl.objects.reserve_exact(count("object"));
         let mut numa_ids = BTreeSet::new();
         let mut device_ids = BTreeSet::new();
         let mut object_ids = BTreeSet::new();
+        // The option names seen so far, shared by every option written the
+        // same way (few: each is one of QEMU's options).
+        let mut names: Vec<Arc<str>> = Vec::new();
+        // The tokenizer's item buffer, reused from option to option.
+        let mut items: Vec<grammar::Item<'_>> = Vec::new();
         let mut i = 0;
         while i < args.len() {
             let written = args[i].as_ref();
@@ -304,7 +323,14 @@ impl CommandLine {
                 continue;
             };
             let name = name.strip_prefix('-').unwrap_or(name);
-            let option: Arc<str> = written.into();
+            let option: Arc<str> = match names.iter().find(|n| ***n == *written) {
+                Some(n) => n.clone(),
+                None => {
+                    let n: Arc<str> = written.into();
+                    names.push(n.clone());
+                    n
+                }
+            };
             let bare = || Location {
                 option: option.clone(),
                 arg: None,
@@ -342,41 +368,53 @@ impl CommandLine {
             };
             match opt {
                 Opt::Numa => {
-                    let mut opts = grammar::parse_opts(arg, Some("type"))
-                        .map_err(|e| located(e, &location))?;
+                    let mut opts =
+                        grammar::parse_opts_reusing(arg, Some("type"), core::mem::take(&mut items))
+                            .map_err(|e| located(e, &location))?;
                     check_duplicate_id(&mut numa_ids, opts.id.as_ref(), "numa", &location)?;
                     // Moved, not cloned: each warning shares the
                     // location's text (memory linear in the input).
-                    cl.warnings.extend(
-                        core::mem::take(&mut opts.warnings)
-                            .into_iter()
-                            .map(|w| w.with_location(location.clone())),
-                    );
-                    let result = NumaOptions::from_opts(arg, &opts)
-                        .map(|p| Parsed {
-                            value: p.value,
-                            warnings: p
-                                .warnings
+                    if !opts.warnings.is_empty() {
+                        cl.warnings.extend(
+                            core::mem::take(&mut opts.warnings)
                                 .into_iter()
-                                .map(|w| w.with_location(location.clone()))
-                                .collect(),
+                                .map(|w| w.with_location(location.clone())),
+                        );
+                    }
+                    let result = NumaOptions::from_opts(arg, &opts)
+                        .map(|mut p| {
+                            if !p.warnings.is_empty() {
+                                p.warnings = p
+                                    .warnings
+                                    .into_iter()
+                                    .map(|w| w.with_location(location.clone()))
+                                    .collect();
+                            }
+                            p
                         })
                         .map_err(|e| located(e, &location));
+                    items = opts.items;
                     cl.numa.push(NumaArg { location, result });
                 }
                 Opt::Object => {
                     let parsed = if arg.starts_with('{') {
                         ObjectOptions::parse_json(arg)
                     } else {
-                        let mut opts = grammar::parse_opts(arg, Some("qom-type"))
-                            .map_err(|e| located(e, &location))?;
+                        let mut opts = grammar::parse_opts_reusing(
+                            arg,
+                            Some("qom-type"),
+                            core::mem::take(&mut items),
+                        )
+                        .map_err(|e| located(e, &location))?;
                         check_duplicate_id(&mut object_ids, opts.id.as_ref(), "object", &location)?;
                         cl.warnings.extend(
                             core::mem::take(&mut opts.warnings)
                                 .into_iter()
                                 .map(|w| w.with_location(location.clone())),
                         );
-                        ObjectOptions::from_opts(arg, &opts)
+                        let parsed = ObjectOptions::from_opts(arg, &opts);
+                        items = opts.items;
+                        parsed
                     }
                     .map_err(|e| located(e, &location))?;
                     cl.warnings.extend(

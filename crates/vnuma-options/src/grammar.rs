@@ -68,20 +68,22 @@ pub struct Opts<'a> {
 /// Read a value starting at `p` up to the next single `,`; returns the
 /// unescaped value (borrowed unless it had `,,`) and the index of the
 /// terminating `,` (or the end).
+#[inline]
 fn read_value(text: &str, p: usize) -> (Cow<'_, str>, usize) {
     let b = text.as_bytes();
     let mut end = p;
     let mut escaped = false;
-    while end < b.len() {
-        if b[end] == b',' {
-            if b.get(end + 1) != Some(&b',') {
-                break;
-            }
+    loop {
+        // The next `,` (most values have none before their end).
+        while end < b.len() && b[end] != b',' {
+            end += 1;
+        }
+        if end + 1 < b.len() && b[end + 1] == b',' {
             escaped = true;
             end += 2;
             continue;
         }
-        end += 1;
+        break;
     }
     let raw = &text[p..end];
     let value = if escaped {
@@ -93,11 +95,13 @@ fn read_value(text: &str, p: usize) -> (Cow<'_, str>, usize) {
 }
 
 /// Position of the first `=` or `,` at or after `p` (or the end).
+#[inline]
 fn key_end(b: &[u8], p: usize) -> usize {
-    b[p..]
-        .iter()
-        .position(|&c| c == b'=' || c == b',')
-        .map_or(b.len(), |n| p + n)
+    let mut end = p;
+    while end < b.len() && b[end] != b'=' && b[end] != b',' {
+        end += 1;
+    }
+    end
 }
 
 /// Tokenize in QemuOpts style without interpreting `id`; `implied` applies
@@ -107,8 +111,20 @@ fn qemu_opts_items<'a>(
     implied: Option<&'a str>,
     warnings: Option<&mut Vec<Warning>>,
 ) -> Vec<Item<'a>> {
-    let b = text.as_bytes();
     let mut items = Vec::new();
+    qemu_opts_items_into(text, implied, warnings, &mut items);
+    items
+}
+
+/// [`qemu_opts_items`] appending to `items` (whose allocation a caller
+/// parsing many options reuses).
+fn qemu_opts_items_into<'a>(
+    text: &'a str,
+    implied: Option<&'a str>,
+    warnings: Option<&mut Vec<Warning>>,
+    items: &mut Vec<Item<'a>>,
+) {
+    let b = text.as_bytes();
     let mut warnings = warnings;
     let mut implied = implied;
     let mut p = 0;
@@ -167,7 +183,6 @@ fn qemu_opts_items<'a>(
         implied = None;
         p = if next < b.len() { next + 1 } else { next };
     }
-    items
 }
 
 /// Parse `text` with QemuOpts rules. `implied` is the key of a first item
@@ -186,15 +201,28 @@ fn qemu_opts_items<'a>(
 /// assert_eq!(opts.items[2].key, "nodeid");
 /// ```
 pub fn parse_opts<'a>(text: &'a str, implied: Option<&'a str>) -> Result<Opts<'a>, Error> {
+    parse_opts_reusing(text, implied, Vec::new())
+}
+
+/// [`parse_opts`] into `items` (cleared first): a caller parsing many
+/// options hands the previous result's `items` back to save an
+/// allocation per option.
+pub(crate) fn parse_opts_reusing<'a>(
+    text: &'a str,
+    implied: Option<&'a str>,
+    mut items: Vec<Item<'a>>,
+) -> Result<Opts<'a>, Error> {
     let mut warnings = Vec::new();
-    let mut items = qemu_opts_items(text, implied, Some(&mut warnings));
+    items.clear();
+    qemu_opts_items_into(text, implied, Some(&mut warnings), &mut items);
     // QemuOpts looks for the id in a pass that treats the first item as a
     // flag (no implied key), so `node,,id=x` has id `x` and `id,...` has id
     // `on`. That pass differs from this one only when the first item is
     // implied and has an escape or is itself `id`/`noid`: then run it.
     let first_differs = items.first().is_some_and(|first| {
         first.form == ItemForm::Implied
-            && (text[first.value_span.range()].contains(",,")
+            // read_value copies a value exactly when it had `,,`.
+            && (matches!(first.value, Cow::Owned(_))
                 || matches!(&text[first.value_span.range()], "id" | "noid"))
     });
     let id = if first_differs {
@@ -219,7 +247,10 @@ pub fn parse_opts<'a>(text: &'a str, implied: Option<&'a str>) -> Result<Opts<'a
             ));
         }
     }
-    items.retain(|item| item.key != "id" || item.form == ItemForm::Implied);
+    // Without the second pass, no id means no `id` item to take out.
+    if first_differs || id.is_some() {
+        items.retain(|item| item.key != "id" || item.form == ItemForm::Implied);
+    }
     Ok(Opts {
         items,
         id,

@@ -368,17 +368,21 @@ impl MachineArgs {
             // one (`smp` vs `smp.cpus`) or that this key is a group of.
             let ancestor = key
                 .match_indices('.')
-                .map(|(i, _)| &key[..i])
-                .find(|prefix| self.props.contains_key(*prefix));
-            let group = alloc::format!("{key}.");
+                .map(|(i, _)| i)
+                .find(|&i| self.props.contains_key(&key[..i]));
+            // The group `key.`, written after the key and taken back (no
+            // allocation per item).
+            let mut key = key;
+            key.push('.');
             let descendant = self
                 .props
-                .range::<str, _>((Bound::Included(group.as_str()), Bound::Unbounded))
+                .range::<str, _>((Bound::Included(key.as_str()), Bound::Unbounded))
                 .next()
-                .filter(|(k, _)| k.starts_with(&group))
+                .filter(|(k, _)| k.starts_with(key.as_str()))
                 .is_some();
+            key.pop();
             if ancestor.is_some() || descendant {
-                let shorter = ancestor.map_or(key.clone(), String::from);
+                let shorter = ancestor.map_or(key.clone(), |i| String::from(&key[..i]));
                 let kind = if within_option {
                     ErrorKind::InconsistentKey {
                         key: shorter.clone(),
@@ -390,12 +394,20 @@ impl MachineArgs {
                 };
                 return Err(loc_err(kind, item.span(), location));
             }
-            let seq = self.props.get(&key).map_or(self.props.len(), |p| p.seq);
             let span = if item.form == ItemForm::Implied {
                 item.value_span
             } else {
                 item.span()
             };
+            if let Some(p) = self.props.get_mut(key.as_str()) {
+                // Written again: the value is the last one, the order
+                // the first.
+                p.value = item.value.into_owned();
+                p.location = location.clone();
+                p.span = span;
+                continue;
+            }
+            let seq = self.props.len();
             self.props.insert(
                 key.clone(),
                 Prop {

@@ -35,6 +35,23 @@ fn digit_value(b: u8) -> Option<u32> {
 
 /// Emulates C `strtoull(s, &end, base)` for base 0, 10 or 16.
 pub(crate) fn c_strtoull(s: &[u8], base: u32) -> CUnsigned {
+    // Fast path: up to 19 decimal digits starting with 1-9 (no space,
+    // sign or base prefix; cannot overflow), the common case. Base 0
+    // reads them as decimal too.
+    if base != 16 && s.first().is_some_and(|b| (b'1'..=b'9').contains(b)) {
+        let n = s.iter().take(20).take_while(|b| b.is_ascii_digit()).count();
+        if n <= 19 {
+            let value = s[..n]
+                .iter()
+                .fold(0u64, |v, &b| v * 10 + u64::from(b - b'0'));
+            return CUnsigned {
+                value,
+                end: n,
+                overflow: false,
+                negative: false,
+            };
+        }
+    }
     let none = CUnsigned {
         value: 0,
         end: 0,

@@ -29,6 +29,13 @@ pub(crate) struct Visitor<'a> {
     pub(crate) warnings: Vec<Warning>,
 }
 
+/// `a == b` for the short keys of an option, compared inline (a call to
+/// `memcmp` per item and member costs more than the comparison).
+#[inline]
+fn key_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
 fn invalid(key: &str, expected: Expected, span: Span) -> Error {
     Error::new(
         ErrorKind::InvalidValue {
@@ -51,10 +58,11 @@ impl<'a> Visitor<'a> {
     }
 
     /// The last occurrence of `key`, marking every occurrence processed.
+    #[inline(always)]
     pub(crate) fn scalar(&mut self, key: &str) -> Option<&'a Item<'a>> {
         let mut found = None;
         for (i, item) in self.items.iter().enumerate() {
-            if item.key == key {
+            if key_eq(item.key, key) {
                 self.processed.set(i);
                 found = Some(item);
             }
@@ -69,10 +77,11 @@ impl<'a> Visitor<'a> {
     }
 
     /// Every occurrence of `key`, in order, marked processed.
+    #[inline(always)]
     pub(crate) fn list(&mut self, key: &str) -> Vec<&'a Item<'a>> {
         let mut out = Vec::new();
         for (i, item) in self.items.iter().enumerate() {
-            if item.key == key {
+            if key_eq(item.key, key) {
                 self.processed.set(i);
                 out.push(item);
             }
@@ -80,6 +89,7 @@ impl<'a> Visitor<'a> {
         out
     }
 
+    #[inline(always)]
     pub(crate) fn required(&mut self, key: &str, whole: Span) -> Result<&'a Item<'a>, Error> {
         self.scalar(key)
             .ok_or_else(|| Error::new(ErrorKind::MissingParameter { key: key.into() }, whole))
