@@ -1,11 +1,13 @@
-//! vnuma-topology's QEMU 10.0 profile held against QEMU 10.0.2's answers
-//! for the topology corpus (`tests/qemu100/golden.jsonl`, the 7.2 corpus's
-//! command lines captured with `cargo xtask qemu-diff --qemu
-//! /opt/qemu-10.0/bin/qemu-system-x86_64 --update`): accept or reject, the
-//! first error, the warnings, `info numa`, every CPU slot.
+//! vnuma-topology held against QEMU's answers for the topology corpus,
+//! each profile against its release: QEMU 7.2 (`tests/qemu72/golden.jsonl`)
+//! and QEMU 10.0.2 (`tests/qemu100/golden.jsonl`, the same command lines),
+//! both captured by `cargo xtask qemu-diff --update [--qemu PATH]`: accept
+//! or reject, the first error exactly as QEMU prints it, the warnings, the
+//! `info numa` text, and every CPU slot's node, APIC id and topology ids.
 //!
-//! Deviations shared with 7.2 come from `vnuma_qemu_harness::deviation`;
-//! the 10.0-only ones are [`DEVIATIONS_10_0`], each with its reason.
+//! Deliberate deviations are listed, with the reason, by
+//! `vnuma_qemu_harness::deviation` (which `cargo xtask qemu-diff` uses
+//! too); the cases it names are counted apart.
 
 use vnuma_options::CommandLine;
 use vnuma_qemu_harness::corpus::{parse_golden, QmpAnswer, Slot};
@@ -13,14 +15,8 @@ use vnuma_qemu_harness::deviation::{deviation, qemu_error, warnings};
 use vnuma_qemu_harness::{Case, Corpus};
 use vnuma_topology::{resolve_with, Config, Profile, Topology};
 
-/// Cases where the 10.0 profile knowingly answers otherwise than QEMU
-/// 10.0, and why.
-const DEVIATIONS_10_0: &[(&str, &str)] = &[(
-    "cpu-undefined-node-minus-2",
-    "QEMU 10.0 accepts -numa cpu,node-id=-2 and leaves those CPUs in no node (info numa \
-         loses them); vnuma keeps 7.2's error",
-)];
-
+/// `info numa` and the slots as the facade reports them (the same code
+/// `xtask qemu-diff` compares).
 fn info_numa(t: &Topology) -> String {
     vnuma::Vm::from_topology(t.clone()).info_numa()
 }
@@ -30,15 +26,13 @@ fn check_slots(t: &Topology, want: &[Slot]) -> Result<(), String> {
     Slot::compare(&Slot::of_report(&report)?, want)
 }
 
-fn cases() -> Vec<Case<QmpAnswer>> {
-    parse_golden(include_str!("qemu100/golden.jsonl")).expect("golden.jsonl is well-formed")
-}
-
-#[test]
-fn agrees_with_qemu_10_0() {
-    let cases = cases();
-    assert!(cases.len() >= 490);
-    let config = Config::qemu(Profile::Qemu100);
+/// Hold `profile` to a QEMU release's answers (`golden`), apart from the
+/// harness's deviations and `listed` (`(id, reason)`: cases where this
+/// profile knowingly answers otherwise, which must still disagree).
+fn agrees_with(golden: &str, profile: Profile, listed: &[(&str, &str)], min_agree: usize) {
+    let cases: Vec<Case<QmpAnswer>> = parse_golden(golden).expect("golden.jsonl is well-formed");
+    assert!(cases.len() >= 490, "only {} cases", cases.len());
+    let config = Config::qemu(profile);
     let mut failures = Vec::new();
     let (mut agreed, mut deviations, mut known) = (0, 0, 0);
     for c in &cases {
@@ -80,7 +74,7 @@ fn agrees_with_qemu_10_0() {
                 }
             }
         };
-        let listed = DEVIATIONS_10_0.iter().any(|(id, _)| *id == c.id);
+        let listed = listed.iter().any(|(id, _)| *id == c.id);
         match (outcome, listed) {
             (Ok(()), false) => agreed += 1,
             (Ok(()), true) => failures.push(format!("{}: listed as a deviation but agrees", c.id)),
@@ -89,16 +83,44 @@ fn agrees_with_qemu_10_0() {
         }
     }
     eprintln!(
-        "{agreed} agree, {deviations} deviations, {known} 10.0 deviations, {} disagree",
+        "{profile:?}: {agreed} agree, {deviations} deviations, {known} listed, {} disagree",
         failures.len()
     );
-    assert!(agreed >= 440, "only {agreed} cases compared");
+    assert!(agreed >= min_agree, "only {agreed} cases compared");
     assert!(
         failures.is_empty(),
-        "{} of {} cases disagree with QEMU 10.0:\n{}",
+        "{} of {} cases disagree with QEMU ({profile:?}):\n{}",
         failures.len(),
         cases.len(),
         failures.join("\n")
+    );
+}
+
+#[test]
+fn agrees_with_qemu_7_2() {
+    agrees_with(
+        include_str!("qemu72/golden.jsonl"),
+        Profile::Qemu72,
+        &[],
+        440,
+    );
+}
+
+/// Cases where the 10.0 profile knowingly answers otherwise than QEMU
+/// 10.0, and why.
+const DEVIATIONS_10_0: &[(&str, &str)] = &[(
+    "cpu-undefined-node-minus-2",
+    "QEMU 10.0 accepts -numa cpu,node-id=-2 and leaves those CPUs in no node (info numa \
+         loses them); vnuma keeps 7.2's error",
+)];
+
+#[test]
+fn agrees_with_qemu_10_0() {
+    agrees_with(
+        include_str!("qemu100/golden.jsonl"),
+        Profile::Qemu100,
+        DEVIATIONS_10_0,
+        440,
     );
 }
 
