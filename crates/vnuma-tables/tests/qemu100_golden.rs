@@ -2,7 +2,7 @@
 //! QEMU 10.0.2's (`tests/qemu100/golden.jsonl`: the 7.2 corpus without the
 //! machine types 10.0 removed, plus HMAT cases with memory-less nodes,
 //! captured with `cargo xtask qemu-diff --qemu
-//! /opt/qemu-10.0/bin/qemu-system-x86_64 --corpus tables --update`).
+//! PREFIX/bin/qemu-system-x86_64 --corpus tables --update`).
 
 use vnuma::topology::{Config, Profile};
 use vnuma_options::CommandLine;
