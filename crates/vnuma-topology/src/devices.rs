@@ -239,7 +239,7 @@ fn plug(
     };
     if bad_node && !matches!(d.kind, MemoryDeviceKind::VirtioPmem) {
         return Err(if dimm {
-            ErrorKind::DimmNodeRange { node, nodes: count }
+            ErrorKind::DimmNode { node, nodes: count }
         } else {
             ErrorKind::VirtioMemNodeRange { node, nodes: count }
         });

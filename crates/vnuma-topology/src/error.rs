@@ -561,16 +561,6 @@ pub enum ErrorKind {
         /// The backend.
         memdev: String,
     },
-    /// A DIMM on a node that does not exist.
-    #[error(
-        "'DIMM property node has value {node}' which exceeds the number of numa nodes: {nodes}"
-    )]
-    DimmNodeRange {
-        /// The node.
-        node: u32,
-        /// The node count.
-        nodes: u32,
-    },
     /// A virtio-mem device on a node that does not exist (QEMU's text,
     /// missing space included).
     #[error("'node' property has value '{node}', which exceedsthe number of numa nodes: {nodes}")]

@@ -1,14 +1,35 @@
-//! The facade's reports against QEMU 7.2's QMP answers for the topology
-//! corpus (`info numa`, `query-memdev`, `query-hotpluggable-cpus`): for
-//! every accepted case, the JSON report must carry the same text, the same
-//! memory backends with the same properties, and the same node per slot.
+//! The facade's reports against QEMU's QMP answers for the topology
+//! corpus of each release (`info numa`, `query-memdev`,
+//! `query-hotpluggable-cpus`), each with its profile: for every accepted
+//! case, the JSON report must carry the same text, the same memory backends
+//! with the same properties, the same node per slot, and the release in
+//! `qemu_version`. Rejected cases are vnuma-topology's golden test's.
 
 use serde_json::Value;
+use vnuma::topology::Profile;
 use vnuma_qemu_harness::corpus::{parse_golden, QmpAnswer};
 
 #[test]
 fn reports_agree_with_qemu_7_2() {
-    let golden = include_str!("../../vnuma-topology/tests/qemu72/golden.jsonl");
+    reports_agree(
+        include_str!("../../vnuma-topology/tests/qemu72/golden.jsonl"),
+        Profile::Qemu72,
+        "7.2",
+    );
+}
+
+#[test]
+fn reports_agree_with_qemu_10_0() {
+    reports_agree(
+        include_str!("../../vnuma-topology/tests/qemu100/golden.jsonl"),
+        Profile::Qemu100,
+        "10.0",
+    );
+}
+
+/// Every accepted case of a release's topology corpus through the facade
+/// with that release's profile.
+fn reports_agree(golden: &str, profile: Profile, version: &str) {
     let cases = parse_golden::<QmpAnswer>(golden).expect("golden.jsonl is well-formed");
     let (mut compared, mut skipped) = (0, 0);
     let mut failures = Vec::new();
@@ -17,15 +38,16 @@ fn reports_agree_with_qemu_7_2() {
         let Some(info_numa) = qemu.info_numa.as_deref().filter(|_| qemu.exit == 0) else {
             continue;
         };
-        let Ok(vm) = vnuma::Vm::from_args(&case.args) else {
-            // Deliberate deviations (machine types not modelled, ...) are
-            // covered by vnuma-topology's golden test.
+        let Ok(vm) = vnuma::Vm::for_qemu(profile, &case.args) else {
             skipped += 1;
             continue;
         };
         compared += 1;
         let report: Value = serde_json::from_str(&vm.report().to_json()).unwrap();
         let id = &case.id;
+        if report["qemu_version"] != version {
+            failures.push(format!("{id}: qemu_version {}", report["qemu_version"]));
+        }
         if report["info_numa"] != info_numa {
             failures.push(format!(
                 "{id}: info numa {} vs {info_numa:?}",
@@ -49,7 +71,7 @@ fn reports_agree_with_qemu_7_2() {
             }
         }
     }
-    eprintln!("{compared} accepted cases compared, {skipped} skipped as deviations");
+    eprintln!("{profile:?}: {compared} accepted cases compared, {skipped} skipped as deviations");
     assert!(compared >= 200, "only {compared} compared");
     assert!(
         failures.is_empty(),
