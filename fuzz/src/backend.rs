@@ -61,6 +61,7 @@ impl Input {
                 discard_data: self.flags[5],
                 pmem: None,
                 readonly: None,
+                ..FileBackendOptions::default()
             }),
         };
         let mut b = MemoryBackendOptions::new("fz", kind, size);

@@ -43,7 +43,7 @@ pub struct Effective {
     pub id: String,
     /// `size` in bytes, as given.
     pub size: u64,
-    /// `share` (default off; on for `memory-backend-memfd`).
+    /// `share` (default off; on for `memory-backend-memfd` and `-shm`).
     pub share: bool,
     /// `reserve` (default on).
     pub reserve: bool,
@@ -83,9 +83,10 @@ pub fn effective(opts: &MemoryBackendOptions, defaults: &Defaults) -> Effective 
     Effective {
         id: opts.id.clone(),
         size: opts.size,
-        share: opts
-            .share
-            .unwrap_or(matches!(opts.kind, BackendKind::Memfd(_))),
+        share: opts.share.unwrap_or(matches!(
+            opts.kind,
+            BackendKind::Memfd(_) | BackendKind::Shm
+        )),
         reserve: opts.reserve.unwrap_or(true),
         merge: opts.merge.unwrap_or(defaults.merge),
         dump: opts.dump.unwrap_or(defaults.dump),

@@ -127,6 +127,8 @@ impl BackendPlan {
         let id = opts.id.as_str();
         let err = |kind| Error::at(id, kind);
         opts.validate().map_err(|e| err(ErrorKind::Property(e)))?;
+        opts.check_alloc()
+            .map_err(|e| err(ErrorKind::Property(e)))?;
         let qom_type = opts.qom_type();
         let props = effective(opts, defaults);
         let Effective {
@@ -227,6 +229,23 @@ impl BackendPlan {
                 };
                 (source, page_size, opts.size, align.max(page_size))
             }
+            // POSIX shared memory that QEMU unlinks at once: an unsealed
+            // memfd is the same memory without a name to clean up.
+            BackendKind::Shm => (
+                Source::Memfd {
+                    flags: mfd::CLOEXEC,
+                    hugetlb: false,
+                    seal: false,
+                },
+                host_page,
+                round_up(opts.size, host_page).ok_or_else(|| {
+                    err(ErrorKind::SetupGuestMemory {
+                        name: id.into(),
+                        errno: Errno::new(libc::ENOMEM),
+                    })
+                })?,
+                ANON_ALIGN,
+            ),
             BackendKind::Memfd(m) => {
                 let hugetlb = m.hugetlb.unwrap_or(false);
                 let seal = m.seal.unwrap_or(true);

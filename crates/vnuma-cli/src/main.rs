@@ -331,7 +331,7 @@ fn run() -> Result<ExitCode, ExitCode> {
         }
     }
 
-    let parsed = CommandLine::parse(&qemu_args).map_err(Error::from);
+    let parsed = CommandLine::parse_with(&qemu_args, profile.syntax()).map_err(Error::from);
     let warnings: Vec<String> = match &parsed {
         Ok(cl) => cl.warnings().iter().map(ToString::to_string).collect(),
         Err(_) => Vec::new(),

@@ -219,6 +219,7 @@ pub struct CommandLine {
     mem_path: Option<String>,
     mem_prealloc: bool,
     warnings: Vec<Warning>,
+    syntax: crate::Syntax,
 }
 
 enum Opt {
@@ -292,8 +293,23 @@ impl CommandLine {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
+        Self::parse_with(args, crate::Syntax::Qemu72)
+    }
+
+    /// [`CommandLine::parse`] as the given QEMU release reads argv (see
+    /// [`Syntax`](crate::Syntax) for what differs); the typing done later
+    /// ([`CommandLine::machine`], each [`NumaArg`]) follows it too.
+    pub fn parse_with<I, S>(args: I, syntax: crate::Syntax) -> Result<CommandLine, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
         let args: Vec<S> = args.into_iter().collect();
-        let mut cl = CommandLine::default();
+        let mut cl = CommandLine {
+            syntax,
+            ..CommandLine::default()
+        };
+        cl.machine.syntax = syntax;
         // One pass over the option names sizes the two long lists, so a
         // command line of thousands of `-numa` is not copied as it grows.
         let count = |name: &str| {
@@ -381,7 +397,7 @@ impl CommandLine {
                                 .map(|w| w.with_location(location.clone())),
                         );
                     }
-                    let result = NumaOptions::from_opts(arg, &opts)
+                    let result = NumaOptions::from_opts(arg, &opts, syntax)
                         .map(|mut p| {
                             if !p.warnings.is_empty() {
                                 p.warnings = p
@@ -398,7 +414,7 @@ impl CommandLine {
                 }
                 Opt::Object => {
                     let parsed = if arg.starts_with('{') {
-                        ObjectOptions::parse_json(arg)
+                        ObjectOptions::parse_json_with(arg, syntax)
                     } else {
                         let mut opts = grammar::parse_opts_reusing(
                             arg,
@@ -412,7 +428,7 @@ impl CommandLine {
                                 .into_iter()
                                 .map(|w| w.with_location(location.clone())),
                         );
-                        let parsed = ObjectOptions::from_opts(arg, &opts);
+                        let parsed = ObjectOptions::from_opts(arg, &opts, syntax);
                         items = opts.items;
                         parsed
                     }
@@ -432,10 +448,8 @@ impl CommandLine {
                         object: parsed.value,
                     });
                 }
-                Opt::M => {
-                    machine::parse_m(arg, &mut cl.machine.memory, &location, &mut cl.warnings)
-                        .map_err(|e| located(e, &location))?
-                }
+                Opt::M => machine::parse_m(arg, &mut cl.machine, &location, &mut cl.warnings)
+                    .map_err(|e| located(e, &location))?,
                 Opt::Smp => cl.machine.add_smp(arg, &location)?,
                 Opt::Machine => cl.machine.add_machine(arg, &location)?,
                 Opt::MemPath => cl.mem_path = Some(arg.into()),
@@ -477,6 +491,11 @@ impl CommandLine {
             }
         }
         Ok(cl)
+    }
+
+    /// The release whose syntax this command line was read with.
+    pub fn syntax(&self) -> crate::Syntax {
+        self.syntax
     }
 
     /// Every `-device`, in order.

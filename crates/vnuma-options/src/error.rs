@@ -157,6 +157,18 @@ pub enum ErrorKind {
         /// The value as written.
         value: String,
     },
+    /// QEMU 10.0's MiB re-read of `-numa node,mem=` failed
+    /// (`mem=17592186044416`: 2^44 MiB is 2^64 bytes).
+    #[error(
+        "could not parse memory size '{value}': {}",
+        if *out_of_range { "Numerical result out of range" } else { "Invalid argument" }
+    )]
+    MemSizeUnparsable {
+        /// The value as written.
+        value: String,
+        /// `ERANGE` rather than `EINVAL`.
+        out_of_range: bool,
+    },
     /// A member of `-smp` / `-machine smp.*` that does not exist.
     #[error("Parameter '{key}' is unexpected")]
     UnexpectedParameter {
@@ -249,6 +261,15 @@ pub enum ErrorKind {
     /// `prealloc=on` with `reserve=off`.
     #[error("'prealloc=on' and 'reserve=off' are incompatible")]
     PreallocWithoutReserve,
+    /// `memory-backend-file` `rom=on` without `readonly=on` (QEMU 8.2).
+    #[error("property 'rom' = 'on' is not supported with 'readonly' = 'off'")]
+    RomWithoutReadonly,
+    /// `memory-backend-file` `rom=off` with `readonly=on,share=on`.
+    #[error("property 'rom' = 'off' is incompatible with 'readonly' = 'on' and 'share' = 'on'")]
+    RomOffReadonlyShared,
+    /// `memory-backend-shm` with `share=off` (QEMU 9.1).
+    #[error("can't create shm backend with `share=off`")]
+    ShmNotShared,
     /// `host-nodes` with the `default` policy.
     #[error("host-nodes must be empty for policy default, or you should explicitly specify a policy other than default")]
     HostNodesWithDefaultPolicy,

@@ -89,6 +89,36 @@ mod visit;
 use alloc::vec::Vec;
 use core::fmt;
 
+/// Which QEMU release's option syntax to read. Where the releases agree
+/// (nearly everywhere) the choice changes nothing; where they differ,
+/// each reads as its release does:
+///
+/// | | QEMU 7.2 | QEMU 10.0 |
+/// | --- | --- | --- |
+/// | hexadecimal size with a suffix (`0x10M`) | accepted, with a warning | `Parameter 'size' expects a size value` |
+/// | size fractions (`.5K`, `1.99999999999999999999K`) | `.5K` refused, the fraction truncated | `.5K` is 512, a fraction that rounds to 1 carries |
+/// | negative sizes (`-m -5`) | invalid | out of range |
+/// | `-numa node,mem=` past 2^64 bytes in MiB | the byte value kept | `could not parse memory size '…': Numerical result out of range` |
+/// | `memory-backend-file` `offset`, `rom` | `Invalid parameter` | properties (QEMU 8.2) |
+/// | `memory-backend-shm` | `Parameter 'qom-type' does not accept value` | a backend type (QEMU 9.1) |
+///
+/// ```
+/// use vnuma_options::{CommandLine, Syntax};
+/// let argv = ["-object", "memory-backend-ram,id=m0,size=0x10M"];
+/// assert!(CommandLine::parse(argv).is_ok());
+/// let e = CommandLine::parse_with(argv, Syntax::Qemu100).unwrap_err();
+/// assert_eq!(e.to_string(), "Parameter 'size' expects a size value");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Syntax {
+    /// QEMU 7.2 (the default).
+    #[default]
+    Qemu72,
+    /// QEMU 10.0.
+    Qemu100,
+}
+
 pub use numa::{
     HmatCacheAssociativity, HmatCacheWritePolicy, HmatLbDataType, HmatLbMemoryHierarchy,
     NumaCpuOptions, NumaDistOptions, NumaHmatCacheOptions, NumaHmatLbOptions, NumaNodeOptions,
@@ -172,7 +202,7 @@ impl fmt::Display for IdRange {
 pub mod object;
 pub use object::{
     BackendKind, FileBackendOptions, HostMemPolicy, MemfdBackendOptions, MemoryBackendOptions,
-    ObjectOptions, ThreadContextOptions,
+    ObjectOptions, OnOffAuto, ThreadContextOptions,
 };
 
 pub mod cmdline;

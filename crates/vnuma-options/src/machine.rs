@@ -72,6 +72,19 @@ pub struct SmpOptions {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub modules: Option<i64>,
+    /// Books (s390; QEMU 8.2): read only when the machine's schema lists
+    /// `smp.books`; QEMU 10.0's x86 boards take 1 and refuse more.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub books: Option<i64>,
+    /// Drawers (s390; QEMU 8.2), as [`SmpOptions::books`].
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub drawers: Option<i64>,
     /// Cores per cluster.
     #[cfg_attr(
         feature = "serde",
@@ -92,8 +105,9 @@ pub struct SmpOptions {
     pub maxcpus: Option<i64>,
 }
 
-const SMP_MEMBERS: [&str; 8] = [
-    "cpus", "sockets", "dies", "clusters", "modules", "cores", "threads", "maxcpus",
+const SMP_MEMBERS: [&str; 10] = [
+    "cpus", "drawers", "books", "sockets", "dies", "clusters", "modules", "cores", "threads",
+    "maxcpus",
 ];
 
 impl SmpOptions {
@@ -104,6 +118,8 @@ impl SmpOptions {
             "dies" => &mut self.dies,
             "clusters" => &mut self.clusters,
             "modules" => &mut self.modules,
+            "books" => &mut self.books,
+            "drawers" => &mut self.drawers,
             "cores" => &mut self.cores,
             "threads" => &mut self.threads,
             "maxcpus" => &mut self.maxcpus,
@@ -118,6 +134,8 @@ impl SmpOptions {
             "dies" => self.dies,
             "clusters" => self.clusters,
             "modules" => self.modules,
+            "books" => self.books,
+            "drawers" => self.drawers,
             "cores" => self.cores,
             "threads" => self.threads,
             "maxcpus" => self.maxcpus,
@@ -220,10 +238,12 @@ pub(crate) struct RawMemory {
 /// the command line is read).
 pub(crate) fn parse_m(
     text: &str,
-    into: &mut RawMemory,
+    machine: &mut MachineArgs,
     location: &Location,
     warnings: &mut Vec<Warning>,
 ) -> Result<(), Error> {
+    let syntax = machine.syntax;
+    let into = &mut machine.memory;
     let opts = grammar::parse_opts(text, Some("size"))?;
     warnings.extend(
         opts.warnings
@@ -240,7 +260,7 @@ pub(crate) fn parse_m(
     for item in &opts.items {
         match item.key {
             "size" => {
-                let bytes = qemu_opts_size(item, location, warnings)?;
+                let bytes = qemu_opts_size(item, location, warnings, syntax)?;
                 into.size = (bytes != 0).then(|| {
                     (
                         item.value.clone().into_owned(),
@@ -250,7 +270,7 @@ pub(crate) fn parse_m(
                 });
             }
             "maxmem" => {
-                let bytes = qemu_opts_size(item, location, warnings)?;
+                let bytes = qemu_opts_size(item, location, warnings, syntax)?;
                 into.maxmem = Some((item.value.clone().into_owned(), bytes, item.value_span));
             }
             "slots" => {
@@ -294,8 +314,9 @@ fn qemu_opts_size(
     item: &Item<'_>,
     location: &Location,
     warnings: &mut Vec<Warning>,
+    syntax: crate::Syntax,
 ) -> Result<u64, Error> {
-    match value::parse_size(&item.value, DefaultUnit::Bytes) {
+    match value::parse_size_in(&item.value, DefaultUnit::Bytes, syntax) {
         Ok(size) => {
             if size.hex_with_suffix {
                 warnings.push(
@@ -346,6 +367,8 @@ pub struct MachineArgs {
     /// By key, so merging stays O(log n) per item on hostile input.
     props: BTreeMap<String, Prop>,
     pub(crate) memory: RawMemory,
+    /// The release whose size syntax `-m` and `memory.*` follow.
+    pub(crate) syntax: crate::Syntax,
 }
 
 fn loc_err(kind: ErrorKind, span: Span, location: &Location) -> Error {
@@ -470,7 +493,7 @@ impl MachineArgs {
             };
             let boolean = || value::parse_bool(&p.value).ok_or_else(|| invalid(Expected::Bool));
             let size = || {
-                value::parse_size(&p.value, DefaultUnit::Bytes)
+                value::parse_size_in(&p.value, DefaultUnit::Bytes, self.syntax)
                     .map(|s| s.bytes)
                     .map_err(|_| invalid(Expected::KeyvalSize))
             };
@@ -486,11 +509,17 @@ impl MachineArgs {
                 ("memory-backend", None) => m.memory_backend = Some(p.value.clone()),
                 ("max-ram-below-4g", None) => m.max_ram_below_4g = Some(size()?),
                 ("smp", Some(member)) => {
-                    let has_modules = schema.is_some_and(|s| s.properties.contains(&"smp.modules"));
-                    let slot = m
-                        .smp
-                        .slot(member)
-                        .filter(|_| member != "modules" || has_modules);
+                    // Members beyond 7.2's exist where the board's schema
+                    // lists them (`smp.modules`, `smp.books`, ...).
+                    let later = matches!(member, "modules" | "books" | "drawers");
+                    let listed = || {
+                        schema.is_some_and(|s| {
+                            s.properties
+                                .iter()
+                                .any(|p| p.strip_prefix("smp.") == Some(member))
+                        })
+                    };
+                    let slot = m.smp.slot(member).filter(|_| !later || listed());
                     let slot = slot.ok_or_else(|| {
                         Error::new(
                             ErrorKind::UnexpectedParameter { key: p.key.clone() },
@@ -548,7 +577,7 @@ impl MachineArgs {
             } else {
                 text.clone()
             };
-            match value::parse_size(&fixed, DefaultUnit::Bytes) {
+            match value::parse_size_in(&fixed, DefaultUnit::Bytes, self.syntax) {
                 Ok(size) => {
                     if size.hex_with_suffix {
                         // QEMU reports this one without the option's location.
@@ -577,7 +606,9 @@ impl MachineArgs {
             m.memory.slots = Some(slots);
         }
         if let Some((text, max, span)) = &self.memory.maxmem {
-            if value::parse_size(text, DefaultUnit::Bytes).is_ok_and(|s| s.hex_with_suffix) {
+            if value::parse_size_in(text, DefaultUnit::Bytes, self.syntax)
+                .is_ok_and(|s| s.hex_with_suffix)
+            {
                 warnings.push(Warning::new(
                     WarningKind::HexSizeSuffix { text: text.clone() },
                     *span,

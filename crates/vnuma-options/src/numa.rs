@@ -319,8 +319,13 @@ impl NumaOptions {
     ///
     /// A `mem=` without suffix is in MiB, as on QEMU's command line.
     pub fn parse(text: &str) -> Result<Parsed<NumaOptions>, Error> {
+        Self::parse_with(text, crate::Syntax::Qemu72)
+    }
+
+    /// [`NumaOptions::parse`] with a release's syntax.
+    pub fn parse_with(text: &str, syntax: crate::Syntax) -> Result<Parsed<NumaOptions>, Error> {
         let opts = grammar::parse_opts(text, Some("type"))?;
-        let mut parsed = Self::from_opts(text, &opts)?;
+        let mut parsed = Self::from_opts(text, &opts, syntax)?;
         let mut warnings = opts.warnings;
         warnings.append(&mut parsed.warnings);
         parsed.warnings = warnings;
@@ -331,9 +336,11 @@ impl NumaOptions {
     pub(crate) fn from_opts(
         text: &str,
         opts: &grammar::Opts<'_>,
+        syntax: crate::Syntax,
     ) -> Result<Parsed<NumaOptions>, Error> {
         let whole = Span::new(0, text.len());
         let mut v = Visitor::new(&opts.items, opts.id.as_ref());
+        v.syntax = syntax;
         let ty = v.required("type", whole)?;
         let mut mem_item = None;
         let value = match visit::enum_member(ty, TYPES)? {
@@ -425,7 +432,7 @@ impl NumaOptions {
         let mut value = value;
         if let (NumaOptions::Node(node), Some(item)) = (&mut value, mem_item) {
             if let Some(bytes) = node.mem {
-                node.mem = Some(visit::legacy_mem(item, bytes, &mut warnings));
+                node.mem = Some(visit::legacy_mem(item, bytes, &mut warnings, syntax)?);
             }
         }
         Ok(Parsed { value, warnings })

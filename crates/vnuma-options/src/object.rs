@@ -29,6 +29,18 @@ qapi_enum! {
     }
 }
 
+qapi_enum! {
+    /// QAPI's `OnOffAuto` (`memory-backend-file` `rom=`).
+    OnOffAuto {
+        /// Decided from other properties.
+        Auto = "auto",
+        /// On.
+        On = "on",
+        /// Off.
+        Off = "off",
+    }
+}
+
 /// The memory-backend types vnuma models.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BackendKind {
@@ -38,6 +50,9 @@ pub enum BackendKind {
     File(FileBackendOptions),
     /// `memory-backend-memfd`: an anonymous memory file.
     Memfd(MemfdBackendOptions),
+    /// `memory-backend-shm` (QEMU 9.1): POSIX shared memory, unlinked at
+    /// once; `share` defaults to on and must stay on.
+    Shm,
 }
 
 impl BackendKind {
@@ -47,16 +62,24 @@ impl BackendKind {
             BackendKind::Ram => "memory-backend-ram",
             BackendKind::File(_) => "memory-backend-file",
             BackendKind::Memfd(_) => "memory-backend-memfd",
+            BackendKind::Shm => "memory-backend-shm",
         }
     }
 
     /// The kind a QOM type name stands for, with no type-specific
     /// property set; `None` for other types.
     pub fn from_qom_type(qom_type: &str) -> Option<BackendKind> {
+        Self::from_qom_type_in(qom_type, crate::Syntax::Qemu72)
+    }
+
+    /// [`BackendKind::from_qom_type`] among the types of a release
+    /// (`memory-backend-shm` from QEMU 9.1).
+    pub fn from_qom_type_in(qom_type: &str, syntax: crate::Syntax) -> Option<BackendKind> {
         match qom_type {
             "memory-backend-ram" => Some(BackendKind::Ram),
             "memory-backend-file" => Some(BackendKind::File(FileBackendOptions::default())),
             "memory-backend-memfd" => Some(BackendKind::Memfd(MemfdBackendOptions::default())),
+            "memory-backend-shm" if syntax >= crate::Syntax::Qemu100 => Some(BackendKind::Shm),
             _ => None,
         }
     }
@@ -69,12 +92,17 @@ pub struct FileBackendOptions {
     pub mem_path: String,
     /// `align` in bytes (0 or unset: the page size).
     pub align: Option<u64>,
+    /// `offset` into the file in bytes (QEMU 8.2).
+    pub offset: Option<u64>,
     /// `discard-data`: drop the contents when the backend goes away.
     pub discard_data: Option<bool>,
     /// `pmem`: the file is persistent memory.
     pub pmem: Option<bool>,
     /// `readonly`: map read-only.
     pub readonly: Option<bool>,
+    /// `rom` (QEMU 8.2): whether the guest sees ROM; `auto` follows
+    /// `readonly`.
+    pub rom: Option<OnOffAuto>,
 }
 
 /// Properties of `memory-backend-memfd` beyond the common ones.
@@ -180,6 +208,17 @@ pub const OTHER_OBJECT_TYPES: &[&str] = &[
     "x-vfio-user-server",
 ];
 
+/// Object types QEMU 10.0 has beyond 7.2's that do not affect NUMA:
+/// accepted and ignored on a 10.0 command line.
+pub const OTHER_OBJECT_TYPES_10_0: &[&str] = &["iommufd", "sev-snp-guest"];
+
+/// Whether `qom_type` is an object type of the release that vnuma accepts
+/// without interpreting it.
+pub(crate) fn is_other_object_type(qom_type: &str, syntax: crate::Syntax) -> bool {
+    OTHER_OBJECT_TYPES.contains(&qom_type)
+        || (syntax >= crate::Syntax::Qemu100 && OTHER_OBJECT_TYPES_10_0.contains(&qom_type))
+}
+
 /// What one `-object` argument is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ObjectOptions {
@@ -201,24 +240,34 @@ impl ObjectOptions {
     /// Parse one `-object` argument in QemuOpts syntax (for the JSON form
     /// see [`ObjectOptions::parse_json`], with the `serde` feature).
     pub fn parse(text: &str) -> Result<Parsed<ObjectOptions>, Error> {
+        Self::parse_with(text, crate::Syntax::Qemu72)
+    }
+
+    /// [`ObjectOptions::parse`] with a release's syntax and object types.
+    pub fn parse_with(text: &str, syntax: crate::Syntax) -> Result<Parsed<ObjectOptions>, Error> {
         if text.starts_with('{') {
-            return Self::parse_json(text);
+            return Self::parse_json_with(text, syntax);
         }
         let opts = grammar::parse_opts(text, Some("qom-type"))?;
-        let mut parsed = Self::from_opts(text, &opts)?;
+        let mut parsed = Self::from_opts(text, &opts, syntax)?;
         let mut warnings = opts.warnings;
         warnings.append(&mut parsed.warnings);
         parsed.warnings = warnings;
         Ok(parsed)
     }
 
-    pub(crate) fn from_opts(text: &str, opts: &Opts<'_>) -> Result<Parsed<ObjectOptions>, Error> {
+    pub(crate) fn from_opts(
+        text: &str,
+        opts: &Opts<'_>,
+        syntax: crate::Syntax,
+    ) -> Result<Parsed<ObjectOptions>, Error> {
         let whole = Span::new(0, text.len());
         let mut v = Visitor::new(&opts.items, opts.id.as_ref());
+        v.syntax = syntax;
         let ty = v.required("qom-type", whole)?;
-        let kind = match BackendKind::from_qom_type(&ty.value) {
+        let kind = match BackendKind::from_qom_type_in(&ty.value, syntax) {
             Some(k) => k,
-            None if OTHER_OBJECT_TYPES.contains(&&*ty.value) => {
+            None if is_other_object_type(&ty.value, syntax) => {
                 return Ok(Parsed {
                     value: ObjectOptions::Other {
                         qom_type: ty.value.clone().into_owned(),
@@ -246,7 +295,7 @@ impl ObjectOptions {
             .into_owned();
         let mut backend = MemoryBackendOptions::new(id, kind, 0);
         let mut v = OptsBackendVisitor { v, whole };
-        schema::visit_backend(&mut v, &mut backend)?;
+        schema::visit_backend(&mut v, &mut backend, syntax)?;
         let warnings = v.v.finish()?;
         Ok(Parsed {
             value: ObjectOptions::MemoryBackend(backend),
@@ -258,9 +307,19 @@ impl ObjectOptions {
     /// also QMP `object-add`'s arguments). Needs the `serde` feature;
     /// without it every JSON object is an error saying so.
     pub fn parse_json(text: &str) -> Result<Parsed<ObjectOptions>, Error> {
+        Self::parse_json_with(text, crate::Syntax::Qemu72)
+    }
+
+    /// [`ObjectOptions::parse_json`] with a release's syntax.
+    pub fn parse_json_with(
+        text: &str,
+        syntax: crate::Syntax,
+    ) -> Result<Parsed<ObjectOptions>, Error> {
+        #[cfg(not(feature = "serde"))]
+        let _ = syntax;
         #[cfg(feature = "serde")]
         {
-            crate::serde_impl::object_from_json(text).map(|value| Parsed {
+            crate::serde_impl::object_from_json(text, syntax).map(|value| Parsed {
                 value,
                 warnings: Vec::new(),
             })
@@ -374,6 +433,30 @@ impl MemoryBackendOptions {
         Ok(())
     }
 
+    /// The checks QEMU's backend types make when they allocate, before
+    /// anything is mapped and without looking at the host:
+    /// `memory-backend-shm` refuses `share=off`, `memory-backend-file`
+    /// checks `rom` against `readonly` and `share`. They come after
+    /// [`MemoryBackendOptions::validate`] and before
+    /// [`MemoryBackendOptions::check_policy`].
+    pub fn check_alloc(&self) -> Result<(), Error> {
+        let kind = match &self.kind {
+            BackendKind::Shm if self.share == Some(false) => ErrorKind::ShmNotShared,
+            BackendKind::File(f) => {
+                let readonly = f.readonly == Some(true);
+                match f.rom {
+                    Some(OnOffAuto::On) if !readonly => ErrorKind::RomWithoutReadonly,
+                    Some(OnOffAuto::Off) if readonly && self.share == Some(true) => {
+                        ErrorKind::RomOffReadonlyShared
+                    }
+                    _ => return Ok(()),
+                }
+            }
+            _ => return Ok(()),
+        };
+        Err(Error::new(kind, Span::default()))
+    }
+
     /// The rule QEMU applies between `policy` and `host-nodes` when it
     /// completes the backend (after mapping it; nothing here depends on the
     /// host): nodes need a policy other than `default`, and a policy other
@@ -427,7 +510,7 @@ impl fmt::Display for MemoryBackendOptions {
         let mut v = DisplayVisitor {
             w: ItemWriter { f },
         };
-        schema::visit_backend(&mut v, &mut self.clone())
+        schema::visit_backend(&mut v, &mut self.clone(), crate::Syntax::Qemu100)
     }
 }
 

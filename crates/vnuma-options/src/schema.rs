@@ -20,11 +20,11 @@ use core::fmt;
 
 use crate::error::{Error, ErrorKind};
 use crate::numa::ItemWriter;
-use crate::object::{BackendKind, HostMemPolicy, MemoryBackendOptions};
+use crate::object::{BackendKind, HostMemPolicy, MemoryBackendOptions, OnOffAuto};
 use crate::span::Span;
 use crate::value::format_size;
 use crate::visit::{self, Visitor};
-use crate::IdRange;
+use crate::{IdRange, Syntax};
 
 /// One pass over a backend's properties, reading them (an [`Input`]
 /// fills in `value`) or writing them (an output visitor reads `value`).
@@ -60,6 +60,13 @@ pub(crate) trait BackendVisitor {
         value: &mut Option<HostMemPolicy>,
     ) -> Result<(), Self::Error>;
 
+    /// An `OnOffAuto` member.
+    fn on_off_auto(
+        &mut self,
+        name: &'static str,
+        value: &mut Option<OnOffAuto>,
+    ) -> Result<(), Self::Error>;
+
     /// A mandatory member of the type `member` visits. Output visitors
     /// write it as a present member; [`Input`]s report it missing.
     fn required<T: Clone>(
@@ -90,6 +97,8 @@ pub(crate) trait Input {
     fn uint16_list(&mut self, name: &'static str) -> Result<Vec<IdRange>, Error>;
     /// The `HostMemPolicy` member.
     fn policy(&mut self, name: &'static str) -> Result<Option<HostMemPolicy>, Error>;
+    /// An `OnOffAuto` member.
+    fn on_off_auto(&mut self, name: &'static str) -> Result<Option<OnOffAuto>, Error>;
     /// The error for a mandatory member that is absent.
     fn missing(&self, name: &'static str) -> Error;
 }
@@ -131,6 +140,15 @@ impl<I: Input> BackendVisitor for I {
         Ok(())
     }
 
+    fn on_off_auto(
+        &mut self,
+        name: &'static str,
+        value: &mut Option<OnOffAuto>,
+    ) -> Result<(), Error> {
+        *value = Input::on_off_auto(self, name)?;
+        Ok(())
+    }
+
     fn required<T: Clone>(
         &mut self,
         name: &'static str,
@@ -145,11 +163,15 @@ impl<I: Input> BackendVisitor for I {
 }
 
 /// The memory-backend schema: every property after `qom-type` and `id`,
-/// once, in QEMU 7.2's order; the kind decides the type's own ones.
+/// once, in QEMU's order; the kind decides the type's own ones, `syntax`
+/// the release (a property that release lacks is not visited, so an input
+/// reports it as `Invalid parameter`). Writers pass the latest release.
 pub(crate) fn visit_backend<V: BackendVisitor>(
     v: &mut V,
     b: &mut MemoryBackendOptions,
+    syntax: Syntax,
 ) -> Result<(), V::Error> {
+    let q100 = syntax >= Syntax::Qemu100;
     v.bool("dump", &mut b.dump)?;
     v.uint16_list("host-nodes", &mut b.host_nodes)?;
     v.bool("merge", &mut b.merge)?;
@@ -165,13 +187,20 @@ pub(crate) fn visit_backend<V: BackendVisitor>(
         &mut b.x_use_canonical_path_for_ramblock_id,
     )?;
     match &mut b.kind {
-        BackendKind::Ram => Ok(()),
+        BackendKind::Ram | BackendKind::Shm => Ok(()),
         BackendKind::File(f) => {
             v.size("align", &mut f.align)?;
+            if q100 {
+                v.size("offset", &mut f.offset)?;
+            }
             v.bool("discard-data", &mut f.discard_data)?;
             v.required("mem-path", &mut f.mem_path, V::string)?;
             v.bool("pmem", &mut f.pmem)?;
-            v.bool("readonly", &mut f.readonly)
+            v.bool("readonly", &mut f.readonly)?;
+            if q100 {
+                v.on_off_auto("rom", &mut f.rom)?;
+            }
+            Ok(())
         }
         BackendKind::Memfd(m) => {
             v.bool("hugetlb", &mut m.hugetlb)?;
@@ -221,6 +250,13 @@ impl Input for OptsBackendVisitor<'_> {
             .transpose()
     }
 
+    fn on_off_auto(&mut self, name: &'static str) -> Result<Option<OnOffAuto>, Error> {
+        self.v
+            .scalar(name)
+            .map(|item| visit::enum_member(item, OnOffAuto::NAMES).map(|i| OnOffAuto::ALL[i]))
+            .transpose()
+    }
+
     fn missing(&self, name: &'static str) -> Error {
         Error::new(ErrorKind::MissingParameter { key: name.into() }, self.whole)
     }
@@ -263,6 +299,10 @@ impl BackendVisitor for DisplayVisitor<'_, '_> {
     }
 
     fn policy(&mut self, name: &'static str, value: &mut Option<HostMemPolicy>) -> fmt::Result {
+        self.w.opt(name, *value)
+    }
+
+    fn on_off_auto(&mut self, name: &'static str, value: &mut Option<OnOffAuto>) -> fmt::Result {
         self.w.opt(name, *value)
     }
 }

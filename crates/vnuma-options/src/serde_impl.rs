@@ -34,12 +34,10 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, ErrorKind, Expected};
-use crate::object::{
-    BackendKind, HostMemPolicy, MemoryBackendOptions, ObjectOptions, OTHER_OBJECT_TYPES,
-};
+use crate::object::{BackendKind, HostMemPolicy, MemoryBackendOptions, ObjectOptions, OnOffAuto};
 use crate::schema::{self, BackendVisitor, Input};
 use crate::span::Span;
-use crate::IdRange;
+use crate::{IdRange, Syntax};
 
 /// `host-nodes` as QMP writes it: the ids, ranges expanded.
 struct IdList<'a>(&'a [IdRange]);
@@ -95,6 +93,14 @@ impl<M: SerializeMap> BackendVisitor for SerializeVisitor<M> {
     ) -> Result<(), M::Error> {
         value.map_or(Ok(()), |p| self.map.serialize_entry(name, &p))
     }
+
+    fn on_off_auto(
+        &mut self,
+        name: &'static str,
+        value: &mut Option<OnOffAuto>,
+    ) -> Result<(), M::Error> {
+        value.map_or(Ok(()), |p| self.map.serialize_entry(name, &p))
+    }
 }
 
 impl Serialize for MemoryBackendOptions {
@@ -103,7 +109,7 @@ impl Serialize for MemoryBackendOptions {
         map.serialize_entry("qom-type", self.qom_type())?;
         map.serialize_entry("id", &self.id)?;
         let mut v = SerializeVisitor { map };
-        schema::visit_backend(&mut v, &mut self.clone())?;
+        schema::visit_backend(&mut v, &mut self.clone(), Syntax::Qemu100)?;
         v.map.end()
     }
 }
@@ -113,7 +119,7 @@ impl<'de> Deserialize<'de> for MemoryBackendOptions {
     /// another object type is `Invalid parameter value for 'qom-type'`.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-        match backend_from_map(&map, 0).map_err(D::Error::custom)? {
+        match backend_from_map(&map, 0, Syntax::Qemu100).map_err(D::Error::custom)? {
             Ok(b) => Ok(b),
             Err(qom_type) => Err(D::Error::custom(Error::new(
                 ErrorKind::InvalidEnumValue {
@@ -264,6 +270,23 @@ impl Input for JsonVisitor<'_> {
             })
     }
 
+    fn on_off_auto(&mut self, name: &'static str) -> Result<Option<OnOffAuto>, Error> {
+        let Some(p) = self.opt_str(name)? else {
+            return Ok(None);
+        };
+        OnOffAuto::ALL
+            .iter()
+            .copied()
+            .find(|x| x.as_str() == p)
+            .map(Some)
+            .ok_or_else(|| {
+                self.err(ErrorKind::InvalidEnumValue {
+                    key: name.into(),
+                    value: p,
+                })
+            })
+    }
+
     fn missing(&self, name: &'static str) -> Error {
         self.err(ErrorKind::MissingParameter { key: name.into() })
     }
@@ -273,13 +296,13 @@ impl Input for JsonVisitor<'_> {
 /// written. Members are checked in QEMU's schema order with its messages;
 /// JSON syntax errors say `JSON parse error, ...` as QEMU does, with the
 /// JSON parser's own detail.
-pub(crate) fn object_from_json(text: &str) -> Result<ObjectOptions, Error> {
+pub(crate) fn object_from_json(text: &str, syntax: Syntax) -> Result<ObjectOptions, Error> {
     let len = text.len();
     let value = crate::qemu_json::parse(text).map_err(|e| json_error(e.0, len))?;
     let Some(map) = value.as_object() else {
         return Err(json_error("Invalid parameter type, expected: object", len));
     };
-    Ok(match backend_from_map(map, len)? {
+    Ok(match backend_from_map(map, len, syntax)? {
         Ok(backend) => ObjectOptions::MemoryBackend(backend),
         Err(qom_type) => ObjectOptions::Other {
             qom_type,
@@ -294,6 +317,7 @@ pub(crate) fn object_from_json(text: &str) -> Result<ObjectOptions, Error> {
 fn backend_from_map(
     map: &serde_json::Map<String, serde_json::Value>,
     len: usize,
+    syntax: Syntax,
 ) -> Result<Result<MemoryBackendOptions, String>, Error> {
     let mut v = JsonVisitor {
         map,
@@ -303,10 +327,10 @@ fn backend_from_map(
     let qom_type = v
         .opt_str("qom-type")?
         .ok_or_else(|| v.missing("qom-type"))?;
-    if OTHER_OBJECT_TYPES.contains(&qom_type.as_str()) {
+    if crate::object::is_other_object_type(&qom_type, syntax) {
         return Ok(Err(qom_type));
     }
-    let kind = BackendKind::from_qom_type(&qom_type).ok_or_else(|| {
+    let kind = BackendKind::from_qom_type_in(&qom_type, syntax).ok_or_else(|| {
         v.err(ErrorKind::InvalidEnumValue {
             key: "qom-type".into(),
             value: qom_type.clone(),
@@ -314,7 +338,7 @@ fn backend_from_map(
     })?;
     let id = v.opt_str("id")?.ok_or_else(|| v.missing("id"))?;
     let mut backend = MemoryBackendOptions::new(id, kind, 0);
-    schema::visit_backend(&mut v, &mut backend)?;
+    schema::visit_backend(&mut v, &mut backend, syntax)?;
     v.finish()?;
     if !crate::value::is_identifier(&backend.id) {
         return Err(v.err(ErrorKind::InvalidValue {
@@ -346,7 +370,7 @@ mod tests {
         ] {
             let serde =
                 serde_json::from_str::<MemoryBackendOptions>(json).map_err(|e| e.to_string());
-            let object = match object_from_json(json) {
+            let object = match object_from_json(json, Syntax::Qemu100) {
                 Ok(ObjectOptions::MemoryBackend(b)) => Ok(b),
                 Ok(ObjectOptions::Other { qom_type, .. }) => Err(Error::new(
                     ErrorKind::InvalidEnumValue {

@@ -310,6 +310,131 @@ fn parse_fraction(s: &[u8], dot: usize) -> Fraction {
     Fraction::Value { value, end: i }
 }
 
+/// `qemu_strtosz` / `qemu_strtosz_MiB` of the given release.
+pub(crate) fn parse_size_in(
+    s: &str,
+    unit: DefaultUnit,
+    syntax: crate::Syntax,
+) -> Result<Size, NumError> {
+    match syntax {
+        crate::Syntax::Qemu72 => parse_size(s, unit),
+        crate::Syntax::Qemu100 => parse_size_10_0(s, unit),
+    }
+}
+
+/// QEMU 10.0's `qemu_strtosz` (as rewritten in 8.0): a hexadecimal number
+/// takes no suffix and no fraction; a negative number (`-0` too) is out of
+/// range; a fraction may stand without an integral part (`.5K`), is read
+/// up to the first `e`/`E` (a suffix, not an exponent), carries into the
+/// integral part when it rounds to 1, and counts as non-zero when it
+/// underflows.
+fn parse_size_10_0(s: &str, unit: DefaultUnit) -> Result<Size, NumError> {
+    let b = s.as_bytes();
+    // QEMU returns ERANGE only when nothing follows where it stopped.
+    let range_at = |end: usize| {
+        if end == b.len() {
+            NumError::Range
+        } else {
+            NumError::Invalid
+        }
+    };
+    let dec = c_strtoull(b, 10);
+    let integral = dec.end != 0;
+    if integral && (dec.overflow || dec.negative) {
+        return Err(range_at(dec.end));
+    }
+    let mut end = dec.end;
+    let mut val = if integral { dec.value } else { 0 };
+    let mut valf: u64 = 0;
+    if integral && val == 0 && matches!(b.get(end), Some(b'x' | b'X')) {
+        let h = c_strtoull(b, 16);
+        if h.overflow {
+            return Err(range_at(h.end));
+        }
+        val = h.value;
+        end = h.end;
+        if b.get(end) == Some(&b'.') || b.get(end).is_some_and(|&c| suffix_mul(c).is_some()) {
+            return Err(NumError::Invalid);
+        }
+    } else if b.get(end) == Some(&b'.') || (!integral && b.contains(&b'.')) {
+        if integral && !b.get(end + 1).is_some_and(u8::is_ascii_digit) {
+            end += 1;
+        } else {
+            // strtod over a copy cut at the first `e`/`E`. Without an
+            // integral part, strtod may skip white space and a sign first;
+            // anything but a fraction then fails (inf and nan are refused).
+            let cut = b[end..]
+                .iter()
+                .position(|&c| c == b'e' || c == b'E')
+                .map_or(b.len(), |i| end + i);
+            let copy = &b[..cut];
+            let mut i = end;
+            while i < copy.len() && is_c_space(copy[i]) {
+                i += 1;
+            }
+            let mut negative = false;
+            if !integral && i < copy.len() && (copy[i] == b'+' || copy[i] == b'-') {
+                negative = copy[i] == b'-';
+                i += 1;
+            }
+            if copy.get(i) != Some(&b'.') {
+                return Err(NumError::Invalid);
+            }
+            let (fraction, after) = match parse_fraction(copy, i) {
+                Fraction::None | Fraction::Exponent => return Err(NumError::Invalid),
+                Fraction::Underflow { end: after } => (None, after),
+                Fraction::Value { value, end: after } => (Some(value), after),
+            };
+            end = after;
+            if negative {
+                return Err(range_at(end));
+            }
+            match fraction {
+                Some(f) if f >= 1.0 => val = val.checked_add(1).ok_or_else(|| range_at(end))?,
+                // An underflowing fraction is not zero.
+                None => valf = 1,
+                Some(f) => {
+                    valf = (f * 18_446_744_073_709_551_616.0) as u64;
+                    if valf == 0 && f > 0.0 {
+                        valf = 1;
+                    }
+                }
+            }
+        }
+    } else if !integral {
+        // Neither digits nor a fraction.
+        return Err(NumError::Invalid);
+    }
+    let mul = match b.get(end).and_then(|&c| suffix_mul(c)) {
+        Some(m) => {
+            end += 1;
+            m
+        }
+        None => match unit {
+            DefaultUnit::Bytes => 1,
+            DefaultUnit::MiB => 1 << 20,
+        },
+    };
+    let bytes = if mul == 1 {
+        if valf != 0 {
+            return Err(NumError::Invalid);
+        }
+        val
+    } else {
+        let whole = u128::from(val) * u128::from(mul);
+        let frac = u128::from(valf) * u128::from(mul);
+        let total = whole + (frac >> 64) + ((frac >> 63) & 1);
+        u64::try_from(total).map_err(|_| range_at(end))?
+    };
+    if end != b.len() {
+        return Err(NumError::Invalid);
+    }
+    Ok(Size {
+        bytes,
+        hex_with_suffix: false,
+    })
+}
+
 /// QEMU 7.2's `qemu_strtosz` (`unit` = [`DefaultUnit::Bytes`]) and
 /// `qemu_strtosz_MiB`: decimal with optional fraction and binary suffix,
 /// or hexadecimal (then no fraction); the whole string must be consumed.
@@ -557,6 +682,88 @@ mod tests {
                 .unwrap()
                 .hex_with_suffix
         );
+    }
+
+    /// Every value here was checked against QEMU 10.0.2 through
+    /// `-object memory-backend-ram,size=...` and `query-memdev`, beside
+    /// what 7.2 answers for the same text where it differs.
+    #[test]
+    fn sizes_as_qemu_10_0() {
+        let q10 = |s: &str| parse_size_in(s, DefaultUnit::Bytes, crate::Syntax::Qemu100);
+        let ok = |s: &str| q10(s).map(|z| z.bytes);
+        let q72 = |s: &str| parse_size(s, DefaultUnit::Bytes).map(|z| z.bytes);
+        // Where the releases differ.
+        assert_eq!(q72("0x8M"), Ok(8 << 20));
+        assert_eq!(ok("0x8M"), Err(NumError::Invalid));
+        assert_eq!(ok("0x1p3"), Err(NumError::Invalid));
+        assert_eq!(q72(".5K"), Err(NumError::Invalid));
+        assert_eq!(ok(".5K"), Ok(512));
+        assert_eq!(ok("+.5K"), Ok(512));
+        assert_eq!(ok(" .5K"), Ok(512));
+        assert_eq!(q72("1.9999999999999999999K"), Ok(1024));
+        assert_eq!(ok("1.9999999999999999999K"), Ok(2048));
+        assert_eq!(ok("1.99999999999999999999"), Ok(2));
+        assert_eq!(q72("-5"), Err(NumError::Invalid));
+        assert_eq!(ok("-5"), Err(NumError::Range));
+        assert_eq!(ok("-0"), Err(NumError::Range));
+        assert_eq!(ok("-5M"), Err(NumError::Invalid));
+        assert_eq!(ok("-.5"), Err(NumError::Range));
+        assert_eq!(ok("-.5K"), Err(NumError::Invalid));
+        let mut tiny = alloc::string::String::from("1.");
+        for _ in 0..1000 {
+            tiny.push('0');
+        }
+        tiny.push_str("1K");
+        assert_eq!(q72(&tiny), Ok(1));
+        assert_eq!(ok(&tiny), Ok(1024));
+        assert_eq!(ok("1.5e3K"), Err(NumError::Invalid));
+        assert_eq!(ok("1.5E"), Ok(3 << 59));
+        // Where they agree.
+        for s in [
+            "1.5M",
+            "1.5",
+            "1.k",
+            "0.5K",
+            "1.0000001K",
+            "0x10",
+            "0x10B",
+            "16E",
+            "15E",
+            " 5M",
+            "+5M",
+            "010",
+            "5.M",
+            "0.0009765625K",
+            "1.00048828125K",
+            "3.3333333333K",
+            "1.0",
+            "1.",
+            " 0x10",
+            "1 ",
+            "0.4b",
+            "0x",
+            "0xffffffffffffffffff",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1.5b",
+            "0x1.5",
+            ".",
+            ".k",
+            "inf",
+            "nan",
+            "",
+            " ",
+            "K",
+            "x.5",
+        ] {
+            let want = q72(s).map_err(|_| ());
+            assert_eq!(ok(s).map_err(|_| ()), want, "{s:?}");
+        }
+        assert!(!q10("0x10").unwrap().hex_with_suffix);
+        let mib = |s: &str| parse_size_in(s, DefaultUnit::MiB, crate::Syntax::Qemu100);
+        assert_eq!(mib("17592186044416"), Err(NumError::Range));
+        assert_eq!(mib("1.5").map(|z| z.bytes), Ok(3 << 19));
+        assert_eq!(mib("0x10").map(|z| z.bytes), Ok(16 << 20));
     }
 
     #[test]

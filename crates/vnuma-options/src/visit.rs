@@ -27,6 +27,8 @@ pub(crate) struct Visitor<'a> {
     id: Option<&'a Item<'a>>,
     id_processed: bool,
     pub(crate) warnings: Vec<Warning>,
+    /// The release whose size syntax [`Visitor::size`] reads.
+    pub(crate) syntax: crate::Syntax,
 }
 
 /// `a == b` for the short keys of an option, compared inline (a call to
@@ -54,6 +56,7 @@ impl<'a> Visitor<'a> {
             id,
             id_processed: false,
             warnings: Vec::new(),
+            syntax: crate::Syntax::Qemu72,
         }
     }
 
@@ -116,7 +119,7 @@ impl<'a> Visitor<'a> {
     }
 
     pub(crate) fn size(&mut self, item: &Item) -> Result<u64, Error> {
-        match value::parse_size(&item.value, DefaultUnit::Bytes) {
+        match value::parse_size_in(&item.value, DefaultUnit::Bytes, self.syntax) {
             Ok(size) => {
                 if size.hex_with_suffix {
                     self.warnings.push(Warning::new(
@@ -248,10 +251,30 @@ pub(crate) fn enum_member(item: &Item, names: &[&str]) -> Result<usize, Error> {
     })
 }
 
-/// The legacy CLI re-parse of `-numa node,mem=` in MiB. QEMU ignores a
-/// failure of this second parse and keeps the byte value of the first.
-pub(crate) fn legacy_mem(item: &Item, bytes: u64, warnings: &mut Vec<Warning>) -> u64 {
-    match value::parse_size(&item.value, DefaultUnit::MiB) {
+/// The legacy CLI re-parse of `-numa node,mem=` in MiB. QEMU 7.2 ignores
+/// a failure of this second parse and keeps the byte value of the first;
+/// 10.0 reports it (`could not parse memory size '…': Numerical result out
+/// of range`).
+pub(crate) fn legacy_mem(
+    item: &Item,
+    bytes: u64,
+    warnings: &mut Vec<Warning>,
+    syntax: crate::Syntax,
+) -> Result<u64, Error> {
+    if syntax != crate::Syntax::Qemu72 {
+        return value::parse_size_in(&item.value, DefaultUnit::MiB, syntax)
+            .map(|size| size.bytes)
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::MemSizeUnparsable {
+                        value: item.value.clone().into_owned(),
+                        out_of_range: e == NumError::Range,
+                    },
+                    item.value_span,
+                )
+            });
+    }
+    Ok(match value::parse_size(&item.value, DefaultUnit::MiB) {
         Ok(size) => {
             if size.hex_with_suffix {
                 warnings.push(Warning::new(
@@ -264,7 +287,7 @@ pub(crate) fn legacy_mem(item: &Item, bytes: u64, warnings: &mut Vec<Warning>) -
             size.bytes
         }
         Err(NumError::Invalid | NumError::Range) => bytes,
-    }
+    })
 }
 
 pub(crate) fn string_member(item: &Item) -> String {

@@ -114,6 +114,7 @@ fn backend() -> impl Strategy<Value = MemoryBackendOptions> {
                     discard_data: b[0],
                     pmem: b[1],
                     readonly: b[2],
+                    ..FileBackendOptions::default()
                 })
             }),
         (
@@ -200,6 +201,7 @@ fn machine() -> impl Strategy<Value = MachineOptions> {
                         cores: smp[4],
                         threads: smp[5],
                         maxcpus: smp[6],
+                        ..SmpOptions::default()
                     },
                     memory: MemoryOptions {
                         size,
@@ -227,6 +229,37 @@ proptest! {
         let text = b.to_string();
         let back: MemoryBackendOptions = text.parse().map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
         prop_assert_eq!(back, b, "{}", text);
+    }
+
+    /// QEMU 10.0's backend properties and types read back with 10.0's
+    /// syntax, in both forms; 7.2's syntax refuses them.
+    #[test]
+    fn backend_10_0_round_trips(
+        b in backend(),
+        offset in proptest::option::of(size()),
+        rom in proptest::option::of(proptest::sample::select(OnOffAuto::ALL)),
+        shm in any::<bool>(),
+    ) {
+        let mut b = b;
+        let mut new_in_10_0 = shm;
+        if shm {
+            b.kind = BackendKind::Shm;
+        } else if let BackendKind::File(f) = &mut b.kind {
+            f.offset = offset;
+            f.rom = rom;
+            new_in_10_0 = offset.is_some() || rom.is_some();
+        }
+        let text = b.to_string();
+        let back = ObjectOptions::parse_with(&text, Syntax::Qemu100)
+            .map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+        prop_assert_eq!(&back.value, &ObjectOptions::MemoryBackend(b.clone()), "{}", text);
+        prop_assert_eq!(ObjectOptions::parse(&text).is_err(), new_in_10_0, "{}", text);
+        let json = serde_json::to_string(&b).unwrap();
+        let back = ObjectOptions::parse_json_with(&json, Syntax::Qemu100)
+            .map_err(|e| TestCaseError::fail(format!("{json}: {e}")))?;
+        let mut expected = b.clone();
+        expected.host_nodes = b.host_nodes.iter().flat_map(|r| r.iter()).map(IdRange::single).collect();
+        prop_assert_eq!(back.value, ObjectOptions::MemoryBackend(expected));
     }
 
     #[test]
@@ -259,7 +292,7 @@ proptest! {
 
     #[test]
     fn smp_round_trips(v in any::<[Option<i64>; 7]>()) {
-        let smp = SmpOptions { cpus: v[0], sockets: v[1], dies: v[2], clusters: v[3], modules: None, cores: v[4], threads: v[5], maxcpus: v[6] };
+        let smp = SmpOptions { cpus: v[0], sockets: v[1], dies: v[2], clusters: v[3], modules: None, cores: v[4], threads: v[5], maxcpus: v[6], ..SmpOptions::default() };
         let text = smp.to_string();
         prop_assume!(!text.is_empty());
         let cl = CommandLine::parse(["-smp", &text]).unwrap();

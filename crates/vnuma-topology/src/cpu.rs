@@ -279,7 +279,7 @@ pub enum SmpError {
     /// CPU topology`).
     #[error("{member} > 1 not supported by this machine's CPU topology")]
     AboveOneNotSupported {
-        /// `dies` or `clusters`.
+        /// `modules`, `clusters`, `dies`, `books` or `drawers`.
         member: &'static str,
     },
     /// QEMU 9.0 on: a member given as 0 (`-smp 0`, `-smp 4,sockets=0`).
@@ -455,6 +455,8 @@ pub fn resolve_smp(
         opts.cores,
         opts.threads,
         opts.maxcpus,
+        opts.books,
+        opts.drawers,
     ];
     if given.contains(&Some(0)) {
         if limits.zero_is_error {
@@ -482,6 +484,13 @@ pub fn resolve_smp(
         }
         if !limits.dies_supported && dies > 1 {
             return Err(SmpError::AboveOneNotSupported { member: "dies" });
+        }
+        // No modelled board has s390's books and drawers (QEMU 8.2).
+        if c_unsigned(opts.books) > 1 {
+            return Err(SmpError::AboveOneNotSupported { member: "books" });
+        }
+        if c_unsigned(opts.drawers) > 1 {
+            return Err(SmpError::AboveOneNotSupported { member: "drawers" });
         }
     }
     if !limits.dies_supported && dies > 1 {
@@ -1499,6 +1508,7 @@ mod tests {
                     cores,
                     threads,
                     maxcpus,
+                    ..SmpOptions::default()
                 }
             })
     }

@@ -477,6 +477,12 @@ impl MachineModel {
                 if qemu >= Version::new(9, 1) {
                     p.push("smp.modules".into());
                 }
+                // s390's books and drawers are in every machine's `-smp`
+                // schema from QEMU 8.2 on; x86 takes only 1.
+                if qemu >= Version::new(8, 2) {
+                    p.push("smp.books".into());
+                    p.push("smp.drawers".into());
+                }
                 p
             },
             qemu: Some(qemu),

@@ -106,6 +106,15 @@ impl Profile {
         }
     }
 
+    /// The option syntax of this profile's release, for
+    /// `CommandLine::parse_with` (7.2's for the 2016 seed).
+    pub fn syntax(self) -> vnuma_options::Syntax {
+        match self {
+            Profile::Qemu100 => vnuma_options::Syntax::Qemu100,
+            _ => vnuma_options::Syntax::Qemu72,
+        }
+    }
+
     /// The QEMU profiles, oldest first.
     pub const QEMU: &'static [Profile] = &[Profile::Qemu72, Profile::Qemu100];
 
@@ -392,6 +401,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
                 Some(_) => {}
             }
         }
+        b.check_alloc()?;
         b.check_policy()?;
         if let Some(check) = &config.backend_check {
             check(b).map_err(|message| Error::new(ErrorKind::BackendCreation { message }))?;
@@ -645,7 +655,7 @@ fn qemu_devices(
             BackendKind::Ram => 2 << 20,
             BackendKind::Memfd(m) if m.hugetlb == Some(true) => m.hugetlbsize.unwrap_or(2 << 20),
             BackendKind::File(f) => f.align.filter(|&a| a != 0).unwrap_or(4096),
-            BackendKind::Memfd(_) => 4096,
+            BackendKind::Memfd(_) | BackendKind::Shm => 4096,
         });
         let kind = match d.driver {
             MemoryDeviceDriver::PcDimm => MemoryDeviceKind::Dimm,

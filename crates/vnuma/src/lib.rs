@@ -156,7 +156,10 @@ impl Vm {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        Self::with_config(CommandLine::parse(args)?, &Config::qemu(profile))
+        Self::with_config(
+            CommandLine::parse_with(args, profile.syntax())?,
+            &Config::qemu(profile),
+        )
     }
 
     /// The QEMU release whose rules resolved this guest (`None` for a
