@@ -318,9 +318,16 @@ impl HostMemoryBackend {
         let align =
             usize::try_from(plan.align).map_err(|_| map_error(id, &plan.source, libc::ENOMEM))?;
         let mut prot = Prot::ReadWrite;
+        let mut map_offset = 0;
         match &plan.source {
             Source::Anonymous => {}
-            Source::File { path, readonly, .. } => {
+            Source::File {
+                path,
+                readonly,
+                offset,
+                ..
+            } => {
+                map_offset = *offset;
                 let (f, c) = open_mem_path(path, id, *readonly).map_err(|e| {
                     err(ErrorKind::OpenBackingStore {
                         path: crate::plan::printable_path(&path.to_string_lossy()),
@@ -360,14 +367,13 @@ impl HostMemoryBackend {
                     .size
                     .checked_next_multiple_of(os::page_size())
                     .unwrap_or(u64::MAX);
-                if file_len > 0 && file_len < rounded {
-                    return Err(err(ErrorKind::BackingStoreSize {
-                        file_size: file_len,
-                        size: rounded,
-                    }));
+                if let Some(kind) =
+                    crate::plan::backing_store_check(id, file_len, rounded, *offset, plan.release)
+                {
+                    return Err(err(kind));
                 }
                 if file_len == 0 {
-                    match f.set_len(plan.map_len) {
+                    match f.set_len(plan.map_len.saturating_add(*offset)) {
                         Ok(()) => {}
                         // QEMU only prints ftruncate's error and goes on
                         // to mmap, whose error it reports (`/dev/null`:
@@ -418,7 +424,7 @@ impl HostMemoryBackend {
             shared: plan.props.share,
             noreserve: !plan.props.reserve,
             fd: file.as_ref().map(|f| f.as_fd()),
-            offset: 0,
+            offset: map_offset,
         })
         .map_err(|e| map_error(id, &plan.source, e))?;
         let mut plan = plan.clone();

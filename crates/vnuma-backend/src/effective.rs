@@ -20,6 +20,10 @@ pub struct Defaults {
     pub prealloc: bool,
     /// `prealloc-threads`: the number of boot vCPUs (`-smp cpus`).
     pub prealloc_threads: u32,
+    /// The QEMU release whose messages the checks use where they differ
+    /// (a file shorter than the backend: 7.2's `does not match`, 10.0's
+    /// `is too small for 'size' option … plus 'offset' option …`).
+    pub release: vnuma_options::Syntax,
 }
 
 impl Default for Defaults {
@@ -30,6 +34,7 @@ impl Default for Defaults {
             dump: true,
             prealloc: false,
             prealloc_threads: 1,
+            release: vnuma_options::Syntax::Qemu72,
         }
     }
 }

@@ -214,6 +214,27 @@ pub enum ErrorKind {
         /// The backend size rounded up to the base page size.
         size: u64,
     },
+    /// QEMU 10.0's form of [`ErrorKind::BackingStoreSize`], which counts
+    /// `offset` in (memory-backend-file `offset`, QEMU 8.2).
+    #[error("{name} backing store size 0x{file_size:x} is too small for 'size' option 0x{size:x} plus 'offset' option 0x{offset:x}")]
+    BackingStoreTooSmall {
+        /// The backend's id.
+        name: String,
+        /// The file's size.
+        file_size: u64,
+        /// The backend size rounded up to the base page size.
+        size: u64,
+        /// `offset`.
+        offset: u64,
+    },
+    /// `offset` not a multiple of the file's page size.
+    #[error("offset 0x{offset:x} must be multiples of page size 0x{page_size:x}")]
+    OffsetNotPageMultiple {
+        /// `offset`.
+        offset: u64,
+        /// The file's page size.
+        page_size: u64,
+    },
     /// `align` not a multiple of the page size.
     #[error("alignment 0x{align:x} must be multiples of page size 0x{page_size:x}")]
     AlignNotPageMultiple {

@@ -49,6 +49,8 @@ pub enum Source {
         discard_data: bool,
         /// Whether the file system is hugetlbfs.
         hugetlbfs: bool,
+        /// `offset`: where in the file the mapping starts.
+        offset: u64,
     },
     /// A memfd (`memory-backend-memfd`).
     Memfd {
@@ -97,6 +99,34 @@ pub struct BackendPlan {
     /// `prealloc`, for hugetlb pages, which their pools account, and
     /// for files on disk, whose pages the kernel can write back).
     pub(crate) prealloc_ram: u64,
+    /// The release whose messages the checks at mapping time use.
+    pub(crate) release: vnuma_options::Syntax,
+}
+
+/// The check of an existing, non-empty file against the backend: it must
+/// hold `size` (rounded to the base page) from `offset` on; the message is
+/// the release's.
+pub(crate) fn backing_store_check(
+    id: &str,
+    file_size: u64,
+    size: u64,
+    offset: u64,
+    release: vnuma_options::Syntax,
+) -> Option<ErrorKind> {
+    let needed = u128::from(size) + u128::from(offset);
+    if file_size == 0 || u128::from(file_size) >= needed {
+        return None;
+    }
+    Some(if release >= vnuma_options::Syntax::Qemu100 {
+        ErrorKind::BackingStoreTooSmall {
+            name: id.into(),
+            file_size,
+            size,
+            offset,
+        }
+    } else {
+        ErrorKind::BackingStoreSize { file_size, size }
+    })
 }
 
 /// QEMU's `QEMU_VMALLOC_ALIGN` on x86-64: anonymous RAM starts on a 2 MiB
@@ -183,12 +213,12 @@ impl BackendPlan {
                         errno: Errno::new(libc::ENOMEM),
                     })
                 })?;
+                let offset = f.offset.unwrap_or(0);
                 if let FileOpen::Existing { len } = open {
-                    if len > 0 && len < rounded {
-                        return Err(err(ErrorKind::BackingStoreSize {
-                            file_size: len,
-                            size: rounded,
-                        }));
+                    if let Some(kind) =
+                        backing_store_check(id, len, rounded, offset, defaults.release)
+                    {
+                        return Err(err(kind));
                     }
                 }
                 let align = f.align.unwrap_or(0);
@@ -197,6 +227,9 @@ impl BackendPlan {
                 }
                 if align != 0 && !align.is_power_of_two() {
                     return Err(err(ErrorKind::AlignNotPowerOfTwo { align }));
+                }
+                if offset % page_size != 0 {
+                    return Err(err(ErrorKind::OffsetNotPageMultiple { offset, page_size }));
                 }
                 if rounded < page_size {
                     return Err(err(ErrorKind::SizeBelowPageSize {
@@ -226,6 +259,7 @@ impl BackendPlan {
                     readonly,
                     discard_data: f.discard_data.unwrap_or(false),
                     hugetlbfs: fsinfo.is_hugetlbfs(),
+                    offset,
                 };
                 (source, page_size, opts.size, align.max(page_size))
             }
@@ -459,6 +493,7 @@ impl BackendPlan {
         let cpu_mask = cpu_mask(&node_cpus, host);
         Ok(BackendPlan {
             prealloc_ram,
+            release: defaults.release,
             props,
             qom_type,
             map_len,

@@ -198,6 +198,7 @@ impl Vm {
                 .unwrap_or(true),
             prealloc: command_line.mem_prealloc(),
             prealloc_threads: 1,
+            release: command_line.syntax(),
         };
         let host = host.clone();
         let check: vnuma_topology::BackendCheck = std::sync::Arc::new(move |b| {

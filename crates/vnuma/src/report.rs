@@ -37,6 +37,10 @@ pub(crate) fn backend_defaults(t: &Topology) -> Defaults {
         dump: t.dump_guest_core(),
         prealloc: t.mem_prealloc(),
         prealloc_threads: t.cpu_topology().cpus.max(1),
+        release: match t.machine().qemu {
+            Some(v) if v >= vnuma_topology::machine::QEMU_10_0 => vnuma_options::Syntax::Qemu100,
+            _ => vnuma_options::Syntax::Qemu72,
+        },
     }
 }
 
