@@ -116,3 +116,148 @@ fn bad_version_is_a_usage_error() {
     assert!(out.contains("--qemu-version 7.2|10.0"), "{out}");
     assert!(out.contains("(default: 10.0)"), "{out}");
 }
+
+/// QEMU 10.0's option syntax: a hexadecimal size with a suffix is refused
+/// (7.2 warned), `-m 0x…` gets the implied `M` and fails, `-numa
+/// node,mem=` is checked for overflow in MiB.
+#[test]
+fn size_syntax() {
+    let args = [
+        "-m",
+        "512M",
+        "-object",
+        "memory-backend-ram,id=m0,size=0x200M",
+        "-numa",
+        "node,memdev=m0",
+    ];
+    let (code, _, err) = with(Some("10.0"), &args);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("vnuma: -object memory-backend-ram,id=m0,size=0x200M: Parameter 'size' expects a size value\n"),
+        "{err}"
+    );
+    let (code, out, err) = with(Some("7.2"), &args);
+    assert_eq!(code, 0);
+    assert_eq!(
+        err,
+        "vnuma: -object memory-backend-ram,id=m0,size=0x200M: warning: Using a multiplier suffix on hex numbers is deprecated: 0x200M\n"
+    );
+    assert!(out.contains("node 0 size: 512 MB"), "{out}");
+
+    let (code, _, err) = with(Some("10.0"), &["-m", "0x200"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "vnuma: Parameter 'memory.size' expects size\n")
+    );
+    let (code, _, err) = with(Some("7.2"), &["-m", "0x200"]);
+    assert_eq!(code, 0, "{err}");
+
+    let args = [
+        "-M",
+        "pc-i440fx-5.0",
+        "-m",
+        "512M",
+        "-numa",
+        "node,mem=17592186044416",
+    ];
+    let (code, _, err) = with(Some("10.0"), &args);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("vnuma: -numa node,mem=17592186044416: could not parse memory size '17592186044416': Numerical result out of range\n"),
+        "{err}"
+    );
+    let (code, _, err) = with(Some("7.2"), &args);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "total memory for NUMA nodes (0x100000000000) should equal RAM size (0x20000000)"
+        ),
+        "{err}"
+    );
+}
+
+/// `-smp books=`/`drawers=` exist from QEMU 8.2; x86 takes only 1.
+#[test]
+fn smp_books_and_drawers() {
+    let (code, _, err) = with(Some("10.0"), &["-smp", "4,books=2"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "vnuma: books > 1 not supported by this machine's CPU topology\n"
+        )
+    );
+    let (code, _, err) = with(Some("10.0"), &["-smp", "4,drawers=2"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "vnuma: drawers > 1 not supported by this machine's CPU topology\n"
+        )
+    );
+    let (code, _, err) = with(Some("10.0"), &["-smp", "4,books=1,drawers=1"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let (code, _, err) = with(Some("7.2"), &["-smp", "4,books=1"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "vnuma: Parameter 'smp.books' is unexpected\n")
+    );
+}
+
+/// `memory-backend-shm` (QEMU 9.1) and `memory-backend-file` `rom`
+/// (8.2) exist only in the 10.0 profile; shm memory is shared.
+#[test]
+fn new_backend_type_and_properties() {
+    let args = [
+        "-m",
+        "16M",
+        "-object",
+        "memory-backend-shm,id=m0,size=16M",
+        "-numa",
+        "node,memdev=m0",
+        "--json",
+    ];
+    let (code, out, _) = with(Some("10.0"), &args);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["memdevs"][0]["share"], Value::Bool(true), "{out}");
+    let (code, out, _) = with(Some("7.2"), &args);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["error"],
+        "Parameter 'qom-type' does not accept value 'memory-backend-shm'"
+    );
+    let args = [
+        "-m",
+        "16M",
+        "-object",
+        "memory-backend-shm,id=m0,size=16M,share=off",
+        "-numa",
+        "node,memdev=m0",
+    ];
+    let (code, _, err) = with(Some("10.0"), &args);
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "vnuma: can't create shm backend with `share=off`\n")
+    );
+    let args = [
+        "-m",
+        "16M",
+        "-object",
+        "memory-backend-file,id=m0,size=16M,mem-path=/dev/shm,rom=on",
+        "-numa",
+        "node,memdev=m0",
+    ];
+    let (code, _, err) = with(Some("10.0"), &args);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "vnuma: property 'rom' = 'on' is not supported with 'readonly' = 'off'\n"
+        )
+    );
+    let (code, _, err) = with(Some("7.2"), &args);
+    assert_eq!(code, 1);
+    assert!(err.contains("Invalid parameter 'rom'"), "{err}");
+}

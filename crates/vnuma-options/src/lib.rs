@@ -1,7 +1,8 @@
 //! QEMU's guest-NUMA option syntax as typed Rust values.
 //!
 //! `vnuma-options` reads the command-line options a NUMA configuration is
-//! made of, exactly as QEMU 7.2 reads them, and prints them back:
+//! made of, exactly as QEMU 7.2 reads them (or QEMU 10.0, see [`Syntax`]),
+//! and prints them back:
 //!
 //! | option | type |
 //! | --- | --- |
