@@ -80,7 +80,12 @@ enum VnumaAnswer {
 }
 
 fn run_vnuma(profile: Profile, args: &[String]) -> VnumaAnswer {
-    match std::panic::catch_unwind(|| vnuma::Vm::for_qemu(profile, args)) {
+    // QEMU runs with the harness's `-nodefaults`; vnuma reads it too (it
+    // decides the PCI slots a generic initiator's device gets).
+    let args: Vec<&str> = std::iter::once("-nodefaults")
+        .chain(args.iter().map(String::as_str))
+        .collect();
+    match std::panic::catch_unwind(|| vnuma::Vm::for_qemu(profile, &args)) {
         Ok(Ok(vm)) => VnumaAnswer::Accepted {
             warnings: vm
                 .topology()

@@ -261,3 +261,48 @@ fn new_backend_type_and_properties() {
     assert_eq!(code, 1);
     assert!(err.contains("Invalid parameter 'rom'"), "{err}");
 }
+
+/// `acpi-generic-initiator` (QEMU 9.0): a Generic Initiator Affinity
+/// structure for the PCI device in the 10.0 profile's SRAT; an unknown
+/// object type for 7.2.
+#[test]
+fn generic_initiator() {
+    let dir = std::env::temp_dir().join(format!("vnuma-cli-gi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_s = dir.display().to_string();
+    let args = [
+        "-nodefaults",
+        "-m",
+        "128M",
+        "-object",
+        "memory-backend-ram,id=m0,size=128M",
+        "-numa",
+        "node,nodeid=0,memdev=m0",
+        "-numa",
+        "node,nodeid=1",
+        "-device",
+        "virtio-balloon-pci,id=d0",
+        "-object",
+        "acpi-generic-initiator,id=gi0,pci-dev=d0,node=1",
+        "--acpi-dir",
+        &dir_s,
+    ];
+    let (code, _, err) = with(Some("10.0"), &args);
+    assert_eq!(code, 0, "{err}");
+    let srat = std::fs::read(dir.join("SRAT.dat")).unwrap();
+    // The last structure: type 5, PCI handle, node 1, 00:02.0 (pc's first
+    // free slot with -nodefaults), enabled; revision 1 as QEMU writes it.
+    assert_eq!(srat[8], 1);
+    let gi = &srat[srat.len() - 32..];
+    assert_eq!(&gi[..4], &[5, 32, 0, 1]);
+    assert_eq!(&gi[4..8], &1u32.to_le_bytes());
+    assert_eq!(&gi[8..12], &[0, 0, 0, 0x10]);
+    assert_eq!(&gi[24..28], &1u32.to_le_bytes());
+    let (code, _, err) = with(Some("7.2"), &args);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("Parameter 'qom-type' does not accept value 'acpi-generic-initiator'"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

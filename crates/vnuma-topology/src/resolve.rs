@@ -386,7 +386,20 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         }
     }
     let backends: Vec<MemoryBackendOptions> = cl.memory_backends().cloned().collect();
-    for b in &backends {
+    // Objects are created in command-line order; QEMU 10.0's
+    // acpi-generic-initiator checks its node's limit then.
+    for o in cl.objects() {
+        let b = match &o.object {
+            vnuma_options::ObjectOptions::MemoryBackend(b) => b,
+            other => {
+                if let Some(Ok(gi)) = other.generic_initiator() {
+                    if gi.node >= 128 {
+                        return Err(ErrorKind::GenericInitiatorNodeLimit.into());
+                    }
+                }
+                continue;
+            }
+        };
         b.validate()?;
         if let Some(ctx) = &b.prealloc_context {
             match cl
@@ -526,6 +539,30 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     description.nvdimm = prop("nvdimm").and_then(vnuma_options::value::parse_bool) == Some(true);
     // What is left to fail is QEMU's board init, which names no option,
     // and the devices, which name theirs.
+    // QEMU 10.0 writes a Generic Initiator Affinity structure for each
+    // acpi-generic-initiator when it builds the SRAT (with NUMA and ACPI
+    // on), after everything else; its errors wait until then.
+    let mut gi_error = None;
+    if !description.nodes.is_empty() && description.acpi {
+        match generic_initiators(cl, &description.board) {
+            Ok(list) => {
+                let count = description.nodes.len();
+                for (node, device) in list {
+                    // QEMU compares with the node count; a node id below it
+                    // that is no node (sparse ids) is refused here too.
+                    let found = (node as usize) < count;
+                    match description.nodes.iter_mut().find(|n| found && n.id == node) {
+                        Some(n) => n.devices.push(device),
+                        None => {
+                            gi_error = Some(ErrorKind::GenericInitiatorNode { node }.into());
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => gi_error = Some(e),
+        }
+    }
     let mut topology = description.resolve_with_warnings(warnings).map_err(|e| {
         // The index counts memory devices only (others are not plugged).
         let memory_device = |i: usize| {
@@ -539,10 +576,166 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         }
     })?;
     topology.warnings.extend(device_warnings);
-    match pending {
+    match pending.or(gi_error) {
         Some(e) => Err(e),
         None => Ok(topology),
     }
+}
+
+/// The root PCI bus's slots the board fills itself with `-nodefaults`
+/// (`(devfn, model)`): pc has the i440FX host bridge and PIIX3 (ISA, IDE,
+/// power management), q35 the MCH and ICH9 (LPC, AHCI, SMBus).
+fn board_pci_functions(board: &MachineModel) -> &'static [(u8, &'static str)] {
+    match board.x86 {
+        Some((crate::machine::Chipset::I440fx, _)) => &[
+            (0, "i440FX"),
+            (8, "PIIX3"),
+            (9, "piix3-ide"),
+            (11, "PIIX4_PM"),
+        ],
+        Some((crate::machine::Chipset::Q35, _)) => &[
+            (0, "mch"),
+            (0xf8, "ICH9-LPC"),
+            (0xfa, "ich9-ahci"),
+            (0xfb, "ICH9-SMB"),
+        ],
+        None => &[],
+    }
+}
+
+/// A PCI `addr=` (`SLOT[.FUNCTION]`, hexadecimal, `0x` allowed) as devfn.
+fn parse_pci_addr(text: &str) -> Option<u8> {
+    let hex = |t: &str| {
+        let t = t
+            .strip_prefix("0x")
+            .or_else(|| t.strip_prefix("0X"))
+            .unwrap_or(t);
+        u8::from_str_radix(t, 16).ok()
+    };
+    let (slot, function) = match text.split_once('.') {
+        Some((s, f)) => (hex(s)?, hex(f)?),
+        None => (hex(text)?, 0),
+    };
+    (slot <= 0x1f && function <= 7).then_some(slot << 3 | function)
+}
+
+/// The generic initiators of a QEMU 10.0 command line as `(node, PCI
+/// address)`, ordered by object id, with the PCI address QEMU gives each
+/// device on the root bus: `addr=` as written, else the first slot whose
+/// function 0 is free, devices created in order (QEMU walks its objects in
+/// hash-table order; the cases captured came out by id).
+fn generic_initiators(cl: &CommandLine, board: &MachineModel) -> Result<Vec<(u32, String)>, Error> {
+    let mut gis: Vec<vnuma_options::GenericInitiatorOptions> = cl
+        .objects()
+        .iter()
+        .filter_map(|o| o.object.generic_initiator().and_then(Result::ok))
+        .collect();
+    if gis.is_empty() {
+        return Ok(Vec::new());
+    }
+    gis.sort_by(|a, b| a.id.cmp(&b.id));
+    // Root-bus occupancy: devfn → `MODEL,id=ID`, and each device's devfn.
+    let root = match board.x86 {
+        Some((crate::machine::Chipset::Q35, _)) => "pcie.0",
+        _ => "pci.0",
+    };
+    let mut used: Vec<(u8, String)> = board_pci_functions(board)
+        .iter()
+        .map(|&(devfn, model)| (devfn, alloc::format!("{model},id=(null)")))
+        .collect();
+    // id → Ok(devfn) on the root bus, or Err(why it is not modelled).
+    let mut placed: Vec<(String, Result<u8, &'static str>)> = Vec::new();
+    for arg in devices_in_creation_order(cl) {
+        let text = arg.location.arg.as_deref().unwrap_or_default();
+        if text.starts_with('{') {
+            if let Some(id) = vnuma_options::DeviceOptions::from_json(text)
+                .ok()
+                .and_then(|d| match d {
+                    vnuma_options::DeviceOptions::Other { id, .. } => id,
+                    vnuma_options::DeviceOptions::Memory(m) => m.id,
+                })
+            {
+                placed.push((id, Err("a JSON -device")));
+            }
+            continue;
+        }
+        let Ok(opts) = vnuma_options::grammar::parse_opts(text, Some("driver")) else {
+            continue;
+        };
+        let get = |key: &str| {
+            opts.items
+                .iter()
+                .rev()
+                .find(|i| i.key == key)
+                .map(|i| i.value.as_ref())
+        };
+        let Some(driver) = get("driver") else {
+            continue;
+        };
+        if !vnuma_options::device::is_pci_model(driver) {
+            continue;
+        }
+        let id = opts.id.as_ref().map(|i| i.value.clone().into_owned());
+        let on_root = get("bus").is_none_or(|b| b == root);
+        let where_ = if !on_root {
+            Err("behind a bridge")
+        } else {
+            match get("addr") {
+                Some(a) => match parse_pci_addr(a) {
+                    Some(devfn) => {
+                        if let Some((_, user)) = used.iter().find(|(d, _)| *d == devfn) {
+                            return Err(Error::at(
+                                ErrorKind::PciSlotInUse {
+                                    slot: devfn >> 3,
+                                    function: devfn & 7,
+                                    driver: driver.into(),
+                                    user: user.clone(),
+                                },
+                                &arg.location,
+                            ));
+                        }
+                        Ok(devfn)
+                    }
+                    None => Err("an addr= vnuma does not read"),
+                },
+                None if !cl.nodefaults() => Err("default devices without -nodefaults"),
+                None => (0..32u8)
+                    .map(|slot| slot << 3)
+                    .find(|devfn| used.iter().all(|(d, _)| d != devfn))
+                    .ok_or("the root bus is full"),
+            }
+        };
+        if let Ok(devfn) = where_ {
+            let user = alloc::format!("{driver},id={}", id.as_deref().unwrap_or("(null)"));
+            used.push((devfn, user));
+        }
+        if let Some(id) = id {
+            placed.push((id, where_));
+        }
+    }
+    gis.into_iter()
+        .map(|gi| {
+            let name = gi
+                .pci_dev
+                .strip_prefix("/machine/peripheral/")
+                .unwrap_or(&gi.pci_dev);
+            let devfn = match placed.iter().find(|(id, _)| id == name) {
+                None => return Err(ErrorKind::GenericInitiatorNotPci.into()),
+                Some((_, Err(reason))) => {
+                    return Err(ErrorKind::GenericInitiatorAddress {
+                        device: gi.pci_dev.clone(),
+                        reason,
+                    }
+                    .into())
+                }
+                Some((_, Ok(devfn))) => *devfn,
+            };
+            Ok((
+                gi.node,
+                alloc::format!("0000:00:{:02x}.{:x}", devfn >> 3, devfn & 7),
+            ))
+        })
+        .collect()
 }
 
 /// The `-device` options in the order QEMU 7.2 creates them

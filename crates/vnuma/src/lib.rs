@@ -313,7 +313,8 @@ impl Vm {
 
     /// The ACPI table options QEMU would use for this machine: its OEM
     /// ids, or `-machine x-oem-id=`/`x-oem-table-id=`; with the QEMU 10.0
-    /// profile, HMAT without memory-less nodes' proximity attributes.
+    /// profile, HMAT without memory-less nodes' proximity attributes; the
+    /// SRAT revision QEMU writes (1, also with Generic Initiator entries).
     pub fn table_options(&self) -> vnuma_tables::TableOptions {
         let mut oem = vnuma_tables::acpi::Oem::default();
         if let Some(Ok(machine)) = self.command_line.as_ref().map(CommandLine::machine) {
@@ -339,7 +340,15 @@ impl Vm {
             .machine()
             .qemu
             .is_some_and(|q| q >= vnuma_topology::machine::QEMU_10_0);
-        vnuma_tables::TableOptions::with_oem(oem).with_hmat_skip_memoryless(hmat_skip_memoryless)
+        let options = vnuma_tables::TableOptions::with_oem(oem)
+            .with_hmat_skip_memoryless(hmat_skip_memoryless);
+        // QEMU's x86 SRAT keeps revision 1 with its Generic Initiator
+        // entries (acpi-generic-initiator, QEMU 10.0).
+        if self.topology.machine().qemu.is_some() {
+            options.with_srat_revision(vnuma_tables::srat::REVISION)
+        } else {
+            options
+        }
     }
 
     /// The SRAT, SLIT and HMAT QEMU (7.2 or 10.0, the profile's) would build for this guest, with
