@@ -636,7 +636,8 @@ fn profile_of(version: &str) -> Option<Profile> {
 }
 
 /// The golden folder of a QEMU release: `tests/qemu72/cases.txt` for 7.2,
-/// `tests/qemu100/cases.txt` for 10.0; with `--update`, a missing
+/// `tests/qemu100/cases.txt` for 10.0 (`qemu72_devices/` and
+/// `qemu100_devices/` likewise); with `--update`, a missing
 /// `cases.txt` is copied from the 7.2 folder.
 fn release_cases(cases: &Path, profile: Profile, update: bool) -> Result<PathBuf, String> {
     let Some(dir) = cases.parent() else {
@@ -646,10 +647,18 @@ fn release_cases(cases: &Path, profile: Profile, update: bool) -> Result<PathBuf
         Profile::Qemu100 => "qemu100",
         _ => return Ok(cases.to_path_buf()),
     };
-    if dir.file_name().and_then(|n| n.to_str()) != Some("qemu72") {
+    // `tests/qemu72/` or a named corpus's `tests/qemu72_NAME/`.
+    let Some(suffix) = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("qemu72"))
+        .filter(|s| s.is_empty() || s.starts_with('_'))
+    else {
         return Ok(cases.to_path_buf());
-    }
-    let sibling = dir.with_file_name(folder).join("cases.txt");
+    };
+    let sibling = dir
+        .with_file_name(format!("{folder}{suffix}"))
+        .join("cases.txt");
     if !sibling.exists() {
         if !update {
             return Err(format!(

@@ -306,3 +306,31 @@ fn generic_initiator() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// QEMU 10.0 dropped `-no-acpi` and reworded the memory-device check
+/// without `maxmem`.
+#[test]
+fn devices_messages() {
+    let args = ["-no-acpi", "-m", "1G"];
+    let (code, _, err) = with(Some("10.0"), &args);
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "vnuma: -no-acpi: invalid option\n")
+    );
+    let (code, _, err) = with(Some("7.2"), &args);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let args = [
+        "-m",
+        "1G",
+        "-object",
+        "memory-backend-ram,id=v0,size=1G",
+        "-device",
+        "virtio-mem-pci,id=vm0,memdev=v0",
+    ];
+    let (code, _, err) = with(Some("10.0"), &args);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("vnuma: -device virtio-mem-pci,id=vm0,memdev=v0: the configuration is not prepared for memory devices (e.g., for memory hotplug), consider specifying the maxmem option\n"), "{err}");
+    let (code, _, err) = with(Some("7.2"), &args);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("vnuma: -device virtio-mem-pci,id=vm0,memdev=v0: memory devices (e.g. for memory hotplug) are not enabled, please specify the maxmem option\n"), "{err}");
+}

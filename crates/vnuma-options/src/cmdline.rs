@@ -353,7 +353,10 @@ impl CommandLine {
                 arg: None,
                 index,
             };
-            let Some(opt) = lookup(name) else {
+            // QEMU 10.0 has no `-no-acpi` (`-machine acpi=off`).
+            let opt = lookup(name)
+                .filter(|o| !(matches!(o, Opt::NoAcpi) && syntax >= crate::Syntax::Qemu100));
+            let Some(opt) = opt else {
                 return Err(Error::new(
                     ErrorKind::InvalidOption {
                         option: written.into(),

@@ -696,6 +696,7 @@ impl NumaConfig {
             device_space: max_ram_size - ram_size,
             nodes: &ids,
             busy,
+            qemu_10: board.qemu.is_some_and(|q| q >= crate::machine::QEMU_10_0),
         };
         let devices = crate::devices::plug_all(&mut machine, &self.devices)?;
 

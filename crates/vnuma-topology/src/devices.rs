@@ -146,6 +146,8 @@ pub(crate) struct Machine<'a> {
     pub(crate) nodes: &'a [u32],
     /// Backends already in use (by nodes or the machine).
     pub(crate) busy: Vec<String>,
+    /// QEMU 10.0's messages where they differ from 7.2's.
+    pub(crate) qemu_10: bool,
 }
 
 fn align_up(v: u64, align: u64) -> Option<u64> {
@@ -303,7 +305,11 @@ fn free_addr(
     size: u64,
 ) -> Result<Range, ErrorKind> {
     let Some(window) = m.window else {
-        return Err(ErrorKind::DeviceMemoryDisabled);
+        return Err(if m.qemu_10 {
+            ErrorKind::DeviceMemoryNotPrepared
+        } else {
+            ErrorKind::DeviceMemoryDisabled
+        });
     };
     let base = window.start();
     let window_size = u64::try_from(window.size()).unwrap_or(u64::MAX);

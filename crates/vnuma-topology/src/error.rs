@@ -515,6 +515,9 @@ pub enum ErrorKind {
     /// A memory device without a device-memory window.
     #[error("memory devices (e.g. for memory hotplug) are not enabled, please specify the maxmem option")]
     DeviceMemoryDisabled,
+    /// [`ErrorKind::DeviceMemoryDisabled`] in QEMU 10.0's words.
+    #[error("the configuration is not prepared for memory devices (e.g., for memory hotplug), consider specifying the maxmem option")]
+    DeviceMemoryNotPrepared,
     /// A device alignment the window's start does not have.
     #[error("the alignment (0x{align:x}) is not supported")]
     DeviceAlignment {
