@@ -334,3 +334,33 @@ fn devices_messages() {
     assert_eq!(code, 1);
     assert!(err.starts_with("vnuma: -device virtio-mem-pci,id=vm0,memdev=v0: memory devices (e.g. for memory hotplug) are not enabled, please specify the maxmem option\n"), "{err}");
 }
+
+/// `acpi-generic-port` (QEMU 9.2): without a CXL host bridge QEMU 10.0
+/// refuses the port; 7.2 has no such object.
+#[test]
+fn generic_port() {
+    let args = [
+        "-m",
+        "1G",
+        "-object",
+        "memory-backend-ram,id=m0,size=1G",
+        "-numa",
+        "node,nodeid=0,memdev=m0",
+        "-object",
+        "acpi-generic-port,id=gp0,pci-bus=pci.0,node=0",
+    ];
+    let (code, _, err) = with(Some("10.0"), &args);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "vnuma: acpi-generic-port: device must be a CXL host bridge.\n"
+        )
+    );
+    let (code, _, err) = with(Some("7.2"), &args);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("Parameter 'qom-type' does not accept value 'acpi-generic-port'"),
+        "{err}"
+    );
+}

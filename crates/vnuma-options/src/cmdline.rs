@@ -450,6 +450,9 @@ impl CommandLine {
                     if let Some(Err(e)) = parsed.value.generic_initiator() {
                         return Err(located(e, &location));
                     }
+                    if let Some(Err(e)) = parsed.value.generic_port() {
+                        return Err(located(e, &location));
+                    }
                     cl.objects.push(ObjectArg {
                         location,
                         object: parsed.value,

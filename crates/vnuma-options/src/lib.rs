@@ -202,8 +202,8 @@ impl fmt::Display for IdRange {
 
 pub mod object;
 pub use object::{
-    BackendKind, FileBackendOptions, GenericInitiatorOptions, HostMemPolicy, MemfdBackendOptions,
-    MemoryBackendOptions, ObjectOptions, OnOffAuto, ThreadContextOptions,
+    BackendKind, FileBackendOptions, GenericInitiatorOptions, GenericPortOptions, HostMemPolicy,
+    MemfdBackendOptions, MemoryBackendOptions, ObjectOptions, OnOffAuto, ThreadContextOptions,
 };
 
 pub mod cmdline;

@@ -209,10 +209,15 @@ pub const OTHER_OBJECT_TYPES: &[&str] = &[
 ];
 
 /// Object types QEMU 10.0 has beyond 7.2's, kept as written on a 10.0
-/// command line: `acpi-generic-initiator` (typed by
-/// [`ObjectOptions::generic_initiator`]) and two that do not affect NUMA.
-pub const OTHER_OBJECT_TYPES_10_0: &[&str] =
-    &["acpi-generic-initiator", "iommufd", "sev-snp-guest"];
+/// command line: `acpi-generic-initiator` and `acpi-generic-port` (typed
+/// by [`ObjectOptions::generic_initiator`] and
+/// [`ObjectOptions::generic_port`]) and two that do not affect NUMA.
+pub const OTHER_OBJECT_TYPES_10_0: &[&str] = &[
+    "acpi-generic-initiator",
+    "acpi-generic-port",
+    "iommufd",
+    "sev-snp-guest",
+];
 
 /// Whether `qom_type` is an object type of the release that vnuma accepts
 /// without interpreting it.
@@ -354,6 +359,17 @@ impl ObjectOptions {
         match self {
             ObjectOptions::Other { qom_type, text, .. } if qom_type == "acpi-generic-initiator" => {
                 Some(GenericInitiatorOptions::parse(text))
+            }
+            _ => None,
+        }
+    }
+
+    /// An `acpi-generic-port` object's properties, typed; `None` for
+    /// other objects.
+    pub fn generic_port(&self) -> Option<Result<GenericPortOptions, Error>> {
+        match self {
+            ObjectOptions::Other { qom_type, text, .. } if qom_type == "acpi-generic-port" => {
+                Some(GenericPortOptions::parse(text))
             }
             _ => None,
         }
@@ -625,5 +641,46 @@ impl GenericInitiatorOptions {
         let node = crate::visit::u32_member(v.required("node", whole)?)?;
         v.finish()?;
         Ok(GenericInitiatorOptions { id, pci_dev, node })
+    }
+}
+
+/// `-object acpi-generic-port` (QEMU 9.2): a CXL host bridge's port in a
+/// NUMA node (an SRAT Generic Port Affinity structure).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct GenericPortOptions {
+    /// `id`.
+    pub id: String,
+    /// `pci-bus`: the CXL host bridge's id.
+    pub pci_bus: String,
+    /// `node`.
+    pub node: u32,
+}
+
+impl GenericPortOptions {
+    /// Type `-object acpi-generic-port,...` text (QemuOpts form), members
+    /// in QEMU's schema order (`pci-bus`, `node`, both mandatory).
+    pub fn parse(text: &str) -> Result<GenericPortOptions, Error> {
+        let whole = Span::new(0, text.len());
+        if text.starts_with('{') {
+            return Err(Error::new(
+                ErrorKind::Json {
+                    message: "vnuma reads acpi-generic-port only as key=value".into(),
+                },
+                whole,
+            ));
+        }
+        let opts = grammar::parse_opts(text, Some("qom-type"))?;
+        let mut v = Visitor::new(&opts.items, opts.id.as_ref());
+        v.required("qom-type", whole)?;
+        let id = v
+            .id()
+            .ok_or_else(|| Error::new(ErrorKind::MissingParameter { key: "id".into() }, whole))?
+            .value
+            .clone()
+            .into_owned();
+        let pci_bus = crate::visit::string_member(v.required("pci-bus", whole)?);
+        let node = crate::visit::u32_member(v.required("node", whole)?)?;
+        v.finish()?;
+        Ok(GenericPortOptions { id, pci_bus, node })
     }
 }

@@ -452,6 +452,16 @@ pub enum ErrorKind {
         /// `node`.
         node: u32,
     },
+    /// `acpi-generic-port` `node=` not below the number of nodes.
+    #[error("acpi-generic-port: node {node} is invalid.")]
+    GenericPortNode {
+        /// `node`.
+        node: u32,
+    },
+    /// `acpi-generic-port` `pci-bus=` that names no CXL host bridge
+    /// (vnuma models none, so every generic port ends here).
+    #[error("acpi-generic-port: device must be a CXL host bridge.")]
+    GenericPortNotCxl,
     /// `acpi-generic-initiator` `pci-dev=` that names no PCI device.
     #[error("acpi-generic-initiator: Specified device must be a PCI device.")]
     GenericInitiatorNotPci,

@@ -392,10 +392,15 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         let b = match &o.object {
             vnuma_options::ObjectOptions::MemoryBackend(b) => b,
             other => {
-                if let Some(Ok(gi)) = other.generic_initiator() {
-                    if gi.node >= 128 {
-                        return Err(ErrorKind::GenericInitiatorNodeLimit.into());
-                    }
+                // acpi-generic-port shares the initiator's `node` setter
+                // and its message.
+                let node = match (other.generic_initiator(), other.generic_port()) {
+                    (Some(Ok(gi)), _) => Some(gi.node),
+                    (_, Some(Ok(gp))) => Some(gp.node),
+                    _ => None,
+                };
+                if node.is_some_and(|n| n >= 128) {
+                    return Err(ErrorKind::GenericInitiatorNodeLimit.into());
                 }
                 continue;
             }
@@ -561,6 +566,25 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
                 }
             }
             Err(e) => gi_error = Some(e),
+        }
+        // Generic ports need a CXL host bridge (`pxb-cxl` with
+        // `-machine cxl=on`), which vnuma does not model: a port with a
+        // valid node is refused as QEMU refuses one without a bridge.
+        if gi_error.is_none() {
+            let count = description.nodes.len();
+            gi_error = cl
+                .objects()
+                .iter()
+                .filter_map(|o| o.object.generic_port().and_then(Result::ok))
+                .map(|gp| {
+                    if gp.node as usize >= count {
+                        ErrorKind::GenericPortNode { node: gp.node }
+                    } else {
+                        ErrorKind::GenericPortNotCxl
+                    }
+                })
+                .next()
+                .map(Error::from);
         }
     }
     let mut topology = description.resolve_with_warnings(warnings).map_err(|e| {

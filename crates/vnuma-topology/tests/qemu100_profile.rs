@@ -267,3 +267,56 @@ fn generic_initiator_checks() {
         "-object acpi-generic-initiator,id=gi0,pci-dev=d0,node=0: Parameter 'qom-type' does not accept value 'acpi-generic-initiator'"
     );
 }
+
+/// `acpi-generic-port` (QEMU 9.2): typed, its node checks; without a CXL
+/// host bridge (vnuma models none) QEMU 10.0 refuses every port.
+#[test]
+fn generic_port_checks() {
+    let base = [
+        "-m",
+        "1G",
+        "-object",
+        "memory-backend-ram,id=m0,size=1G",
+        "-numa",
+        "node,nodeid=0,memdev=m0",
+        "-numa",
+        "node,nodeid=1",
+    ];
+    let with = |profile: Profile, gp: &'static str| {
+        let mut a: Vec<&str> = base.to_vec();
+        a.extend(["-object", gp]);
+        run(profile, &a)
+    };
+    assert_eq!(
+        with(
+            Profile::Qemu100,
+            "acpi-generic-port,id=gp0,pci-bus=pci.0,node=1"
+        )
+        .unwrap_err(),
+        "acpi-generic-port: device must be a CXL host bridge."
+    );
+    assert_eq!(
+        with(
+            Profile::Qemu100,
+            "acpi-generic-port,id=gp0,pci-bus=pci.0,node=5"
+        )
+        .unwrap_err(),
+        "acpi-generic-port: node 5 is invalid."
+    );
+    assert_eq!(
+        with(
+            Profile::Qemu100,
+            "acpi-generic-port,id=gp0,pci-bus=pci.0,node=200"
+        )
+        .unwrap_err(),
+        "acpi-generic-initiator: Invalid NUMA node specified"
+    );
+    assert_eq!(
+        with(Profile::Qemu100, "acpi-generic-port,id=gp0,node=1").unwrap_err(),
+        "-object acpi-generic-port,id=gp0,node=1: Parameter 'pci-bus' is missing"
+    );
+    assert_eq!(
+        with(Profile::Qemu72, "acpi-generic-port,id=gp0,pci-bus=pci.0,node=1").unwrap_err(),
+        "-object acpi-generic-port,id=gp0,pci-bus=pci.0,node=1: Parameter 'qom-type' does not accept value 'acpi-generic-port'"
+    );
+}
