@@ -368,6 +368,18 @@ impl CommandLine {
             };
             match opt {
                 Opt::Numa => {
+                    // Most `-numa` options are written the plain way and
+                    // type without error: one pass, no item vector.
+                    if let Some(value) = NumaOptions::parse_plain(arg) {
+                        cl.numa.push(NumaArg {
+                            location,
+                            result: Ok(Parsed {
+                                value,
+                                warnings: Vec::new(),
+                            }),
+                        });
+                        continue;
+                    }
                     let mut opts =
                         grammar::parse_opts_reusing(arg, Some("type"), core::mem::take(&mut items))
                             .map_err(|e| located(e, &location))?;

@@ -258,6 +258,120 @@ pub(crate) fn parse_opts_reusing<'a>(
     })
 }
 
+/// A reader of a QemuOpts argument written the plain way, for typing
+/// fast paths: an implied first value, then `key=value` items, with no
+/// `,,` escape, no flag item and no trailing comma, each byte read once.
+/// Every method gives up (`false` / `None`) where the text is not
+/// plain, and the caller then takes the full path ([`parse_opts`] and
+/// the visitor), which gives QEMU's answer for every text; on plain text
+/// both read the same items.
+pub(crate) struct Plain<'a> {
+    text: &'a str,
+    p: usize,
+}
+
+impl<'a> Plain<'a> {
+    /// A reader at the start of `text`.
+    #[inline]
+    pub(crate) fn new(text: &'a str) -> Self {
+        Plain { text, p: 0 }
+    }
+
+    /// Whether every item has been read.
+    #[inline]
+    pub(crate) fn at_end(&self) -> bool {
+        self.p >= self.text.len()
+    }
+
+    /// Step over the separator after a value: true at the end, or at a
+    /// single `,` that another item follows.
+    #[inline]
+    fn separator(&mut self) -> bool {
+        let b = self.text.as_bytes();
+        match b.get(self.p) {
+            None => true,
+            Some(b',') => match b.get(self.p + 1) {
+                Some(&c) if c != b',' => {
+                    self.p += 1;
+                    true
+                }
+                _ => false,
+            },
+            Some(_) => false,
+        }
+    }
+
+    /// Whether the first item is the implied value `word` (then read).
+    #[inline]
+    pub(crate) fn implied(&mut self, word: &str) -> bool {
+        if self.text.as_bytes()[self.p..].starts_with(word.as_bytes()) {
+            let at = self.p;
+            self.p += word.len();
+            if self.separator() {
+                return true;
+            }
+            self.p = at;
+        }
+        false
+    }
+
+    /// Whether the next item's key is `key_eq` (the key and its `=`);
+    /// if so the reader moves to its value.
+    #[inline]
+    pub(crate) fn key(&mut self, key_eq: &[u8]) -> bool {
+        let hit = self.text.as_bytes()[self.p..].starts_with(key_eq);
+        if hit {
+            self.p += key_eq.len();
+        }
+        hit
+    }
+
+    /// The value at the reader as text, up to its separator.
+    #[inline]
+    pub(crate) fn value(&mut self) -> Option<&'a str> {
+        let b = self.text.as_bytes();
+        let start = self.p;
+        let mut end = start;
+        while end < b.len() && b[end] != b',' {
+            end += 1;
+        }
+        self.p = end;
+        // Both ends are at an ASCII byte or the end of the text, so on
+        // character boundaries.
+        self.separator().then(|| &self.text[start..end])
+    }
+
+    /// The value at the reader as a plain decimal number no greater than
+    /// `max`: `0`, or up to 19 digits not starting with `0` (what the
+    /// base-0 `strtoull` QEMU uses reads as decimal, and without
+    /// overflow). `None` for anything else (octal, hexadecimal, signs,
+    /// white space, too large).
+    #[inline]
+    pub(crate) fn decimal(&mut self, max: u64) -> Option<u64> {
+        let b = self.text.as_bytes();
+        let start = self.p;
+        let mut p = start;
+        let mut v: u64 = 0;
+        while let Some(&c) = b.get(p) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            if p - start == 19 {
+                return None;
+            }
+            v = v * 10 + u64::from(d);
+            p += 1;
+        }
+        let len = p - start;
+        if len == 0 || (len > 1 && b[start] == b'0') || v > max {
+            return None;
+        }
+        self.p = p;
+        self.separator().then_some(v)
+    }
+}
+
 /// Length of a QAPI name at the start of `s` (`parse_qapi_name` with
 /// `complete = false`): a letter, then letters, digits, `-`, `_`; with an
 /// optional downstream `__RFQDN_` prefix. 0 if there is none.
