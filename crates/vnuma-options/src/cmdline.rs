@@ -221,6 +221,7 @@ pub struct CommandLine {
     warnings: Vec<Warning>,
 }
 
+#[derive(Clone, Copy)]
 enum Opt {
     Numa,
     Cpu,
@@ -252,6 +253,13 @@ fn lookup(name: &str) -> Option<Opt> {
         n if IGNORED_FLAGS.contains(&n) => Opt::IgnoredFlag,
         _ => return None,
     })
+}
+
+/// `a == b` for short option names, compared inline (a call to `memcmp`
+/// costs more than the comparison).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 fn located(e: Error, location: &Location) -> Error {
@@ -296,22 +304,25 @@ impl CommandLine {
         let mut cl = CommandLine::default();
         // One pass over the option names sizes the two long lists, so a
         // command line of thousands of `-numa` is not copied as it grows.
-        let count = |name: &str| {
-            args.iter()
-                .filter(|a| {
-                    let a = a.as_ref();
-                    a.strip_prefix("--").or_else(|| a.strip_prefix('-')) == Some(name)
-                })
-                .count()
-        };
-        cl.numa.reserve_exact(count("numa"));
-        cl.objects.reserve_exact(count("object"));
+        let (mut numa, mut objects) = (0, 0);
+        for a in &args {
+            match a.as_ref().as_bytes() {
+                b"-numa" | b"--numa" => numa += 1,
+                b"-object" | b"--object" => objects += 1,
+                _ => {}
+            }
+        }
+        cl.numa.reserve_exact(numa);
+        cl.objects.reserve_exact(objects);
         let mut numa_ids = BTreeSet::new();
         let mut device_ids = BTreeSet::new();
         let mut object_ids = BTreeSet::new();
         // The option names seen so far, shared by every option written the
         // same way (few: each is one of QEMU's options).
-        let mut names: Vec<Arc<str>> = Vec::new();
+        let mut names: Vec<Arc<str>> = Vec::with_capacity(8);
+        // The previous option as written, what it is and its shared name:
+        // long command lines repeat one option (`-numa`) many times.
+        let mut previous: Option<(&str, Opt, Arc<str>)> = None;
         // The tokenizer's item buffer, reused from option to option.
         let mut items: Vec<grammar::Item<'_>> = Vec::new();
         let mut i = 0;
@@ -319,31 +330,42 @@ impl CommandLine {
             let written = args[i].as_ref();
             let index = i;
             i += 1;
-            let Some(name) = written.strip_prefix('-').filter(|n| !n.is_empty()) else {
-                continue;
-            };
-            let name = name.strip_prefix('-').unwrap_or(name);
-            let option: Arc<str> = match names.iter().find(|n| ***n == *written) {
-                Some(n) => n.clone(),
-                None => {
-                    let n: Arc<str> = written.into();
-                    names.push(n.clone());
-                    n
+            let (opt, option) = match &previous {
+                Some((w, opt, option)) if same(w, written) => (*opt, option.clone()),
+                _ => {
+                    let Some(name) = written.strip_prefix('-').filter(|n| !n.is_empty()) else {
+                        continue;
+                    };
+                    let name = name.strip_prefix('-').unwrap_or(name);
+                    let option: Arc<str> = match names.iter().find(|n| ***n == *written) {
+                        Some(n) => n.clone(),
+                        None => {
+                            let n: Arc<str> = written.into();
+                            names.push(n.clone());
+                            n
+                        }
+                    };
+                    let Some(opt) = lookup(name) else {
+                        return Err(Error::new(
+                            ErrorKind::InvalidOption {
+                                option: written.into(),
+                            },
+                            Span::default(),
+                        )
+                        .with_location(Location {
+                            option,
+                            arg: None,
+                            index,
+                        }));
+                    };
+                    previous = Some((written, opt, option.clone()));
+                    (opt, option)
                 }
             };
             let bare = || Location {
                 option: option.clone(),
                 arg: None,
                 index,
-            };
-            let Some(opt) = lookup(name) else {
-                return Err(Error::new(
-                    ErrorKind::InvalidOption {
-                        option: written.into(),
-                    },
-                    Span::default(),
-                )
-                .with_location(bare()));
             };
             let takes_arg = !matches!(opt, Opt::MemPrealloc | Opt::NoAcpi | Opt::IgnoredFlag);
             let arg = if takes_arg {

@@ -265,80 +265,79 @@ pub(crate) fn parse_opts_reusing<'a>(
 /// plain, and the caller then takes the full path ([`parse_opts`] and
 /// the visitor), which gives QEMU's answer for every text; on plain text
 /// both read the same items.
+#[derive(Clone)]
 pub(crate) struct Plain<'a> {
     text: &'a str,
-    p: usize,
+    /// The bytes not read yet (a suffix of `text`).
+    rest: &'a [u8],
 }
 
 impl<'a> Plain<'a> {
     /// A reader at the start of `text`.
     #[inline]
     pub(crate) fn new(text: &'a str) -> Self {
-        Plain { text, p: 0 }
+        Plain {
+            text,
+            rest: text.as_bytes(),
+        }
     }
 
     /// Whether every item has been read.
     #[inline]
     pub(crate) fn at_end(&self) -> bool {
-        self.p >= self.text.len()
+        self.rest.is_empty()
     }
 
-    /// Step over the separator after a value: true at the end, or at a
-    /// single `,` that another item follows.
-    #[inline]
-    fn separator(&mut self) -> bool {
-        let b = self.text.as_bytes();
-        match b.get(self.p) {
-            None => true,
-            Some(b',') => match b.get(self.p + 1) {
-                Some(&c) if c != b',' => {
-                    self.p += 1;
-                    true
-                }
-                _ => false,
-            },
-            Some(_) => false,
+    /// Step over the separator after a value that ends `at` bytes into
+    /// the rest: true at the end, or at a single `,` that another item
+    /// follows.
+    #[inline(always)]
+    fn separator(&mut self, at: usize) -> bool {
+        match self.rest.get(at..) {
+            Some([]) => {
+                self.rest = &[];
+                true
+            }
+            Some([b',', c, ..]) if *c != b',' => {
+                self.rest = &self.rest[at + 1..];
+                true
+            }
+            _ => false,
         }
     }
 
     /// Whether the first item is the implied value `word` (then read).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn implied(&mut self, word: &str) -> bool {
-        if self.text.as_bytes()[self.p..].starts_with(word.as_bytes()) {
-            let at = self.p;
-            self.p += word.len();
-            if self.separator() {
-                return true;
-            }
-            self.p = at;
-        }
-        false
+        self.rest.starts_with(word.as_bytes()) && self.separator(word.len())
     }
 
     /// Whether the next item's key is `key_eq` (the key and its `=`);
     /// if so the reader moves to its value.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn key(&mut self, key_eq: &[u8]) -> bool {
-        let hit = self.text.as_bytes()[self.p..].starts_with(key_eq);
-        if hit {
-            self.p += key_eq.len();
+        match self.rest.strip_prefix(key_eq) {
+            Some(rest) => {
+                self.rest = rest;
+                true
+            }
+            None => false,
         }
-        hit
     }
 
     /// The value at the reader as text, up to its separator.
     #[inline]
     pub(crate) fn value(&mut self) -> Option<&'a str> {
-        let b = self.text.as_bytes();
-        let start = self.p;
-        let mut end = start;
-        while end < b.len() && b[end] != b',' {
-            end += 1;
-        }
-        self.p = end;
+        let start = self.text.len() - self.rest.len();
+        let len = self
+            .rest
+            .iter()
+            .position(|&c| c == b',')
+            .unwrap_or(self.rest.len());
         // Both ends are at an ASCII byte or the end of the text, so on
         // character boundaries.
-        self.separator().then(|| &self.text[start..end])
+        let text = self.text;
+        self.separator(len).then(|| &text[start..start + len])
     }
 
     /// The value at the reader as a plain decimal number no greater than
@@ -346,29 +345,56 @@ impl<'a> Plain<'a> {
     /// base-0 `strtoull` QEMU uses reads as decimal, and without
     /// overflow). `None` for anything else (octal, hexadecimal, signs,
     /// white space, too large).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decimal(&mut self, max: u64) -> Option<u64> {
-        let b = self.text.as_bytes();
-        let start = self.p;
-        let mut p = start;
+        let (v, n) = self.digits(max)?;
+        self.separator(n).then_some(v)
+    }
+
+    /// The value at the reader as a plain size: a [`Plain::decimal`]
+    /// number, then at most one binary suffix (`B`, `K`, `M`, `G`, `T`,
+    /// `P`, `E`, either case), with no overflow. Every QEMU release reads
+    /// that text the same way. Returns the number, and its multiplier if
+    /// a suffix was written (`None` otherwise, where the caller's default
+    /// unit applies).
+    #[inline]
+    pub(crate) fn size(&mut self) -> Option<(u64, Option<u64>)> {
+        let (v, n) = self.digits(u64::MAX)?;
+        let shift = match self.rest.get(n).map(u8::to_ascii_uppercase) {
+            Some(b'B') => 0,
+            Some(b'K') => 10,
+            Some(b'M') => 20,
+            Some(b'G') => 30,
+            Some(b'T') => 40,
+            Some(b'P') => 50,
+            Some(b'E') => 60,
+            _ => return self.separator(n).then_some((v, None)),
+        };
+        let mul = 1u64 << shift;
+        let bytes = v.checked_mul(mul)?;
+        self.separator(n + 1).then_some((bytes, Some(mul)))
+    }
+
+    /// The plain decimal digits at the reader, their value (at most
+    /// `max`) and count; the reader does not move.
+    #[inline(always)]
+    fn digits(&self, max: u64) -> Option<(u64, usize)> {
+        let rest = self.rest;
         let mut v: u64 = 0;
-        while let Some(&c) = b.get(p) {
+        let mut n = 0;
+        for &c in rest.iter().take(20) {
             let d = c.wrapping_sub(b'0');
             if d > 9 {
                 break;
             }
-            if p - start == 19 {
-                return None;
-            }
-            v = v * 10 + u64::from(d);
-            p += 1;
+            // No overflow within 19 digits; a 20th is refused below.
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+            n += 1;
         }
-        let len = p - start;
-        if len == 0 || (len > 1 && b[start] == b'0') || v > max {
+        if n == 0 || n == 20 || (n > 1 && rest[0] == b'0') || v > max {
             return None;
         }
-        self.p = p;
-        self.separator().then_some(v)
+        Some((v, n))
     }
 }
 

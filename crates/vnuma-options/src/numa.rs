@@ -313,6 +313,21 @@ pub struct NumaHmatCacheOptions {
 
 const TYPES: &[&str] = &["node", "dist", "cpu", "hmat-lb", "hmat-cache"];
 
+const U8: u64 = u8::MAX as u64;
+const U16: u64 = u16::MAX as u64;
+const U32: u64 = u32::MAX as u64;
+
+/// One member of a plain option, typed as it is read: a second
+/// occurrence gives up, as the full path's "last one wins" would decide.
+macro_rules! once {
+    ($slot:ident, $value:expr) => {{
+        if $slot.is_some() {
+            return None;
+        }
+        $slot = Some($value);
+    }};
+}
+
 /// The index of an enum member's value among `names`, if it is one.
 #[inline]
 fn plain_enum(value: &str, names: &[&str]) -> Option<usize> {
@@ -452,41 +467,26 @@ impl NumaOptions {
     /// reads included), which then takes the full path.
     pub(crate) fn parse_plain(text: &str) -> Option<NumaOptions> {
         let mut r = grammar::Plain::new(text);
-        // Each member is typed as it is read; a second occurrence gives
-        // up, as the full path's "last one wins" would decide.
-        macro_rules! once {
-            ($slot:ident, $value:expr) => {{
-                if $slot.is_some() {
-                    return None;
-                }
-                $slot = Some($value);
-            }};
-        }
-        const U8: u64 = u8::MAX as u64;
-        const U16: u64 = u16::MAX as u64;
-        const U32: u64 = u32::MAX as u64;
-        Some(if r.implied("dist") {
-            let (mut src, mut dst, mut val) = (None, None, None);
-            while !r.at_end() {
-                if r.key(b"src=") {
-                    once!(src, r.decimal(U16)? as u16);
-                } else if r.key(b"dst=") {
-                    once!(dst, r.decimal(U16)? as u16);
-                } else if r.key(b"val=") {
-                    once!(val, r.decimal(U8)? as u8);
-                } else {
-                    return None;
-                }
+        // The distance matrix is most of a large configuration's options,
+        // nearly always written in this order: read it straight.
+        if r.implied("dist") {
+            let straight = |mut q: grammar::Plain<'_>| {
+                q.key(b"src=").then_some(())?;
+                let src = q.decimal(U16)? as u16;
+                q.key(b"dst=").then_some(())?;
+                let dst = q.decimal(U16)? as u16;
+                q.key(b"val=").then_some(())?;
+                let val = q.decimal(U8)? as u8;
+                q.at_end().then_some(NumaDistOptions { src, dst, val })
+            };
+            if let Some(dist) = straight(r.clone()) {
+                return Some(NumaOptions::Dist(dist));
             }
-            NumaOptions::Dist(NumaDistOptions {
-                src: src?,
-                dst: dst?,
-                val: val?,
-            })
-        } else if r.implied("node") {
+            return Self::plain_dist(r);
+        }
+        Some(if r.implied("node") {
             let mut node = NumaNodeOptions::default();
             let (mut nodeid, mut mem, mut memdev, mut initiator) = (None, None, None, None);
-            let mut mem_text = "";
             while !r.at_end() {
                 if r.key(b"nodeid=") {
                     once!(nodeid, r.decimal(U16)? as u16);
@@ -495,8 +495,7 @@ impl NumaOptions {
                 } else if r.key(b"memdev=") {
                     once!(memdev, String::from(r.value()?));
                 } else if r.key(b"mem=") {
-                    mem_text = r.value()?;
-                    once!(mem, visit::plain_size(mem_text)?);
+                    once!(mem, r.size()?);
                 } else if r.key(b"initiator=") {
                     once!(initiator, r.decimal(U16)? as u16);
                 } else {
@@ -504,9 +503,11 @@ impl NumaOptions {
                 }
             }
             node.nodeid = nodeid;
-            // QEMU's second reading of `mem=`, in MiB.
+            // QEMU reads `mem=` again with MiB as the default unit; a
+            // number without suffix too large for that is not plain.
             node.mem = match mem {
-                Some(bytes) => Some(visit::plain_legacy_mem(mem_text, bytes)?),
+                Some((bytes, Some(_))) => Some(bytes),
+                Some((number, None)) => Some(number.checked_mul(1 << 20)?),
                 None => None,
             };
             node.memdev = memdev;
@@ -530,7 +531,7 @@ impl NumaOptions {
                 } else if r.key(b"latency=") {
                     once!(latency, r.decimal(u64::MAX)?);
                 } else if r.key(b"bandwidth=") {
-                    once!(bandwidth, visit::plain_size(r.value()?)?);
+                    once!(bandwidth, r.size()?.0);
                 } else {
                     return None;
                 }
@@ -550,7 +551,7 @@ impl NumaOptions {
                 if r.key(b"node-id=") {
                     once!(node_id, r.decimal(U32)? as u32);
                 } else if r.key(b"size=") {
-                    once!(size, visit::plain_size(r.value()?)?);
+                    once!(size, r.size()?.0);
                 } else if r.key(b"level=") {
                     once!(level, r.decimal(U8)? as u8);
                 } else if r.key(b"associativity=") {
@@ -610,6 +611,28 @@ impl NumaOptions {
         } else {
             return None;
         })
+    }
+
+    /// `-numa dist` members in any order, after the type.
+    #[inline(never)]
+    fn plain_dist(mut r: grammar::Plain<'_>) -> Option<NumaOptions> {
+        let (mut src, mut dst, mut val) = (None, None, None);
+        while !r.at_end() {
+            if r.key(b"src=") {
+                once!(src, r.decimal(U16)? as u16);
+            } else if r.key(b"dst=") {
+                once!(dst, r.decimal(U16)? as u16);
+            } else if r.key(b"val=") {
+                once!(val, r.decimal(U8)? as u8);
+            } else {
+                return None;
+            }
+        }
+        Some(NumaOptions::Dist(NumaDistOptions {
+            src: src?,
+            dst: dst?,
+            val: val?,
+        }))
     }
 
     /// The option type's name (`node`, `dist`, ...).
@@ -782,6 +805,8 @@ mod tests {
             "dist,src=0,dst=127,val=255",
             "node,nodeid=3,memdev=m3,cpus=6-8,cpus=10",
             "node,mem=1G,cpus=0",
+            "node,mem=15E",
+            "node,mem=4096",
             "node",
             "hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=10",
             "hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=2G",
@@ -813,6 +838,8 @@ mod tests {
             "dist,,src=0",
             "dist,src=99999999999999999999,dst=1,val=10",
             "node,mem=0x1M",
+            "node,mem=17592186044416",
+            "node,mem=1.5G",
             "node,mem=1x",
             "node,memdev=a,,b",
             "node,cpus=1-0",
@@ -877,7 +904,16 @@ mod tests {
             "associativity" => pick(HmatCacheAssociativity::NAMES),
             "policy" => pick(HmatCacheWritePolicy::NAMES),
             "cpus" => pick(&["0", "1-3", "0-65535", "7"]),
-            "mem" | "size" | "bandwidth" => pick(&["1G", "4096", "0", "10K", "1.5M"]),
+            "mem" | "size" | "bandwidth" => pick(&[
+                "1G",
+                "4096",
+                "0",
+                "10k",
+                "1.5M",
+                "16E",
+                "17592186044416",
+                "2b",
+            ]),
             "memdev" => pick(&["m0", "a=b", "", "é"]),
             _ => pick(&["0", "1", "9", "10", "255", "128"]),
         }

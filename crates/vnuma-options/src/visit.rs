@@ -296,26 +296,6 @@ pub(crate) fn legacy_mem(item: &Item, bytes: u64, warnings: &mut Vec<Warning>) -
     }
 }
 
-/// A size member's value when typing it warns about nothing (not
-/// hexadecimal with a suffix); `None` if it fails or would warn.
-#[inline]
-pub(crate) fn plain_size(text: &str) -> Option<u64> {
-    match value::parse_size(text, DefaultUnit::Bytes) {
-        Ok(size) if !size.hex_with_suffix => Some(size.bytes),
-        _ => None,
-    }
-}
-
-/// [`legacy_mem`] when it warns about nothing; `None` if it would warn.
-#[inline]
-pub(crate) fn plain_legacy_mem(text: &str, bytes: u64) -> Option<u64> {
-    match value::parse_size(text, DefaultUnit::MiB) {
-        Ok(size) if size.hex_with_suffix => None,
-        Ok(size) => Some(size.bytes),
-        Err(NumError::Invalid | NumError::Range) => Some(bytes),
-    }
-}
-
 pub(crate) fn string_member(item: &Item) -> String {
     item.value.clone().into_owned()
 }
