@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Location, Warning};
 use crate::grammar;
 use crate::machine::{self, MachineArgs, MachineOptions, MachineSchema};
 use crate::numa::NumaOptions;
-use crate::object::{MemoryBackendOptions, ObjectOptions};
+use crate::object::{BackendKind, MemoryBackendOptions, ObjectOptions};
 use crate::span::Span;
 use crate::Parsed;
 
@@ -262,6 +262,32 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
+/// The id and size of `-object memory-backend-ram,id=ID,size=S` (the two
+/// in either order) written the plain way ([`grammar::Plain`]) with a
+/// well-formed id and a plain size: what the full path (QemuOpts, the id
+/// check, the backend schema) gives for the same text, without its item
+/// vector and visitor. `None` for anything else.
+fn plain_ram_backend(text: &str) -> Option<(&str, u64)> {
+    let mut r = grammar::Plain::new(text);
+    if !r.implied("memory-backend-ram") {
+        return None;
+    }
+    let (mut id, mut size) = (None, None);
+    while !r.at_end() {
+        // A member written twice gives up.
+        if r.key(b"id=") {
+            let value = r.value().filter(|v| crate::value::is_identifier(v))?;
+            id.replace(value).is_none().then_some(())?;
+        } else if r.key(b"size=") {
+            let value = r.size()?.0;
+            size.replace(value).is_none().then_some(())?;
+        } else {
+            return None;
+        }
+    }
+    Some((id?, size?))
+}
+
 fn located(e: Error, location: &Location) -> Error {
     e.with_location(location.clone())
 }
@@ -392,6 +418,16 @@ impl CommandLine {
                 Opt::Numa => {
                     // Most `-numa` options are written the plain way and
                     // type without error: one pass, no item vector.
+                    if let Some(dist) = NumaOptions::parse_plain_dist(arg) {
+                        cl.numa.push(NumaArg {
+                            location,
+                            result: Ok(Parsed {
+                                value: NumaOptions::Dist(dist),
+                                warnings: Vec::new(),
+                            }),
+                        });
+                        continue;
+                    }
                     if let Some(value) = NumaOptions::parse_plain(arg) {
                         cl.numa.push(NumaArg {
                             location,
@@ -431,6 +467,22 @@ impl CommandLine {
                     cl.numa.push(NumaArg { location, result });
                 }
                 Opt::Object => {
+                    // A RAM backend written the plain way, with an id not
+                    // seen before, types as it is read; a duplicate takes
+                    // the full path, which reports it.
+                    if let Some((id, size)) = plain_ram_backend(arg) {
+                        if object_ids.insert(Cow::Borrowed(id)) {
+                            cl.objects.push(ObjectArg {
+                                location,
+                                object: ObjectOptions::MemoryBackend(MemoryBackendOptions::new(
+                                    id,
+                                    BackendKind::Ram,
+                                    size,
+                                )),
+                            });
+                            continue;
+                        }
+                    }
                     let parsed = if arg.starts_with('{') {
                         ObjectOptions::parse_json(arg)
                     } else {
@@ -645,5 +697,59 @@ impl CommandLine {
             out.push("-mem-prealloc".into());
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path answers only where the full path types the text
+    /// without a warning, and then with the same backend.
+    #[test]
+    fn plain_ram_backends_agree_with_the_full_path() {
+        let texts = [
+            ("memory-backend-ram,id=m0,size=4G", true),
+            ("memory-backend-ram,size=1024,id=a.b-c_d", true),
+            ("memory-backend-ram,id=m0,size=15E", true),
+            ("memory-backend-ram,id=m0,size=16E", false),
+            ("memory-backend-ram,id=m0", false),
+            ("memory-backend-ram,size=1G", false),
+            ("memory-backend-ram,id=m0,size=1G,id=m1", false),
+            ("memory-backend-ram,id=a,id=size=5", false),
+            ("memory-backend-ram,id=1a,size=1G", false),
+            ("memory-backend-ram,id=m0,size=0x1G", false),
+            ("memory-backend-ram,id=m0,size=1.5G", false),
+            ("memory-backend-ram,id=m0,size=1G,", false),
+            ("memory-backend-ram,id=m,,0,size=1G", false),
+            ("memory-backend-ram,id=m0,size=1G,prealloc=on", false),
+            ("memory-backend-ram,id=m0,size=1G,noprealloc", false),
+            ("memory-backend-file,id=m0,size=1G", false),
+            ("qom-type=memory-backend-ram,id=m0,size=1G", false),
+            ("memory-backend-ramx,id=m0,size=1G", false),
+        ];
+        for (text, plain) in texts {
+            let fast = plain_ram_backend(text);
+            assert_eq!(fast.is_some(), plain, "{text}");
+            if let Some((id, size)) = fast {
+                let opts = grammar::parse_opts(text, Some("qom-type")).unwrap();
+                assert!(opts.warnings.is_empty());
+                let full = ObjectOptions::from_opts(text, &opts).unwrap();
+                assert!(full.warnings.is_empty());
+                let backend = MemoryBackendOptions::new(id, BackendKind::Ram, size);
+                assert_eq!(full.value, ObjectOptions::MemoryBackend(backend), "{text}");
+            }
+        }
+        // A duplicate id still gets QEMU's message, from the full path.
+        let e = CommandLine::parse([
+            "-object",
+            "memory-backend-ram,id=m0,size=1G",
+            "-object",
+            "memory-backend-ram,id=m0,size=1G",
+        ])
+        .unwrap_err();
+        assert_eq!(e.to_string(), "Duplicate ID 'm0' for object");
+        assert_eq!(e.span(), Span::new(22, 24));
+        assert_eq!(e.location().unwrap().index, 2);
     }
 }

@@ -466,22 +466,11 @@ impl NumaOptions {
     /// for anything else (a `-numa cpu` with the members only QEMU 10.0
     /// reads included), which then takes the full path.
     pub(crate) fn parse_plain(text: &str) -> Option<NumaOptions> {
+        if let Some(dist) = Self::parse_plain_dist(text) {
+            return Some(NumaOptions::Dist(dist));
+        }
         let mut r = grammar::Plain::new(text);
-        // The distance matrix is most of a large configuration's options,
-        // nearly always written in this order: read it straight.
         if r.implied("dist") {
-            let straight = |mut q: grammar::Plain<'_>| {
-                q.key(b"src=").then_some(())?;
-                let src = q.decimal(U16)? as u16;
-                q.key(b"dst=").then_some(())?;
-                let dst = q.decimal(U16)? as u16;
-                q.key(b"val=").then_some(())?;
-                let val = q.decimal(U8)? as u8;
-                q.at_end().then_some(NumaDistOptions { src, dst, val })
-            };
-            if let Some(dist) = straight(r.clone()) {
-                return Some(NumaOptions::Dist(dist));
-            }
             return Self::plain_dist(r);
         }
         Some(if r.implied("node") {
@@ -611,6 +600,22 @@ impl NumaOptions {
         } else {
             return None;
         })
+    }
+
+    /// [`NumaOptions::parse_plain`] of the distance matrix's options,
+    /// most of a large configuration and nearly always written
+    /// `dist,src=S,dst=D,val=V` in that order: read straight, the value
+    /// small enough to return in registers.
+    #[inline]
+    pub(crate) fn parse_plain_dist(text: &str) -> Option<NumaDistOptions> {
+        let mut q = grammar::Plain::new(text);
+        (q.implied("dist") && q.key(b"src=")).then_some(())?;
+        let src = q.decimal(U16)? as u16;
+        q.key(b"dst=").then_some(())?;
+        let dst = q.decimal(U16)? as u16;
+        q.key(b"val=").then_some(())?;
+        let val = q.decimal(U8)? as u8;
+        q.at_end().then_some(NumaDistOptions { src, dst, val })
     }
 
     /// `-numa dist` members in any order, after the type.
