@@ -331,12 +331,21 @@ impl CommandLine {
         // One pass over the option names sizes the two long lists, so a
         // command line of thousands of `-numa` is not copied as it grows.
         let (mut numa, mut objects) = (0, 0);
-        for a in &args {
-            match a.as_ref().as_bytes() {
-                b"-numa" | b"--numa" => numa += 1,
-                b"-object" | b"--object" => objects += 1,
+        // (An estimate: the argument after each one is not looked at.)
+        let mut k = 0;
+        while k < args.len() {
+            match args[k].as_ref().as_bytes() {
+                b"-numa" | b"--numa" => {
+                    numa += 1;
+                    k += 1;
+                }
+                b"-object" | b"--object" => {
+                    objects += 1;
+                    k += 1;
+                }
                 _ => {}
             }
+            k += 1;
         }
         cl.numa.reserve_exact(numa);
         cl.objects.reserve_exact(objects);
