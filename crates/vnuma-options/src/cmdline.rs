@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Location, Warning};
 use crate::grammar;
 use crate::machine::{self, MachineArgs, MachineOptions, MachineSchema};
 use crate::numa::NumaOptions;
-use crate::object::{MemoryBackendOptions, ObjectOptions};
+use crate::object::{BackendKind, MemoryBackendOptions, ObjectOptions};
 use crate::span::Span;
 use crate::Parsed;
 
@@ -223,6 +223,7 @@ pub struct CommandLine {
     syntax: crate::Syntax,
 }
 
+#[derive(Clone, Copy)]
 enum Opt {
     Numa,
     Cpu,
@@ -254,6 +255,39 @@ fn lookup(name: &str) -> Option<Opt> {
         n if IGNORED_FLAGS.contains(&n) => Opt::IgnoredFlag,
         _ => return None,
     })
+}
+
+/// `a == b` for short option names, compared inline (a call to `memcmp`
+/// costs more than the comparison).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+/// The id and size of `-object memory-backend-ram,id=ID,size=S` (the two
+/// in either order) written the plain way ([`grammar::Plain`]) with a
+/// well-formed id and a plain size: what the full path (QemuOpts, the id
+/// check, the backend schema) gives for the same text, without its item
+/// vector and visitor. `None` for anything else.
+fn plain_ram_backend(text: &str) -> Option<(&str, u64)> {
+    let mut r = grammar::Plain::new(text);
+    if !r.implied("memory-backend-ram") {
+        return None;
+    }
+    let (mut id, mut size) = (None, None);
+    while !r.at_end() {
+        // A member written twice gives up.
+        if r.key(b"id=") {
+            let value = r.value().filter(|v| crate::value::is_identifier(v))?;
+            id.replace(value).is_none().then_some(())?;
+        } else if r.key(b"size=") {
+            let value = r.size()?.0;
+            size.replace(value).is_none().then_some(())?;
+        } else {
+            return None;
+        }
+    }
+    Some((id?, size?))
 }
 
 fn located(e: Error, location: &Location) -> Error {
@@ -313,22 +347,34 @@ impl CommandLine {
         cl.machine.syntax = syntax;
         // One pass over the option names sizes the two long lists, so a
         // command line of thousands of `-numa` is not copied as it grows.
-        let count = |name: &str| {
-            args.iter()
-                .filter(|a| {
-                    let a = a.as_ref();
-                    a.strip_prefix("--").or_else(|| a.strip_prefix('-')) == Some(name)
-                })
-                .count()
-        };
-        cl.numa.reserve_exact(count("numa"));
-        cl.objects.reserve_exact(count("object"));
+        let (mut numa, mut objects) = (0, 0);
+        // (An estimate: the argument after each one is not looked at.)
+        let mut k = 0;
+        while k < args.len() {
+            match args[k].as_ref().as_bytes() {
+                b"-numa" | b"--numa" => {
+                    numa += 1;
+                    k += 1;
+                }
+                b"-object" | b"--object" => {
+                    objects += 1;
+                    k += 1;
+                }
+                _ => {}
+            }
+            k += 1;
+        }
+        cl.numa.reserve_exact(numa);
+        cl.objects.reserve_exact(objects);
         let mut numa_ids = BTreeSet::new();
         let mut device_ids = BTreeSet::new();
         let mut object_ids = BTreeSet::new();
         // The option names seen so far, shared by every option written the
         // same way (few: each is one of QEMU's options).
-        let mut names: Vec<Arc<str>> = Vec::new();
+        let mut names: Vec<Arc<str>> = Vec::with_capacity(8);
+        // The previous option as written, what it is and its shared name:
+        // long command lines repeat one option (`-numa`) many times.
+        let mut previous: Option<(&str, Opt, Arc<str>)> = None;
         // The tokenizer's item buffer, reused from option to option.
         let mut items: Vec<grammar::Item<'_>> = Vec::new();
         let mut i = 0;
@@ -336,34 +382,46 @@ impl CommandLine {
             let written = args[i].as_ref();
             let index = i;
             i += 1;
-            let Some(name) = written.strip_prefix('-').filter(|n| !n.is_empty()) else {
-                continue;
-            };
-            let name = name.strip_prefix('-').unwrap_or(name);
-            let option: Arc<str> = match names.iter().find(|n| ***n == *written) {
-                Some(n) => n.clone(),
-                None => {
-                    let n: Arc<str> = written.into();
-                    names.push(n.clone());
-                    n
+            let (opt, option) = match &previous {
+                Some((w, opt, option)) if same(w, written) => (*opt, option.clone()),
+                _ => {
+                    let Some(name) = written.strip_prefix('-').filter(|n| !n.is_empty()) else {
+                        continue;
+                    };
+                    let name = name.strip_prefix('-').unwrap_or(name);
+                    let option: Arc<str> = match names.iter().find(|n| ***n == *written) {
+                        Some(n) => n.clone(),
+                        None => {
+                            let n: Arc<str> = written.into();
+                            names.push(n.clone());
+                            n
+                        }
+                    };
+                    // QEMU 10.0 has no `-no-acpi` (`-machine acpi=off`).
+                    let opt = lookup(name).filter(|o| {
+                        !(matches!(o, Opt::NoAcpi) && syntax >= crate::Syntax::Qemu100)
+                    });
+                    let Some(opt) = opt else {
+                        return Err(Error::new(
+                            ErrorKind::InvalidOption {
+                                option: written.into(),
+                            },
+                            Span::default(),
+                        )
+                        .with_location(Location {
+                            option,
+                            arg: None,
+                            index,
+                        }));
+                    };
+                    previous = Some((written, opt, option.clone()));
+                    (opt, option)
                 }
             };
             let bare = || Location {
                 option: option.clone(),
                 arg: None,
                 index,
-            };
-            // QEMU 10.0 has no `-no-acpi` (`-machine acpi=off`).
-            let opt = lookup(name)
-                .filter(|o| !(matches!(o, Opt::NoAcpi) && syntax >= crate::Syntax::Qemu100));
-            let Some(opt) = opt else {
-                return Err(Error::new(
-                    ErrorKind::InvalidOption {
-                        option: written.into(),
-                    },
-                    Span::default(),
-                )
-                .with_location(bare()));
             };
             let takes_arg = !matches!(opt, Opt::MemPrealloc | Opt::NoAcpi | Opt::IgnoredFlag);
             let arg = if takes_arg {
@@ -388,6 +446,28 @@ impl CommandLine {
             };
             match opt {
                 Opt::Numa => {
+                    // Most `-numa` options are written the plain way and
+                    // type without error: one pass, no item vector.
+                    if let Some(dist) = NumaOptions::parse_plain_dist(arg) {
+                        cl.numa.push(NumaArg {
+                            location,
+                            result: Ok(Parsed {
+                                value: NumaOptions::Dist(dist),
+                                warnings: Vec::new(),
+                            }),
+                        });
+                        continue;
+                    }
+                    if let Some(value) = NumaOptions::parse_plain(arg) {
+                        cl.numa.push(NumaArg {
+                            location,
+                            result: Ok(Parsed {
+                                value,
+                                warnings: Vec::new(),
+                            }),
+                        });
+                        continue;
+                    }
                     let mut opts =
                         grammar::parse_opts_reusing(arg, Some("type"), core::mem::take(&mut items))
                             .map_err(|e| located(e, &location))?;
@@ -417,6 +497,22 @@ impl CommandLine {
                     cl.numa.push(NumaArg { location, result });
                 }
                 Opt::Object => {
+                    // A RAM backend written the plain way, with an id not
+                    // seen before, types as it is read; a duplicate takes
+                    // the full path, which reports it.
+                    if let Some((id, size)) = plain_ram_backend(arg) {
+                        if object_ids.insert(Cow::Borrowed(id)) {
+                            cl.objects.push(ObjectArg {
+                                location,
+                                object: ObjectOptions::MemoryBackend(MemoryBackendOptions::new(
+                                    id,
+                                    BackendKind::Ram,
+                                    size,
+                                )),
+                            });
+                            continue;
+                        }
+                    }
                     let parsed = if arg.starts_with('{') {
                         ObjectOptions::parse_json_with(arg, syntax)
                     } else {
@@ -497,7 +593,9 @@ impl CommandLine {
                     cl.no_acpi = true;
                     cl.machine.add_machine("acpi=off", &location)?;
                 }
-                Opt::IgnoredFlag if name == "nodefaults" => cl.nodefaults = true,
+                Opt::IgnoredFlag if matches!(written, "-nodefaults" | "--nodefaults") => {
+                    cl.nodefaults = true
+                }
                 Opt::IgnoredWithArg | Opt::IgnoredFlag => {}
             }
         }
@@ -647,5 +745,61 @@ impl CommandLine {
             out.push("-mem-prealloc".into());
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path answers only where the full path types the text
+    /// without a warning, and then with the same backend.
+    #[test]
+    fn plain_ram_backends_agree_with_the_full_path() {
+        let texts = [
+            ("memory-backend-ram,id=m0,size=4G", true),
+            ("memory-backend-ram,size=1024,id=a.b-c_d", true),
+            ("memory-backend-ram,id=m0,size=15E", true),
+            ("memory-backend-ram,id=m0,size=16E", false),
+            ("memory-backend-ram,id=m0", false),
+            ("memory-backend-ram,size=1G", false),
+            ("memory-backend-ram,id=m0,size=1G,id=m1", false),
+            ("memory-backend-ram,id=a,id=size=5", false),
+            ("memory-backend-ram,id=1a,size=1G", false),
+            ("memory-backend-ram,id=m0,size=0x1G", false),
+            ("memory-backend-ram,id=m0,size=1.5G", false),
+            ("memory-backend-ram,id=m0,size=1G,", false),
+            ("memory-backend-ram,id=m,,0,size=1G", false),
+            ("memory-backend-ram,id=m0,size=1G,prealloc=on", false),
+            ("memory-backend-ram,id=m0,size=1G,noprealloc", false),
+            ("memory-backend-file,id=m0,size=1G", false),
+            ("qom-type=memory-backend-ram,id=m0,size=1G", false),
+            ("memory-backend-ramx,id=m0,size=1G", false),
+        ];
+        for (text, plain) in texts {
+            let fast = plain_ram_backend(text);
+            assert_eq!(fast.is_some(), plain, "{text}");
+            if let Some((id, size)) = fast {
+                let opts = grammar::parse_opts(text, Some("qom-type")).unwrap();
+                assert!(opts.warnings.is_empty());
+                for syntax in [crate::Syntax::Qemu72, crate::Syntax::Qemu100] {
+                    let full = ObjectOptions::from_opts(text, &opts, syntax).unwrap();
+                    assert!(full.warnings.is_empty());
+                    let backend = MemoryBackendOptions::new(id, BackendKind::Ram, size);
+                    assert_eq!(full.value, ObjectOptions::MemoryBackend(backend), "{text}");
+                }
+            }
+        }
+        // A duplicate id still gets QEMU's message, from the full path.
+        let e = CommandLine::parse([
+            "-object",
+            "memory-backend-ram,id=m0,size=1G",
+            "-object",
+            "memory-backend-ram,id=m0,size=1G",
+        ])
+        .unwrap_err();
+        assert_eq!(e.to_string(), "Duplicate ID 'm0' for object");
+        assert_eq!(e.span(), Span::new(22, 24));
+        assert_eq!(e.location().unwrap().index, 2);
     }
 }

@@ -258,6 +258,146 @@ pub(crate) fn parse_opts_reusing<'a>(
     })
 }
 
+/// A reader of a QemuOpts argument written the plain way, for typing
+/// fast paths: an implied first value, then `key=value` items, with no
+/// `,,` escape, no flag item and no trailing comma, each byte read once.
+/// Every method gives up (`false` / `None`) where the text is not
+/// plain, and the caller then takes the full path ([`parse_opts`] and
+/// the visitor), which gives QEMU's answer for every text; on plain text
+/// both read the same items.
+#[derive(Clone)]
+pub(crate) struct Plain<'a> {
+    text: &'a str,
+    /// The bytes not read yet (a suffix of `text`).
+    rest: &'a [u8],
+}
+
+impl<'a> Plain<'a> {
+    /// A reader at the start of `text`.
+    #[inline]
+    pub(crate) fn new(text: &'a str) -> Self {
+        Plain {
+            text,
+            rest: text.as_bytes(),
+        }
+    }
+
+    /// Whether every item has been read.
+    #[inline]
+    pub(crate) fn at_end(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// Step over the separator after a value that ends `at` bytes into
+    /// the rest: true at the end, or at a single `,` that another item
+    /// follows.
+    #[inline(always)]
+    fn separator(&mut self, at: usize) -> bool {
+        match self.rest.get(at..) {
+            Some([]) => {
+                self.rest = &[];
+                true
+            }
+            Some([b',', c, ..]) if *c != b',' => {
+                self.rest = &self.rest[at + 1..];
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the first item is the implied value `word` (then read).
+    #[inline(always)]
+    pub(crate) fn implied(&mut self, word: &str) -> bool {
+        self.rest.starts_with(word.as_bytes()) && self.separator(word.len())
+    }
+
+    /// Whether the next item's key is `key_eq` (the key and its `=`);
+    /// if so the reader moves to its value.
+    #[inline(always)]
+    pub(crate) fn key(&mut self, key_eq: &[u8]) -> bool {
+        match self.rest.strip_prefix(key_eq) {
+            Some(rest) => {
+                self.rest = rest;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The value at the reader as text, up to its separator.
+    #[inline]
+    pub(crate) fn value(&mut self) -> Option<&'a str> {
+        let start = self.text.len() - self.rest.len();
+        let len = self
+            .rest
+            .iter()
+            .position(|&c| c == b',')
+            .unwrap_or(self.rest.len());
+        // Both ends are at an ASCII byte or the end of the text, so on
+        // character boundaries.
+        let text = self.text;
+        self.separator(len).then(|| &text[start..start + len])
+    }
+
+    /// The value at the reader as a plain decimal number no greater than
+    /// `max`: `0`, or up to 19 digits not starting with `0` (what the
+    /// base-0 `strtoull` QEMU uses reads as decimal, and without
+    /// overflow). `None` for anything else (octal, hexadecimal, signs,
+    /// white space, too large).
+    #[inline(always)]
+    pub(crate) fn decimal(&mut self, max: u64) -> Option<u64> {
+        let (v, n) = self.digits(max)?;
+        self.separator(n).then_some(v)
+    }
+
+    /// The value at the reader as a plain size: a [`Plain::decimal`]
+    /// number, then at most one binary suffix (`B`, `K`, `M`, `G`, `T`,
+    /// `P`, `E`, either case), with no overflow. Every QEMU release reads
+    /// that text the same way. Returns the number, and its multiplier if
+    /// a suffix was written (`None` otherwise, where the caller's default
+    /// unit applies).
+    #[inline]
+    pub(crate) fn size(&mut self) -> Option<(u64, Option<u64>)> {
+        let (v, n) = self.digits(u64::MAX)?;
+        let shift = match self.rest.get(n).map(u8::to_ascii_uppercase) {
+            Some(b'B') => 0,
+            Some(b'K') => 10,
+            Some(b'M') => 20,
+            Some(b'G') => 30,
+            Some(b'T') => 40,
+            Some(b'P') => 50,
+            Some(b'E') => 60,
+            _ => return self.separator(n).then_some((v, None)),
+        };
+        let mul = 1u64 << shift;
+        let bytes = v.checked_mul(mul)?;
+        self.separator(n + 1).then_some((bytes, Some(mul)))
+    }
+
+    /// The plain decimal digits at the reader, their value (at most
+    /// `max`) and count; the reader does not move.
+    #[inline(always)]
+    fn digits(&self, max: u64) -> Option<(u64, usize)> {
+        let rest = self.rest;
+        let mut v: u64 = 0;
+        let mut n = 0;
+        for &c in rest.iter().take(20) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            // No overflow within 19 digits; a 20th is refused below.
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+            n += 1;
+        }
+        if n == 0 || n == 20 || (n > 1 && rest[0] == b'0') || v > max {
+            return None;
+        }
+        Some((v, n))
+    }
+}
+
 /// Length of a QAPI name at the start of `s` (`parse_qapi_name` with
 /// `complete = false`): a letter, then letters, digits, `-`, `_`; with an
 /// optional downstream `__RFQDN_` prefix. 0 if there is none.

@@ -386,7 +386,10 @@ impl MachineArgs {
         within_option: bool,
     ) -> Result<(), Error> {
         for item in items {
-            let key = alloc::format!("{prefix}{}", item.key);
+            // With room for the `.` below (no `format!` machinery).
+            let mut key = String::with_capacity(prefix.len() + item.key.len() + 1);
+            key.push_str(prefix);
+            key.push_str(item.key);
             // A conflict is an existing key that is a group prefix of this
             // one (`smp` vs `smp.cpus`) or that this key is a group of.
             let ancestor = key
@@ -395,7 +398,6 @@ impl MachineArgs {
                 .find(|&i| self.props.contains_key(&key[..i]));
             // The group `key.`, written after the key and taken back (no
             // allocation per item).
-            let mut key = key;
             key.push('.');
             let descendant = self
                 .props

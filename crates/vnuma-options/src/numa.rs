@@ -8,7 +8,7 @@ use core::str::FromStr;
 use crate::error::Error;
 use crate::grammar::{self, escape};
 use crate::span::Span;
-use crate::value::format_size;
+use crate::value::{self, format_size};
 use crate::visit::{self, Visitor};
 use crate::{IdRange, Parsed};
 
@@ -313,6 +313,27 @@ pub struct NumaHmatCacheOptions {
 
 const TYPES: &[&str] = &["node", "dist", "cpu", "hmat-lb", "hmat-cache"];
 
+const U8: u64 = u8::MAX as u64;
+const U16: u64 = u16::MAX as u64;
+const U32: u64 = u32::MAX as u64;
+
+/// One member of a plain option, typed as it is read: a second
+/// occurrence gives up, as the full path's "last one wins" would decide.
+macro_rules! once {
+    ($slot:ident, $value:expr) => {{
+        if $slot.is_some() {
+            return None;
+        }
+        $slot = Some($value);
+    }};
+}
+
+/// The index of an enum member's value among `names`, if it is one.
+#[inline]
+fn plain_enum(value: &str, names: &[&str]) -> Option<usize> {
+    names.iter().position(|n| *n == value)
+}
+
 impl NumaOptions {
     /// Parse the argument of one `-numa` option with QEMU's rules,
     /// returning the value and the warnings QEMU would print.
@@ -324,6 +345,12 @@ impl NumaOptions {
 
     /// [`NumaOptions::parse`] with a release's syntax.
     pub fn parse_with(text: &str, syntax: crate::Syntax) -> Result<Parsed<NumaOptions>, Error> {
+        if let Some(value) = Self::parse_plain(text) {
+            return Ok(Parsed {
+                value,
+                warnings: Vec::new(),
+            });
+        }
         let opts = grammar::parse_opts(text, Some("type"))?;
         let mut parsed = Self::from_opts(text, &opts, syntax)?;
         let mut warnings = opts.warnings;
@@ -436,6 +463,188 @@ impl NumaOptions {
             }
         }
         Ok(Parsed { value, warnings })
+    }
+
+    /// The value of a `-numa` argument written the plain way (see
+    /// [`grammar::Plain`]: no escape, flag or `id`), each member once
+    /// (`cpus` may repeat) and every value typing without error or
+    /// warning: what [`NumaOptions::from_opts`] gives for the same text,
+    /// read in one pass without the item vector and the visitor. `None`
+    /// for anything else (a `-numa cpu` with the members only QEMU 10.0
+    /// reads included), which then takes the full path.
+    pub(crate) fn parse_plain(text: &str) -> Option<NumaOptions> {
+        if let Some(dist) = Self::parse_plain_dist(text) {
+            return Some(NumaOptions::Dist(dist));
+        }
+        let mut r = grammar::Plain::new(text);
+        if r.implied("dist") {
+            return Self::plain_dist(r);
+        }
+        Some(if r.implied("node") {
+            let mut node = NumaNodeOptions::default();
+            let (mut nodeid, mut mem, mut memdev, mut initiator) = (None, None, None, None);
+            while !r.at_end() {
+                if r.key(b"nodeid=") {
+                    once!(nodeid, r.decimal(U16)? as u16);
+                } else if r.key(b"cpus=") {
+                    node.cpus.push(visit::u16_range(r.value()?).ok()?);
+                } else if r.key(b"memdev=") {
+                    once!(memdev, String::from(r.value()?));
+                } else if r.key(b"mem=") {
+                    once!(mem, r.size()?);
+                } else if r.key(b"initiator=") {
+                    once!(initiator, r.decimal(U16)? as u16);
+                } else {
+                    return None;
+                }
+            }
+            node.nodeid = nodeid;
+            // QEMU reads `mem=` again with MiB as the default unit; a
+            // number without suffix too large for that is not plain.
+            node.mem = match mem {
+                Some((bytes, Some(_))) => Some(bytes),
+                Some((number, None)) => Some(number.checked_mul(1 << 20)?),
+                None => None,
+            };
+            node.memdev = memdev;
+            node.initiator = initiator;
+            NumaOptions::Node(node)
+        } else if r.implied("hmat-lb") {
+            let (mut initiator, mut target, mut hierarchy, mut data_type) =
+                (None, None, None, None);
+            let (mut latency, mut bandwidth) = (None, None);
+            while !r.at_end() {
+                if r.key(b"initiator=") {
+                    once!(initiator, r.decimal(U16)? as u16);
+                } else if r.key(b"target=") {
+                    once!(target, r.decimal(U16)? as u16);
+                } else if r.key(b"hierarchy=") {
+                    let i = plain_enum(r.value()?, HmatLbMemoryHierarchy::NAMES)?;
+                    once!(hierarchy, HmatLbMemoryHierarchy::ALL[i]);
+                } else if r.key(b"data-type=") {
+                    let i = plain_enum(r.value()?, HmatLbDataType::NAMES)?;
+                    once!(data_type, HmatLbDataType::ALL[i]);
+                } else if r.key(b"latency=") {
+                    once!(latency, r.decimal(u64::MAX)?);
+                } else if r.key(b"bandwidth=") {
+                    once!(bandwidth, r.size()?.0);
+                } else {
+                    return None;
+                }
+            }
+            NumaOptions::HmatLb(NumaHmatLbOptions {
+                initiator: initiator?,
+                target: target?,
+                hierarchy: hierarchy?,
+                data_type: data_type?,
+                latency,
+                bandwidth,
+            })
+        } else if r.implied("hmat-cache") {
+            let (mut node_id, mut size, mut level) = (None, None, None);
+            let (mut associativity, mut policy, mut line) = (None, None, None);
+            while !r.at_end() {
+                if r.key(b"node-id=") {
+                    once!(node_id, r.decimal(U32)? as u32);
+                } else if r.key(b"size=") {
+                    once!(size, r.size()?.0);
+                } else if r.key(b"level=") {
+                    once!(level, r.decimal(U8)? as u8);
+                } else if r.key(b"associativity=") {
+                    let i = plain_enum(r.value()?, HmatCacheAssociativity::NAMES)?;
+                    once!(associativity, HmatCacheAssociativity::ALL[i]);
+                } else if r.key(b"policy=") {
+                    let i = plain_enum(r.value()?, HmatCacheWritePolicy::NAMES)?;
+                    once!(policy, HmatCacheWritePolicy::ALL[i]);
+                } else if r.key(b"line=") {
+                    once!(line, r.decimal(U16)? as u16);
+                } else {
+                    return None;
+                }
+            }
+            NumaOptions::HmatCache(NumaHmatCacheOptions {
+                node_id: node_id?,
+                size: size?,
+                level: level?,
+                associativity: associativity?,
+                policy: policy?,
+                line: line?,
+            })
+        } else if r.implied("cpu") {
+            let mut cpu = NumaCpuOptions::default();
+            let (mut node, mut socket, mut die, mut cluster, mut core, mut thread) =
+                (None, None, None, None, None, None);
+            while !r.at_end() {
+                // Members only QEMU 10.0 reads (`module-id`, ...) take
+                // the full path.
+                let slot = if r.key(b"node-id=") {
+                    &mut node
+                } else if r.key(b"socket-id=") {
+                    &mut socket
+                } else if r.key(b"die-id=") {
+                    &mut die
+                } else if r.key(b"cluster-id=") {
+                    &mut cluster
+                } else if r.key(b"core-id=") {
+                    &mut core
+                } else if r.key(b"thread-id=") {
+                    &mut thread
+                } else {
+                    return None;
+                };
+                let v = value::parse_int64(r.value()?)?;
+                if slot.replace(v).is_some() {
+                    return None;
+                }
+            }
+            cpu.node_id = node;
+            cpu.socket_id = socket;
+            cpu.die_id = die;
+            cpu.cluster_id = cluster;
+            cpu.core_id = core;
+            cpu.thread_id = thread;
+            NumaOptions::Cpu(cpu)
+        } else {
+            return None;
+        })
+    }
+
+    /// [`NumaOptions::parse_plain`] of the distance matrix's options,
+    /// most of a large configuration and nearly always written
+    /// `dist,src=S,dst=D,val=V` in that order: read straight, the value
+    /// small enough to return in registers.
+    #[inline]
+    pub(crate) fn parse_plain_dist(text: &str) -> Option<NumaDistOptions> {
+        let mut q = grammar::Plain::new(text);
+        (q.implied("dist") && q.key(b"src=")).then_some(())?;
+        let src = q.decimal(U16)? as u16;
+        q.key(b"dst=").then_some(())?;
+        let dst = q.decimal(U16)? as u16;
+        q.key(b"val=").then_some(())?;
+        let val = q.decimal(U8)? as u8;
+        q.at_end().then_some(NumaDistOptions { src, dst, val })
+    }
+
+    /// `-numa dist` members in any order, after the type.
+    #[inline(never)]
+    fn plain_dist(mut r: grammar::Plain<'_>) -> Option<NumaOptions> {
+        let (mut src, mut dst, mut val) = (None, None, None);
+        while !r.at_end() {
+            if r.key(b"src=") {
+                once!(src, r.decimal(U16)? as u16);
+            } else if r.key(b"dst=") {
+                once!(dst, r.decimal(U16)? as u16);
+            } else if r.key(b"val=") {
+                once!(val, r.decimal(U8)? as u8);
+            } else {
+                return None;
+            }
+        }
+        Some(NumaOptions::Dist(NumaDistOptions {
+            src: src?,
+            dst: dst?,
+            val: val?,
+        }))
     }
 
     /// The option type's name (`node`, `dist`, ...).
@@ -572,5 +781,260 @@ impl From<NumaHmatLbOptions> for NumaOptions {
 impl From<NumaHmatCacheOptions> for NumaOptions {
     fn from(v: NumaHmatCacheOptions) -> Self {
         NumaOptions::HmatCache(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The full path alone: tokenizer, visitor, every warning.
+    fn full(text: &str, syntax: crate::Syntax) -> Result<Parsed<NumaOptions>, Error> {
+        let opts = grammar::parse_opts(text, Some("type"))?;
+        let mut parsed = NumaOptions::from_opts(text, &opts, syntax)?;
+        let mut warnings = opts.warnings;
+        warnings.append(&mut parsed.warnings);
+        parsed.warnings = warnings;
+        Ok(parsed)
+    }
+
+    /// The fast path answers only where the full path types the text
+    /// without a warning, and then with the same value.
+    fn agrees(text: &str) -> Option<NumaOptions> {
+        let plain = NumaOptions::parse_plain(text);
+        if let Some(value) = &plain {
+            // The fast path is shared by both releases' syntax, so it must
+            // answer only what both type the same way.
+            for syntax in [crate::Syntax::Qemu72, crate::Syntax::Qemu100] {
+                let full = full(text, syntax)
+                    .unwrap_or_else(|e| panic!("{text:?} ({syntax:?}): fast path took {e}"));
+                assert_eq!(&full.value, value, "{text:?} ({syntax:?})");
+                assert!(full.warnings.is_empty(), "{text:?}: {:?}", full.warnings);
+            }
+        }
+        plain
+    }
+
+    #[test]
+    fn plain_options_take_the_fast_path() {
+        for text in [
+            "dist,src=0,dst=127,val=255",
+            "node,nodeid=3,memdev=m3,cpus=6-8,cpus=10",
+            "node,mem=1G,cpus=0",
+            "node,mem=15E",
+            "node,mem=4096",
+            "node",
+            "hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=10",
+            "hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=2G",
+            "hmat-cache,node-id=1,size=10K,level=1,associativity=direct,policy=write-back,line=64",
+            "cpu,node-id=1,socket-id=0,core-id=-1,thread-id=0x1",
+        ] {
+            assert!(agrees(text).is_some(), "{text}");
+        }
+    }
+
+    #[test]
+    fn anything_else_takes_the_full_path() {
+        for text in [
+            "",
+            "dist",
+            "dist,src=0,dst=1",
+            "dist,src=0,dst=1,val=256",
+            "dist,src=0,dst=1,val=010",
+            "dist,src=0,dst=1,val=0x10",
+            "dist,src=0,dst=1,val=+1",
+            "dist,src=0,dst=1,val= 1",
+            "dist,src=0,dst=1,val=10,",
+            "dist,src=0,dst=1,val=10,,",
+            "dist,src=0,src=0,dst=1,val=10",
+            "dist,src=0,dst=1,val=10,id=d",
+            "dist,src=0,dst=1,val=10,nosrc",
+            "dist,type=dist,src=0,dst=1,val=10",
+            "type=dist,src=0,dst=1,val=10",
+            "dist,,src=0",
+            "dist,src=99999999999999999999,dst=1,val=10",
+            "node,mem=0x1M",
+            "node,mem=17592186044416",
+            "node,mem=1.5G",
+            "node,mem=1x",
+            "node,memdev=a,,b",
+            "node,cpus=1-0",
+            "node,cpus=70000",
+            "hmat-lb,initiator=0,target=1,hierarchy=mem,data-type=access-latency",
+            "cpu,node-id=0,module-id=1",
+            "cpu,node-id=0,node-id=1",
+        ] {
+            assert!(agrees(text).is_none(), "{text}");
+        }
+    }
+
+    /// Keys of each type (and a few that no type has), values that type
+    /// and values that do not: mostly plain text, some of it not.
+    const TYPES_KEYS: &[(&str, &[&str])] = &[
+        ("dist", &["src", "dst", "val"]),
+        ("node", &["nodeid", "cpus", "mem", "memdev", "initiator"]),
+        (
+            "cpu",
+            &[
+                "node-id",
+                "socket-id",
+                "die-id",
+                "cluster-id",
+                "core-id",
+                "thread-id",
+                "module-id",
+            ],
+        ),
+        (
+            "hmat-lb",
+            &[
+                "initiator",
+                "target",
+                "hierarchy",
+                "data-type",
+                "latency",
+                "bandwidth",
+            ],
+        ),
+        (
+            "hmat-cache",
+            &[
+                "node-id",
+                "size",
+                "level",
+                "associativity",
+                "policy",
+                "line",
+            ],
+        ),
+        ("nodes", &["id", "type", "", "no"]),
+        ("type=dist", &["src", "dst", "val"]),
+    ];
+
+    /// A value `key` types without error (chosen by `any`), if any.
+    fn good(key: &str, any: &'static str) -> &'static str {
+        let pick = |values: &[&'static str]| values[any.len() % values.len()];
+        match key {
+            "hierarchy" => pick(HmatLbMemoryHierarchy::NAMES),
+            "data-type" => pick(HmatLbDataType::NAMES),
+            "associativity" => pick(HmatCacheAssociativity::NAMES),
+            "policy" => pick(HmatCacheWritePolicy::NAMES),
+            "cpus" => pick(&["0", "1-3", "0-65535", "7"]),
+            "mem" | "size" | "bandwidth" => pick(&[
+                "1G",
+                "4096",
+                "0",
+                "10k",
+                "1.5M",
+                "16E",
+                "17592186044416",
+                "2b",
+            ]),
+            "memdev" => pick(&["m0", "a=b", "", "é"]),
+            _ => pick(&["0", "1", "9", "10", "255", "128"]),
+        }
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        let value = prop::sample::select(vec![
+            "0",
+            "00",
+            "1",
+            "01",
+            "9",
+            "10",
+            "255",
+            "256",
+            "65535",
+            "65536",
+            "4294967295",
+            "4294967296",
+            "18446744073709551615",
+            "18446744073709551616",
+            "9999999999999999999",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "0x10",
+            "0X1f",
+            "1-3",
+            "3-1",
+            "0-65535",
+            "1G",
+            "1.5M",
+            "0x1M",
+            "10K",
+            "1e3",
+            "",
+            "x",
+            "memory",
+            "first-level",
+            "access-latency",
+            "access-bandwidth",
+            "direct",
+            "none",
+            "write-back",
+            "complex",
+            "m0",
+            "a=b",
+            "é",
+        ]);
+        let sep = prop::sample::select(vec![",", ",,", "=", ""]);
+        // Per item: written at all, how (key=good value, key=any value,
+        // flag, id=), separator before it (mostly `,`).
+        let item = (0..10u8, 0..32u8, value, 0..40usize, sep);
+        (
+            0..TYPES_KEYS.len(),
+            prop::collection::vec(item, 0..8),
+            0..20u8,
+            any::<prop::sample::Index>(),
+        )
+            .prop_map(|(ty, items, trailing, start)| {
+                let (ty, keys) = TYPES_KEYS[ty];
+                let mut s = String::from(ty);
+                // The type's keys in turn from a random one, so that
+                // most texts have each member once.
+                let first = start.index(keys.len());
+                // Mostly no more items than keys.
+                let count = if trailing == 1 {
+                    items.len()
+                } else {
+                    items.len().min(keys.len())
+                };
+                for (i, (written, form, value, sep_pick, sep)) in
+                    items.into_iter().take(count).enumerate()
+                {
+                    if written == 0 {
+                        continue;
+                    }
+                    s.push_str(if sep_pick == 0 { sep } else { "," });
+                    let key = match form {
+                        0 => "id",
+                        1 => keys[(first + i * 7) % keys.len()],
+                        _ => keys[(first + i) % keys.len()],
+                    };
+                    s.push_str(key);
+                    if form != 2 {
+                        s.push('=');
+                        s.push_str(if form < 6 { value } else { good(key, value) });
+                    }
+                }
+                if trailing == 0 {
+                    s.push(',');
+                }
+                s
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn fast_path_agrees_with_the_full_path(texts in prop::collection::vec(text(), 64)) {
+            let hits = texts.iter().filter(|t| agrees(t).is_some()).count();
+            // The generator reaches the fast path, not only its refusals.
+            prop_assert!(hits > 0);
+        }
     }
 }

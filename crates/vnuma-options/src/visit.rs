@@ -169,18 +169,25 @@ impl Processed {
     }
 }
 
-/// A scalar unsigned member: `uint64` parse then the width check.
-pub(crate) fn uint(item: &Item, max: u64, width: Expected) -> Result<u64, Error> {
-    match value::parse_uint(&item.value) {
-        Some((v, end)) if end == item.value.len() => {
+/// A scalar unsigned value: `uint64` parse then the width check; the
+/// error is what was expected (`Uint64`, or `width` above `max`).
+#[inline]
+pub(crate) fn uint_value(text: &str, max: u64, width: Expected) -> Result<u64, Expected> {
+    match value::parse_uint(text) {
+        Some((v, end)) if end == text.len() => {
             if v > max {
-                Err(invalid(item.key, width, item.value_span))
+                Err(width)
             } else {
                 Ok(v)
             }
         }
-        _ => Err(invalid(item.key, Expected::Uint64, item.value_span)),
+        _ => Err(Expected::Uint64),
     }
+}
+
+/// A scalar unsigned member: [`uint_value`] with the item's key and span.
+pub(crate) fn uint(item: &Item, max: u64, width: Expected) -> Result<u64, Error> {
+    uint_value(&item.value, max, width).map_err(|e| invalid(item.key, e, item.value_span))
 }
 
 pub(crate) fn u8_member(item: &Item) -> Result<u8, Error> {
@@ -209,31 +216,53 @@ pub(crate) fn bool_member(item: &Item) -> Result<bool, Error> {
     value::parse_bool(&item.value).ok_or_else(|| invalid(item.key, Expected::Bool, item.value_span))
 }
 
+/// Why one element of a `uint16` list member is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ListError {
+    /// Not `A` or `A-B` with `A ≤ B` and `B − A < 65536`
+    /// (`Parameter '{key}' expects a uint64 value or range`).
+    Syntax,
+    /// A bound above 65535 (`Parameter 'null' expects uint16_t`).
+    Width,
+}
+
+/// One element of a `uint16` list member, as the range written.
+#[inline]
+pub(crate) fn u16_range(text: &str) -> Result<IdRange, ListError> {
+    let (first, end) = value::parse_uint(text).ok_or(ListError::Syntax)?;
+    let last = if end == text.len() {
+        first
+    } else if text.as_bytes()[end] == b'-' {
+        match value::parse_uint_full(&text[end + 1..]) {
+            Some(last) if first <= last && last - first < RANGE_MAX => last,
+            _ => return Err(ListError::Syntax),
+        }
+    } else {
+        return Err(ListError::Syntax);
+    };
+    // Elements are produced and checked one by one, so the first one
+    // above 65535 fails.
+    if first > u64::from(u16::MAX) || last > u64::from(u16::MAX) {
+        return Err(ListError::Width);
+    }
+    Ok(IdRange::new(first as u16, last as u16))
+}
+
 /// The elements of a `uint16` list member, kept as the ranges written:
 /// `A` or `A-B` with `A ≤ B` and `B − A < 65536`; each element is
 /// width-checked with QEMU's `null` key.
 pub(crate) fn u16_list(items: &[&Item<'_>]) -> Result<Vec<IdRange>, Error> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        let bad = || invalid(item.key, Expected::Uint64OrRange, item.value_span);
-        let width = || invalid("null", Expected::Uint16, item.value_span);
-        let (first, end) = value::parse_uint(&item.value).ok_or_else(bad)?;
-        let last = if end == item.value.len() {
-            first
-        } else if item.value.as_bytes()[end] == b'-' {
-            match value::parse_uint_full(&item.value[end + 1..]) {
-                Some(last) if first <= last && last - first < RANGE_MAX => last,
-                _ => return Err(bad()),
+        match u16_range(&item.value) {
+            Ok(range) => out.push(range),
+            Err(ListError::Syntax) => {
+                return Err(invalid(item.key, Expected::Uint64OrRange, item.value_span))
             }
-        } else {
-            return Err(bad());
-        };
-        // Elements are produced and checked one by one, so the first one
-        // above 65535 fails.
-        if first > u64::from(u16::MAX) || last > u64::from(u16::MAX) {
-            return Err(width());
+            Err(ListError::Width) => {
+                return Err(invalid("null", Expected::Uint16, item.value_span))
+            }
         }
-        out.push(IdRange::new(first as u16, last as u16));
     }
     Ok(out)
 }
