@@ -35,6 +35,7 @@ const TARGETS: &[(&str, bool)] = &[
     ("pipeline", false),
     ("swarm", false),
     ("ranges", false),
+    ("description", false),
     ("backend", false),
 ];
 
