@@ -11,7 +11,7 @@
 use arbitrary::Arbitrary;
 use vnuma_options::CommandLine;
 use vnuma_topology::layout::{MemoryLayout, Owner, LOW_WINDOW};
-use vnuma_topology::{MemoryDeviceKind, Topology};
+use vnuma_topology::{Config, MemoryDeviceKind, Profile, Topology};
 
 const MACHINES: &[&str] = &[
     "pc",
@@ -25,6 +25,9 @@ const MACHINES: &[&str] = &[
     "pc-i440fx-2.0",
     "pc-q35-2.4",
     "pc-i440fx-1.7",
+    "pc-q35-10.0",
+    "pc-i440fx-9.2",
+    "pc-q35-8.1",
     "isapc",
     "",
 ];
@@ -145,6 +148,17 @@ pub struct Input {
     acpi: u8,
     /// Swap two options before rendering.
     swap: Option<(u8, u8)>,
+    /// Odd: QEMU 10.0's rules ([`Profile::Qemu100`]), else QEMU 7.2's.
+    /// Last, so that inputs drawn before it existed keep their meaning.
+    profile: u8,
+}
+
+/// The QEMU rules a case runs under: a board choice would go here too
+/// (one more field of [`Input`], read in [`Input::config`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// Which QEMU release.
+    pub profile: Profile,
 }
 
 fn kv(out: &mut String, key: &str, v: Option<impl core::fmt::Display>) {
@@ -157,6 +171,17 @@ fn kv(out: &mut String, key: &str, v: Option<impl core::fmt::Display>) {
 }
 
 impl Input {
+    /// The rules this input runs under.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            profile: if self.profile % 2 == 1 {
+                Profile::Qemu100
+            } else {
+                Profile::Qemu72
+            },
+        }
+    }
+
     /// The QEMU-style argv this input stands for.
     pub fn argv(&self) -> Vec<String> {
         let mut opts: Vec<(String, String)> = Vec::new();
@@ -514,13 +539,24 @@ pub fn check_devices(t: &Topology, layout: &MemoryLayout, args: &[String]) {
     }
 }
 
-/// Run a command line through the pipeline and check what comes out.
+/// Run a command line through the pipeline with QEMU 7.2's rules and
+/// check what comes out.
 pub fn check_argv(args: &[String]) {
+    check_argv_with(args, Rules::default());
+}
+
+/// Run a command line through the pipeline under `rules` and check what
+/// comes out.
+pub fn check_argv_with(args: &[String], rules: Rules) {
     let cl = match CommandLine::parse(args) {
         Ok(cl) => cl,
         Err(_) => return,
     };
-    match vnuma::Vm::from_command_line(cl) {
+    let config = Config {
+        profile: rules.profile,
+        ..Config::default()
+    };
+    match vnuma::Vm::with_config(cl, &config) {
         Ok(vm) => {
             let t = vm.topology();
             check_topology(t, vm.layout(), args);
@@ -580,5 +616,5 @@ pub fn check_argv(args: &[String]) {
 
 /// The fuzz entry.
 pub fn check(input: &Input) {
-    check_argv(&input.argv());
+    check_argv_with(&input.argv(), input.rules());
 }
