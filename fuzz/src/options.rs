@@ -153,7 +153,8 @@ pub fn check_argv(args: &[String]) {
             return;
         }
     };
-    for w in cl.warnings() {
+    // A few warnings rendered (a long argument may carry 10^5).
+    for w in cl.warnings().iter().take(4) {
         assert!(!w.display_qemu().to_string().is_empty());
     }
     if let Err(e) = cl.check() {

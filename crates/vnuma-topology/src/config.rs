@@ -665,6 +665,16 @@ impl NumaConfig {
             }
         }
 
+        // x86: QEMU's setter refuses more than 4 GiB below 4 GiB (boot
+        // RAM would run into the device-memory window above 4 GiB).
+        let x86 = board.x86.is_some();
+        if let Some(value) = self.ram.max_below_4g.filter(|&v| x86 && v > 1 << 32) {
+            return Err(Error::in_field(
+                ErrorKind::MaxRamBelow4g { value },
+                "ram.max_below_4g",
+            ));
+        }
+
         // Guest-physical placement, once.
         let mut split = RamSplit::new(
             board,

@@ -476,6 +476,28 @@ fn hmat_initiators_and_device_nodes() {
     );
 }
 
+/// Found by the `description` fuzz target: an x86 description with more
+/// than 4 GiB of RAM below 4 GiB laid boot RAM over the device-memory
+/// window.
+#[test]
+fn x86_ram_below_4g_is_at_most_4g() {
+    use vnuma_topology::machine::{Chipset, Version};
+    let mut c = NumaConfig::new(
+        MachineModel::x86(Chipset::I440fx, Version::new(7, 2)),
+        CpuTopology::new(1),
+    )
+    .ram_size(8 * GIB)
+    .hotplug(12 * GIB, 2);
+    c.ram.max_below_4g = Some(4 * GIB);
+    assert!(c.resolve().is_ok());
+    c.ram.max_below_4g = Some(6 * GIB);
+    rejects(
+        &c,
+        "ram.max_below_4g",
+        "Machine option 'max-ram-below-4g=6442450944' expects size less than or equal to 4G",
+    );
+}
+
 /// Found by the `description` fuzz target: cache levels were not checked
 /// on a description, and a level-0 cache made an HMAT whose cache count
 /// disagreed with the topology.
