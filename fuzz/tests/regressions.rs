@@ -1,0 +1,61 @@
+//! Every crash the fuzzers found, kept under a name saying what it was
+//! (`fuzz/regressions/<target>/<name>`, as libFuzzer wrote it), through
+//! its target's oracle. They are also seeds of every `cargo xtask fuzz
+//! run`; `cmin` never drops them (the minimized corpora live beside them
+//! in `fuzz/corpus/`).
+
+use std::path::PathBuf;
+
+use arbitrary::{Arbitrary, Unstructured};
+use vnuma_fuzz::description;
+
+fn input<T: for<'a> Arbitrary<'a>>(target: &str, name: &str) -> T {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("regressions")
+        .join(target)
+        .join(name);
+    let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    T::arbitrary_take_rest(Unstructured::new(&data)).expect("the input decodes")
+}
+
+/// Every file in `fuzz/regressions/` has a test here.
+#[test]
+fn every_regression_input_is_named_in_a_test() {
+    let src = include_str!("regressions.rs");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("regressions");
+    for target in std::fs::read_dir(&dir).unwrap() {
+        for file in std::fs::read_dir(target.unwrap().path()).unwrap() {
+            let name = file.unwrap().file_name().into_string().unwrap();
+            assert!(src.contains(&format!("\"{name}\"")), "{name} has no test");
+        }
+    }
+}
+
+/// QEMU's SRAT memory walk asked for on a flat (non-x86) board: the
+/// oracle demanded the tables match the layout (an oracle bug: QEMU's
+/// walk describes only QEMU's x86 RAM layout).
+#[test]
+fn qemu72_style_forced_on_a_flat_board() {
+    let i: description::Input = input("description", "qemu72-style-forced-on-a-flat-board");
+    description::check(&i);
+}
+
+/// An HMAT cache of level 0 in a description was accepted, and the
+/// HMAT's cache count disagreed with the topology (fixed in
+/// vnuma-topology: levels follow QEMU's rules).
+#[test]
+fn hmat_cache_level_0() {
+    let i: description::Input = input("description", "hmat-cache-level-0");
+    assert!(i.config().resolve().is_err());
+    description::check(&i);
+}
+
+/// An i440fx description with `max_below_4g` of 50 GiB laid boot RAM over
+/// the device-memory window (fixed in vnuma-topology: refused above
+/// 4 GiB, as QEMU's setter does).
+#[test]
+fn x86_ram_below_4g_over_4g() {
+    let i: description::Input = input("description", "x86-ram-below-4g-over-4g");
+    assert!(i.config().resolve().is_err());
+    description::check(&i);
+}
