@@ -59,3 +59,11 @@ fn x86_ram_below_4g_over_4g() {
     assert!(i.config().resolve().is_err());
     description::check(&i);
 }
+
+/// The same oracle bug as `qemu72_style_forced_on_a_flat_board`, in the
+/// address-to-node check made after parsing the tables back.
+#[test]
+fn qemu72_style_forced_node_of_address() {
+    let i: description::Input = input("description", "qemu72-style-forced-node-of-address");
+    description::check(&i);
+}

@@ -118,7 +118,7 @@ fn ranges_seeded() {
 fn description_seeded() {
     let mut rng = Rng::new(4);
     let mut resolved = 0;
-    for _ in 0..1500 {
+    for _ in 0..4000 {
         let data = rng.bytes(192);
         let mut u = Unstructured::new(&data);
         if let Ok(input) = description::Input::arbitrary(&mut u) {
