@@ -447,6 +447,48 @@ fn check_tables(
     }
 }
 
+/// The device-tree pieces: CPU `reg` values by scheme, memory nodes on
+/// their node, and the CPU, memory and distance nodes written with scheme
+/// `which`.
+fn check_fdt(
+    t: &vnuma_topology::Topology,
+    layout: &vnuma_topology::layout::MemoryLayout,
+    which: u8,
+) {
+    use vnuma::tables::fdt::{self, CpuReg, Mpidr};
+    let scheme = pick(
+        &[
+            CpuReg::ArchId,
+            CpuReg::Index,
+            CpuReg::Mpidr(Mpidr::KVM),
+            CpuReg::Mpidr(Mpidr::GICV2),
+        ],
+        which,
+    );
+    for cpu in t.cpus().iter().take(64) {
+        let i = cpu.slot.index;
+        assert_eq!(fdt::cpu_reg(t, i, CpuReg::Index), Some(u64::from(i)));
+        let reg = fdt::cpu_reg(t, i, scheme);
+        if let CpuReg::Mpidr(m) = scheme {
+            assert_eq!(reg, Some(m.of(i)));
+        }
+    }
+    for (base, size, node) in fdt::memory_ranges(layout) {
+        assert!(size > 0);
+        assert_eq!(layout.node_of(base), Some(node));
+    }
+    let mut w = vm_fdt::FdtWriter::new().expect("an FDT writer");
+    let root = w.begin_node("").expect("the root node");
+    let written = fdt::write_cpus_with(&mut w, t, scheme)
+        .and_then(|()| fdt::write_memory(&mut w, t, layout))
+        .and_then(|()| fdt::write_distance_map(&mut w, t));
+    if written.is_ok() {
+        w.end_node(root).expect("the root node ends");
+        let blob = w.finish().expect("the FDT finishes");
+        assert_eq!(blob.get(..4), Some(&[0xd0, 0x0d, 0xfe, 0xed][..]));
+    }
+}
+
 /// The fuzz entry.
 pub fn check(input: &Input) {
     let config = input.config();
@@ -487,5 +529,6 @@ pub fn check(input: &Input) {
             "FDT magic"
         );
     }
+    check_fdt(t, vm.layout(), input.processors / 3);
     check_tables(t, &vm, &input.table_options(), &input.flips);
 }
