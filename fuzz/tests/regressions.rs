@@ -67,3 +67,12 @@ fn qemu72_style_forced_node_of_address() {
     let i: description::Input = input("description", "qemu72-style-forced-node-of-address");
     description::check(&i);
 }
+
+/// A DIMM on node 0 and the hotplug window described in SRAT on the last
+/// node (as QEMU does): the oracle looked a device range up as if it were
+/// boot RAM (an oracle bug).
+#[test]
+fn hotplug_window_on_the_last_node() {
+    let i: description::Input = input("description", "hotplug-window-on-the-last-node");
+    description::check(&i);
+}
