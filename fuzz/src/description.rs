@@ -452,6 +452,51 @@ fn check_tables(
         let cut = usize::from(flips[0].0) % bad.len();
         let _ = srat::Srat::parse(&bad[..cut]);
         let _ = hmat::Hmat::parse(&bad[..cut]);
+        // Each table damaged on its own (checksum fixed or not, cut
+        // short), through its own parser; what parses re-encodes, and
+        // its encoding parses again.
+        for (sig, bytes) in built.iter() {
+            let mut bad = bytes.to_vec();
+            for &(at, x) in flips.iter().take(8) {
+                let i = usize::from(at) % bad.len();
+                bad[i] ^= x;
+            }
+            if flips[0].1 & 1 == 1 {
+                acpi::fix_checksum(&mut bad);
+            }
+            let cut = usize::from(flips[0].0) % bad.len();
+            for table in [&bad[..], &bad[..cut], &bytes[..cut]] {
+                match sig {
+                    srat::SIGNATURE => {
+                        if let Ok((h, t)) = srat::Srat::parse(table) {
+                            let again = t.to_bytes_with_revision(&h.oem, h.revision);
+                            if let Ok(again) = again {
+                                srat::Srat::parse(&again).expect("a re-encoded SRAT parses");
+                            }
+                        }
+                    }
+                    slit::SIGNATURE => {
+                        if let Ok((h, t)) = slit::Slit::parse(table) {
+                            if let Ok(again) = t.to_bytes(&h.oem) {
+                                slit::Slit::parse(&again).expect("a re-encoded SLIT parses");
+                            }
+                        }
+                    }
+                    _ => {
+                        if let Ok((h, t)) = hmat::Hmat::parse(table) {
+                            if let Ok(again) = t.to_bytes(&h.oem) {
+                                hmat::Hmat::parse(&again).expect("a re-encoded HMAT parses");
+                            }
+                            for s in &t.structures {
+                                if let hmat::HmatStructure::Locality(l) = s {
+                                    let _ = (l.is_latency(), l.hierarchy());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
