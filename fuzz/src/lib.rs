@@ -7,6 +7,7 @@
 //! does not hold; it never panics on input the library rightly rejects.
 
 pub mod backend;
+pub mod description;
 pub mod options;
 pub mod pipeline;
 pub mod ranges;

@@ -4,9 +4,36 @@
 //! character boundaries; anything that parses prints back to text that
 //! parses to the same value.
 
-use vnuma_options::{CommandLine, Error, MemoryBackendOptions, NumaOptions, ObjectOptions};
+use vnuma_options::device::DeviceOptions;
+use vnuma_options::value::{format_size, is_identifier, parse_bool};
+use vnuma_options::{
+    CommandLine, Error, MemoryBackendOptions, NumaOptions, ObjectOptions, ThreadContextOptions,
+};
+
+/// An error renders (its text, QEMU's line, its hint) without panicking.
+fn renders(e: &Error) {
+    assert!(!e.to_string().is_empty());
+    let qemu = e.display_qemu().to_string();
+    assert!(qemu.contains(&e.to_string()), "{qemu:?}");
+    let _ = e.hint();
+}
+
+/// A value's JSON form (QMP's) reads back to a value with the same JSON
+/// form (QMP lists CPUs one by one where the text has ranges, so the
+/// values themselves may differ in how a list is grouped).
+fn json_round_trip<T>(value: &T, what: &str)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + core::fmt::Debug,
+{
+    let json = serde_json::to_string(value).expect("a parsed value serializes");
+    let back: T = serde_json::from_str(&json)
+        .unwrap_or_else(|e| panic!("{what} {value:?} as {json}, which fails: {e}"));
+    let again = serde_json::to_string(&back).expect("a read value serializes");
+    assert_eq!(again, json, "{what}");
+}
 
 fn span_ok(text: &str, e: &Error) {
+    renders(e);
     let span = e.span();
     let arg = e.location().and_then(|l| l.arg.as_deref()).unwrap_or(text);
     assert!(
@@ -24,9 +51,55 @@ pub fn check_option_text(text: &str) {
                 .parse()
                 .unwrap_or_else(|e| panic!("{text:?} printed as {printed:?}, which fails: {e}"));
             assert_eq!(back, p.value, "{text:?} printed as {printed:?}");
+            json_round_trip(&p.value, "-numa");
+            for w in &p.warnings {
+                assert!(!w.display_qemu().to_string().is_empty());
+                let _ = w.hint();
+            }
         }
         Err(e) => span_ok(text, &e),
     }
+    // The same text as QMP JSON (`set-numa-node`, `object-add`).
+    if text.starts_with('{') {
+        if let Ok(n) = serde_json::from_str::<NumaOptions>(text) {
+            json_round_trip(&n, "set-numa-node");
+        }
+        if let Ok(b) = serde_json::from_str::<MemoryBackendOptions>(text) {
+            json_round_trip(&b, "object-add");
+        }
+        match DeviceOptions::from_json(text) {
+            Ok(d) => {
+                let _ = format!("{d:?}");
+            }
+            Err(e) => renders(&e),
+        }
+    } else {
+        match DeviceOptions::parse(text) {
+            Ok(_) => {
+                if let Err(e) = DeviceOptions::type_properties(text) {
+                    span_ok(text, &e);
+                }
+            }
+            Err(e) => span_ok(text, &e),
+        }
+        let _ = DeviceOptions::driver_of(text);
+        match ThreadContextOptions::parse(text) {
+            Ok(t) => {
+                if let Err(e) = t.validate() {
+                    renders(&e);
+                }
+            }
+            Err(e) => renders(&e),
+        }
+    }
+    // The value helpers.
+    let _ = parse_bool(text);
+    let _ = is_identifier(text);
+    let n = text
+        .bytes()
+        .fold(0u64, |a, b| a.rotate_left(7) ^ u64::from(b));
+    let size = format_size(n);
+    assert!(size.starts_with(|c: char| c.is_ascii_digit()), "{size}");
     match ObjectOptions::parse(text) {
         Ok(p) => {
             if let ObjectOptions::MemoryBackend(b) = &p.value {
@@ -35,11 +108,20 @@ pub fn check_option_text(text: &str) {
                     panic!("{text:?} printed as {printed:?}, which fails: {e}")
                 });
                 assert_eq!(&back, b, "{text:?} printed as {printed:?}");
-                let _ = b.validate();
+                json_round_trip(b, "-object");
+                if let Err(e) = b.validate() {
+                    renders(&e);
+                }
+                if let Err(e) = b.check_policy() {
+                    renders(&e);
+                }
+                let _ = b.host_node_ids();
             }
         }
         Err(e) => {
-            if !text.starts_with('{') {
+            if text.starts_with('{') {
+                renders(&e);
+            } else {
                 span_ok(text, &e);
             }
         }
@@ -52,6 +134,7 @@ pub fn check_argv(args: &[String]) {
     let cl = match CommandLine::parse(args) {
         Ok(cl) => cl,
         Err(e) => {
+            renders(&e);
             if let Some(loc) = e.location() {
                 assert_eq!(
                     args.get(loc.index).map(String::as_str),
@@ -70,7 +153,12 @@ pub fn check_argv(args: &[String]) {
             return;
         }
     };
-    if cl.check().is_err() {
+    // A few warnings rendered (a long argument may carry 10^5).
+    for w in cl.warnings().iter().take(4) {
+        assert!(!w.display_qemu().to_string().is_empty());
+    }
+    if let Err(e) = cl.check() {
+        renders(&e);
         return;
     }
     let canonical = cl.to_args().expect("a checked command line prints");

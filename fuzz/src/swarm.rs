@@ -132,7 +132,7 @@ pub fn filter(argv: &[String], keep: impl Fn(Kind) -> bool) -> Vec<String> {
 
 /// The fuzz entry.
 pub fn check(input: &Input) {
-    pipeline::check_argv(&input.argv());
+    pipeline::check_argv_with(&input.argv(), input.input.rules());
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use arbitrary::{Arbitrary, Unstructured};
-use vnuma_fuzz::{options, pipeline, ranges, swarm};
+use vnuma_fuzz::{description, options, pipeline, ranges, swarm};
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -50,6 +50,11 @@ fn pipeline_corpus() {
 #[test]
 fn swarm_corpus() {
     each::<swarm::Input>("swarm", swarm::check);
+}
+
+#[test]
+fn description_corpus() {
+    each::<description::Input>("description", description::check);
 }
 
 #[test]

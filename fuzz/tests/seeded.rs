@@ -2,7 +2,7 @@
 //! and every committed seed.
 
 use arbitrary::{Arbitrary, Unstructured};
-use vnuma_fuzz::{options, pipeline, ranges, Rng};
+use vnuma_fuzz::{description, options, pipeline, ranges, Rng};
 
 fn seeds(target: &str) -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -112,6 +112,24 @@ fn ranges_seeded() {
             ranges::check(&ops);
         }
     }
+}
+
+#[test]
+fn description_seeded() {
+    let mut rng = Rng::new(4);
+    let mut resolved = 0;
+    for _ in 0..4000 {
+        let data = rng.bytes(192);
+        let mut u = Unstructured::new(&data);
+        if let Ok(input) = description::Input::arbitrary(&mut u) {
+            resolved += usize::from(input.config().resolve().is_ok());
+            description::check(&input);
+        }
+    }
+    assert!(
+        resolved > 20,
+        "only {resolved} seeded descriptions resolved"
+    );
 }
 
 // The backend oracle runs in `tests/backend.rs`, a process of its own.

@@ -17,7 +17,9 @@
 //!
 //! Sanitizer: AddressSanitizer by default (the backend target runs
 //! vnuma-backend's unsafe code); `--sanitizer none` runs the safe targets
-//! at full speed.
+//! at full speed. Only the raw-byte `options` target is built with
+//! comparison tracing; the structure-aware ones run about 1.5 times as
+//! fast without it (`run` only: `smoke` keeps one build for every target).
 //!
 //! `coverage` builds the targets with coverage instrumentation, runs each
 //! over its committed corpus, merges the profiles and reports line
@@ -35,6 +37,7 @@ const TARGETS: &[(&str, bool)] = &[
     ("pipeline", false),
     ("swarm", false),
     ("ranges", false),
+    ("description", false),
     ("backend", false),
 ];
 
@@ -161,15 +164,28 @@ fn cargo_fuzz(sub: &str, sanitizer: &str) -> Command {
     cmd
 }
 
-fn fuzz_run(target: &str, seconds: u64, sanitizer: &str) -> Result<(), String> {
+/// Fuzz `target` for `seconds`. `fast`: build the structure-aware targets
+/// without comparison tracing (`run`); `smoke` keeps one build for all.
+fn fuzz_run(target: &str, seconds: u64, sanitizer: &str, fast: bool) -> Result<(), String> {
     let raw = raw_seeds(target)?;
     ensure_tools()?;
     let corpus = working_corpus(target, raw)?;
     let committed = committed_corpus(target);
     let mut cmd = cargo_fuzz("run", sanitizer);
+    if fast && !raw {
+        // Structure-aware targets draw their values through `arbitrary`,
+        // so comparison tracing (which helps libFuzzer guess the bytes a
+        // raw-byte parser compares against) buys little and costs about
+        // a third of each execution.
+        cmd.arg("--no-trace-compares");
+    }
     cmd.arg(target).arg(&corpus);
     if committed.is_dir() {
         cmd.arg(&committed);
+    }
+    let regressions = root().join("fuzz").join("regressions").join(target);
+    if regressions.is_dir() {
+        cmd.arg(&regressions);
     }
     run(cmd.args([
         "--",
@@ -190,6 +206,10 @@ fn fuzz_cmin(target: &str) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&merged);
     std::fs::create_dir_all(&merged).map_err(|e| format!("{}: {e}", merged.display()))?;
     let mut cmd = cargo_fuzz("run", "none");
+    if !raw {
+        // The same build as `run`'s (see there).
+        cmd.arg("--no-trace-compares");
+    }
     cmd.arg(target).arg(&merged).arg(&corpus);
     if committed.is_dir() {
         cmd.arg(&committed);
@@ -420,11 +440,11 @@ fn dispatch(args: &[String]) -> Result<(), String> {
             if !matches!(sanitizer, "address" | "none") {
                 return Err(format!("--sanitizer {sanitizer}: address or none"));
             }
-            fuzz_run(target, seconds, sanitizer)
+            fuzz_run(target, seconds, sanitizer, true)
         }
         Some("smoke") => TARGETS
             .iter()
-            .try_for_each(|(t, _)| fuzz_run(t, SMOKE_SECONDS, "address")),
+            .try_for_each(|(t, _)| fuzz_run(t, SMOKE_SECONDS, "address", false)),
         Some("cmin") => fuzz_cmin(args.get(1).ok_or_else(usage)?),
         Some("coverage") => fuzz_coverage(args.get(1).map(String::as_str)),
         Some("list") => {

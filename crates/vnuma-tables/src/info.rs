@@ -178,6 +178,22 @@ fn mismatch(table: &'static str, what: &'static str, index: usize) -> Error {
 /// Whether QEMU's SRAT cursor quirk shifts memory: a node ends strictly
 /// inside `[640 KiB, 1 MiB)` and a later node has memory, which SRAT then
 /// starts at 1 MiB.
+/// `(base, length, node)` ranges sorted, with a node's adjacent ranges
+/// merged.
+fn coalesce(mut ranges: Vec<(u64, u64, u32)>) -> Vec<(u64, u64, u32)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(u64, u64, u32)> = Vec::with_capacity(ranges.len());
+    for (base, len, node) in ranges {
+        match out.last_mut() {
+            Some((b, l, n)) if *n == node && b.checked_add(*l) == Some(base) => {
+                *l = l.saturating_add(len);
+            }
+            _ => out.push((base, len, node)),
+        }
+    }
+    out
+}
+
 fn cursor_quirk(sizes: &[u64]) -> bool {
     let mut end = 0u64;
     let mut pending = false;
@@ -302,29 +318,31 @@ pub fn verify(
         return Err(mismatch("SRAT", "boot memory flags", 0));
     }
     if style == MemoryStyle::Layout || !cursor_quirk(&sizes) {
-        let mut want: Vec<(u64, u64, u32)> = layout
+        let want: Vec<(u64, u64, u32)> = layout
             .ranges()
             .filter_map(|(r, o)| match o {
                 Owner::Boot(n) => Some((r.start(), u64::try_from(r.size()).unwrap_or(u64::MAX), n)),
                 Owner::Dimm(_) => None,
             })
             .collect();
-        let mut got: Vec<(u64, u64, u32)> = real
+        let got: Vec<(u64, u64, u32)> = real
             .iter()
             .map(|m| (m.base, m.length, m.proximity))
             .collect();
-        want.sort_unstable();
-        got.sort_unstable();
-        if want != got {
+        // A node's adjacent ranges (its zones, or RAM below and above a
+        // 4 GiB split point) are one entry or several depending on the
+        // style: compare them merged.
+        if coalesce(want) != coalesce(got) {
             return Err(mismatch("SRAT", "boot memory ranges", 0));
         }
     } else {
         // Shifted by the quirk, but still one node's memory at a time, in
         // node order, never more than the node has.
         for (n, &mem) in sizes.iter().enumerate() {
+            let id = t.nodes().get(n).map_or(0, |node| node.id);
             let sum: u64 = real
                 .iter()
-                .filter(|m| m.proximity == n as u32)
+                .filter(|m| m.proximity == id)
                 .fold(0, |a, m| a.saturating_add(m.length));
             if sum > mem {
                 return Err(mismatch("SRAT", "more memory than the node has", n));

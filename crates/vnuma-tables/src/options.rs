@@ -146,11 +146,19 @@ impl TableOptions {
     }
 
     /// The memory style for a topology, with [`MemoryStyle::Auto`]
-    /// resolved.
+    /// resolved: QEMU's for the x86 PC layout unless a memory zone was
+    /// placed at a fixed address (QEMU's walk places every node's memory
+    /// after the previous node's, so it cannot describe such a zone).
     pub fn memory_style(&self, t: &Topology) -> MemoryStyle {
         match self.memory {
             MemoryStyle::Auto => match t.machine().ram_layout {
-                RamLayout::X86 { .. } => MemoryStyle::Qemu72,
+                RamLayout::X86 { .. }
+                    if t.nodes()
+                        .iter()
+                        .all(|n| n.zones.iter().all(|z| z.addr.is_none())) =>
+                {
+                    MemoryStyle::Qemu72
+                }
                 _ => MemoryStyle::Layout,
             },
             other => other,

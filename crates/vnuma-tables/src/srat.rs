@@ -304,7 +304,10 @@ impl Srat {
                 layout_memory(layout, sizes.len(), &mut entries);
                 entries.extend(nvdimms);
             }
-            _ => qemu_memory(layout, &sizes, nvdimms, &mut entries),
+            _ => {
+                let ids: Vec<u32> = t.nodes().iter().map(|n| n.id).collect();
+                qemu_memory(layout, &sizes, &ids, nvdimms, &mut entries)
+            }
         }
         if let Some(window) = layout.device_memory() {
             // QEMU: the last node (`nb_numa_nodes - 1`).
@@ -633,10 +636,14 @@ fn put_memory(b: &mut Vec<u8>, m: &MemoryAffinity) {
 }
 
 /// QEMU 7.2's `build_srat` memory walk (hw/i386/acpi-build.c), with its
-/// unsigned wrap-around arithmetic, then the padding entries.
+/// unsigned wrap-around arithmetic, then the padding entries. `sizes` are
+/// the nodes' memory in id order and `ids` their ids (dense from QEMU's
+/// syntax; a description may leave gaps, and the proximity domain is the
+/// id, as in the processor entries); no nodes: one size, node 0.
 fn qemu_memory(
     layout: &MemoryLayout,
     sizes: &[u64],
+    ids: &[u32],
     nvdimms: Vec<SratEntry>,
     entries: &mut Vec<SratEntry>,
 ) {
@@ -645,8 +652,8 @@ fn qemu_memory(
     let above_4g_start = split.above_4g_start;
     let first = entries.len();
     let mut next_base = 0u64;
-    for (node, &node_mem) in sizes.iter().enumerate() {
-        let node = node as u32;
+    for (i, &node_mem) in sizes.iter().enumerate() {
+        let node = ids.get(i).copied().unwrap_or(0);
         let mut mem_base = next_base;
         let mut mem_len = node_mem;
         next_base = mem_base.wrapping_add(mem_len);

@@ -636,7 +636,43 @@ impl NumaConfig {
                         format!("hmat.caches[{c}].node_id"),
                     ));
                 }
+                // QEMU's rules for the levels (the tables encode a node's
+                // cache count as its number of levels): 1 to 3, each once,
+                // each above the one below it.
+                let (n, l) = (cache.node_id, cache.level);
+                let level = || format!("hmat.caches[{c}].level");
+                if !(1..=3).contains(&l) {
+                    return Err(Error::in_field(ErrorKind::CacheLevel { level: l }, level()));
+                }
+                let others = || hmat.caches.iter().take(c).filter(|o| o.node_id == n);
+                if others().any(|o| o.level == l) {
+                    return Err(Error::in_field(
+                        ErrorKind::CacheDuplicate { node: n, level: l },
+                        level(),
+                    ));
+                }
+                if l > 1
+                    && !hmat
+                        .caches
+                        .iter()
+                        .any(|o| o.node_id == n && o.level == l - 1)
+                {
+                    return Err(Error::in_field(
+                        ErrorKind::CacheLevelMissing { level: l - 1 },
+                        level(),
+                    ));
+                }
             }
+        }
+
+        // x86: QEMU's setter refuses more than 4 GiB below 4 GiB (boot
+        // RAM would run into the device-memory window above 4 GiB).
+        let x86 = board.x86.is_some();
+        if let Some(value) = self.ram.max_below_4g.filter(|&v| x86 && v > 1 << 32) {
+            return Err(Error::in_field(
+                ErrorKind::MaxRamBelow4g { value },
+                "ram.max_below_4g",
+            ));
         }
 
         // Guest-physical placement, once.

@@ -476,6 +476,71 @@ fn hmat_initiators_and_device_nodes() {
     );
 }
 
+/// Found by the `description` fuzz target: an x86 description with more
+/// than 4 GiB of RAM below 4 GiB laid boot RAM over the device-memory
+/// window.
+#[test]
+fn x86_ram_below_4g_is_at_most_4g() {
+    use vnuma_topology::machine::{Chipset, Version};
+    let mut c = NumaConfig::new(
+        MachineModel::x86(Chipset::I440fx, Version::new(7, 2)),
+        CpuTopology::new(1),
+    )
+    .ram_size(8 * GIB)
+    .hotplug(12 * GIB, 2);
+    c.ram.max_below_4g = Some(4 * GIB);
+    assert!(c.resolve().is_ok());
+    c.ram.max_below_4g = Some(6 * GIB);
+    rejects(
+        &c,
+        "ram.max_below_4g",
+        "Machine option 'max-ram-below-4g=6442450944' expects size less than or equal to 4G",
+    );
+}
+
+/// Found by the `description` fuzz target: cache levels were not checked
+/// on a description, and a level-0 cache made an HMAT whose cache count
+/// disagreed with the topology.
+#[test]
+fn hmat_cache_levels_follow_qemus_rules() {
+    use vnuma_options::{HmatCacheAssociativity, HmatCacheWritePolicy, NumaHmatCacheOptions};
+    let cache = |level: u8, size: u64| NumaHmatCacheOptions {
+        node_id: 0,
+        size,
+        level,
+        associativity: HmatCacheAssociativity::Direct,
+        policy: HmatCacheWritePolicy::WriteBack,
+        line: 64,
+    };
+    let with = |caches: Vec<NumaHmatCacheOptions>| {
+        NumaConfig::new(board(2), CpuTopology::new(2))
+            .node(NodeConfig::new(0).cpus([0, 1]).zone(MemoryZone::new(GIB)))
+            .hmat(vnuma_topology::Hmat {
+                lb: Vec::new(),
+                caches,
+            })
+    };
+    assert!(with(vec![cache(1, 1024), cache(2, 4096)]).resolve().is_ok());
+    for (caches, message) in [
+        (
+            vec![cache(0, 1024)],
+            "Invalid level=0, it should be larger than 0 and less than or equal to 3",
+        ),
+        (
+            vec![cache(4, 1024)],
+            "Invalid level=4, it should be larger than 0 and less than or equal to 3",
+        ),
+        (
+            vec![cache(1, 1024), cache(1, 2048)],
+            "Duplicate configuration of the side cache for node-id=0 and level=1",
+        ),
+        (vec![cache(2, 1024)], "Cache level=1 shall be defined first"),
+    ] {
+        let at = format!("hmat.caches[{}].level", caches.len() - 1);
+        rejects(&with(caches), &at, message);
+    }
+}
+
 #[cfg(feature = "serde")]
 #[test]
 fn the_description_round_trips_through_json() {
