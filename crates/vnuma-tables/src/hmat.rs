@@ -188,7 +188,9 @@ impl Hmat {
             }));
         }
         let initiators: Vec<u32> = nodes.iter().filter(|n| n.has_cpu).map(|n| n.id).collect();
-        let targets: Vec<u32> = (0..nodes.len() as u32).collect();
+        // Every node is a target, by its id (the proximity domain): with
+        // QEMU's dense ids that is 0..n.
+        let targets: Vec<u32> = nodes.iter().map(|n| n.id).collect();
         let mut tables: Vec<_> = t
             .hmat()
             .lb
@@ -210,7 +212,10 @@ impl Hmat {
                     .iter()
                     .position(|&x| x == u32::from(i))
                     .unwrap_or(0);
-                let index = row * targets.len() + usize::from(tg);
+                let Some(column) = targets.iter().position(|&x| x == u32::from(tg)) else {
+                    continue;
+                };
+                let index = row * targets.len() + column;
                 if let Some(slot) = entries.get_mut(index) {
                     *slot = value.checked_div(lb.base).unwrap_or(0) as u16;
                 }

@@ -419,6 +419,8 @@ pub fn verify(
         .filter(|n| n.has_cpu)
         .map(|n| n.id)
         .collect();
+    // Every node is a target, by id.
+    let targets: Vec<u32> = t.nodes().iter().map(|n| n.id).collect();
     let mut tables: Vec<_> = t
         .hmat()
         .lb
@@ -438,8 +440,7 @@ pub fn verify(
         if l.hierarchy() != *h
             || l.data_type != *d
             || l.initiators != initiators
-            || l.targets.len() != sizes.len()
-            || l.targets.iter().enumerate().any(|(k, &x)| x != k as u32)
+            || l.targets != targets
         {
             return Err(mismatch("HMAT", "latency/bandwidth structure shape", i));
         }
@@ -449,8 +450,17 @@ pub fn verify(
                 .find(|&&(a, b, _)| u32::from(a) == ini && u32::from(b) == tg)
                 .map(|&(_, _, v)| v)
         };
+        // QEMU's 32-bit arithmetic (which can give 0 for a huge base).
+        let base_unit = if *d <= 2 {
+            u64::from(lb.base.wrapping_mul(1000) as u32)
+        } else {
+            u64::from((lb.base >> 20) as u32)
+        };
+        if l.base_unit != base_unit {
+            return Err(mismatch("HMAT", "latency/bandwidth base unit", i));
+        }
         for &ini in &initiators {
-            for tg in 0..sizes.len() as u32 {
+            for &tg in &targets {
                 let want = given(ini, tg).map_or(0, |v| v.checked_div(lb.base).unwrap_or(0) as u16);
                 if l.entry(ini, tg) != Some(want) {
                     return Err(mismatch("HMAT", "latency/bandwidth entry", i));

@@ -51,6 +51,7 @@ pub use crate::devices::{MemoryDeviceConfig, MemoryDeviceKind};
 use crate::error::{Error, ErrorKind, Warning};
 use crate::layout::{device_memory, place_boot_ram, BootRange, RamSplit};
 use crate::machine::{CpuIdScheme, MachineModel, RamLayout};
+use crate::numa::LbTable;
 use crate::topology::{Cpu, Hmat, Node, Topology};
 
 /// A contiguous piece of a node's memory.
@@ -590,6 +591,7 @@ impl NumaConfig {
                 devices: n.devices.clone(),
             });
         }
+        let mut lb_tables = Vec::new();
         if let Some(hmat) = &self.hmat {
             for (i, n) in self.nodes.iter().enumerate() {
                 let Some(init) = n.initiator else { continue };
@@ -615,17 +617,59 @@ impl NumaConfig {
                 }
             }
             for (t, table) in hmat.lb.iter().enumerate() {
-                for (e, &(init, target, _)) in table.entries.iter().enumerate() {
+                // The base unit and range follow from the entries by
+                // QEMU's rules (a table from QEMU's syntax replays to the
+                // same values); a described one gets its checks here.
+                let mut replay = LbTable {
+                    hierarchy: table.hierarchy,
+                    data_type: table.data_type,
+                    ..LbTable::default()
+                };
+                let mut seen = alloc::collections::BTreeSet::new();
+                for (e, &(init, target, value)) in table.entries.iter().enumerate() {
+                    let field = || format!("hmat.lb[{t}].entries[{e}]");
                     let unknown = [u32::from(init), u32::from(target)]
                         .into_iter()
                         .find(|&n| position(n).is_none());
                     if let Some(node) = unknown {
                         return Err(Error::in_field(
                             ErrorKind::HmatUnknownNode { node },
-                            format!("hmat.lb[{t}].entries[{e}]"),
+                            field(),
                         ));
                     }
+                    // Only a node with CPUs is a row of the table.
+                    if position(u32::from(init)).is_some_and(|p| !nodes[p].has_cpu) {
+                        return Err(Error::in_field(
+                            ErrorKind::HmatNotInitiator { initiator: init },
+                            field(),
+                        ));
+                    }
+                    let latency = table.data_type.is_none_or(|d| d.is_latency());
+                    if !seen.insert((init, target)) {
+                        let (initiator, target) = (init, target);
+                        let kind = if latency {
+                            ErrorKind::HmatDuplicateLatency { initiator, target }
+                        } else {
+                            ErrorKind::HmatDuplicateBandwidth { initiator, target }
+                        };
+                        return Err(Error::in_field(kind, field()));
+                    }
+                    if !latency && value % (1 << 20) != 0 {
+                        return Err(Error::in_field(
+                            ErrorKind::HmatBandwidthAlign {
+                                bandwidth: value,
+                                initiator: init,
+                                target,
+                            },
+                            field(),
+                        ));
+                    }
+                    replay
+                        .account(value, init, target)
+                        .map_err(|kind| Error::in_field(kind, field()))?;
                 }
+                replay.entries = table.entries.clone();
+                lb_tables.push(replay);
             }
             for (c, cache) in hmat.caches.iter().enumerate() {
                 if position(cache.node_id).is_none() {
@@ -764,7 +808,13 @@ impl NumaConfig {
             nodes,
             distances,
             hmat_enabled,
-            hmat: self.hmat.clone().unwrap_or_default(),
+            hmat: match &self.hmat {
+                Some(h) => Hmat {
+                    lb: lb_tables,
+                    caches: h.caches.clone(),
+                },
+                None => Hmat::default(),
+            },
             ram_size,
             max_ram_size,
             ram_slots: self.ram.slots,

@@ -54,7 +54,9 @@ pub struct LbTable {
     pub data_type: Option<HmatLbDataType>,
     /// Base unit: for latency the largest power of ten dividing every
     /// non-zero entry (picoseconds are `base × 1000`), for bandwidth the
-    /// lowest set bit of all entries (bytes/s).
+    /// lowest set bit of all entries (bytes/s). Computed from the entries
+    /// by QEMU's rules when a description is resolved (a value given in a
+    /// [`crate::config::NumaConfig`] is replaced).
     pub base: u64,
     /// Latency: the largest compressed value so far; bandwidth: the OR of
     /// all entries.
@@ -62,6 +64,62 @@ pub struct LbTable {
     /// `(initiator, target, raw value)` in the order given; 0 = "not
     /// provided".
     pub entries: Vec<(u16, u16, u64)>,
+}
+
+impl LbTable {
+    /// Account one entry's raw value (spec §2.4.7/2.4.8): update the base
+    /// unit and the range, or refuse a value the 16-bit entries cannot
+    /// hold with QEMU's message. Whether the value was provided (non-zero).
+    pub(crate) fn account(&mut self, value: u64, i: u16, t: u16) -> Result<bool, ErrorKind> {
+        let latency = self.data_type.is_none_or(|d| d.is_latency());
+        if latency {
+            if self.base == 0 {
+                self.base = u64::MAX;
+            }
+            if value == 0 {
+                return Ok(false);
+            }
+            let mut power = 1u64;
+            let mut rest = value;
+            while rest % 10 == 0 {
+                rest /= 10;
+                power *= 10;
+            }
+            let new_base = self.base.min(power);
+            // QEMU divides by the base before this entry's update.
+            let max_entry = self.range.max(value / self.base);
+            if max_entry >= u64::from(u16::MAX) {
+                return Err(ErrorKind::HmatLatencyRange {
+                    latency: value,
+                    initiator: i,
+                    target: t,
+                });
+            }
+            self.range = max_entry;
+            self.base = new_base;
+        } else {
+            if self.base == 0 {
+                self.base = 1;
+            }
+            if value == 0 {
+                return Ok(false);
+            }
+            let bits = self.range | value;
+            let first = bits.trailing_zeros();
+            let last = 64 - bits.leading_zeros();
+            let base = 1u64 << first;
+            if last - first > 16 || value / base >= u64::from(u16::MAX) {
+                return Err(ErrorKind::HmatBandwidthRange {
+                    bandwidth: value,
+                    initiator: i,
+                    target: t,
+                });
+            }
+            self.range = bits;
+            self.base = base;
+        }
+        Ok(true)
+    }
 }
 
 /// The resolution state (QEMU's `NumaState` plus the CPU slots' node ids).
@@ -339,28 +397,7 @@ impl NumaState {
                     target: t,
                 });
             }
-            if table.base == 0 {
-                table.base = u64::MAX;
-            }
-            if latency > 0 {
-                let mut power = 1u64;
-                let mut rest = latency;
-                while rest % 10 == 0 {
-                    rest /= 10;
-                    power *= 10;
-                }
-                let new_base = table.base.min(power);
-                // QEMU divides by the base before this entry's update.
-                let max_entry = table.range.max(latency / table.base);
-                if max_entry >= u64::from(u16::MAX) {
-                    return Err(ErrorKind::HmatLatencyRange {
-                        latency,
-                        initiator: i,
-                        target: t,
-                    });
-                }
-                table.range = max_entry;
-                table.base = new_base;
+            if table.account(latency, i, t)? {
                 self.nodes[usize::from(t)].lb_bits |= 1;
             }
             value = latency;
@@ -382,23 +419,7 @@ impl NumaState {
                     target: t,
                 });
             }
-            if table.base == 0 {
-                table.base = 1;
-            }
-            if bandwidth > 0 {
-                let bits = table.range | bandwidth;
-                let first = bits.trailing_zeros();
-                let last = 64 - bits.leading_zeros();
-                let base = 1u64 << first;
-                if last - first > 16 || bandwidth / base >= u64::from(u16::MAX) {
-                    return Err(ErrorKind::HmatBandwidthRange {
-                        bandwidth,
-                        initiator: i,
-                        target: t,
-                    });
-                }
-                table.range = bits;
-                table.base = base;
+            if table.account(bandwidth, i, t)? {
                 self.nodes[usize::from(t)].lb_bits |= 2;
             }
             value = bandwidth;
