@@ -385,8 +385,7 @@ impl NumaState {
                 ..LbTable::default()
             });
         let duplicate = table.entries.iter().any(|&(ei, et, _)| ei == i && et == t);
-        let value;
-        if o.data_type.is_latency() {
+        let value = if o.data_type.is_latency() {
             let latency = o.latency.ok_or(ErrorKind::HmatMissingLatency)?;
             if o.bandwidth.is_some() {
                 return Err(ErrorKind::HmatBandwidthForLatency);
@@ -400,7 +399,7 @@ impl NumaState {
             if table.account(latency, i, t)? {
                 self.nodes[usize::from(t)].lb_bits |= 1;
             }
-            value = latency;
+            latency
         } else {
             let bandwidth = o.bandwidth.ok_or(ErrorKind::HmatMissingBandwidth)?;
             if o.latency.is_some() {
@@ -422,8 +421,8 @@ impl NumaState {
             if table.account(bandwidth, i, t)? {
                 self.nodes[usize::from(t)].lb_bits |= 2;
             }
-            value = bandwidth;
-        }
+            bandwidth
+        };
         table.entries.push((i, t, value));
         Ok(())
     }
