@@ -805,6 +805,9 @@ pub enum ErrorKind {
         /// The node id.
         node: u32,
     },
+    /// A rule of QEMU's aarch64 `virt` board (QEMU's text).
+    #[error("{0}")]
+    Virt(#[from] crate::virt::VirtError),
 }
 
 impl ErrorKind {
@@ -978,6 +981,7 @@ impl Error {
                 Some("Use -machine help to list supported machines")
             }
             ErrorKind::MemNotSupported => Some("Use -numa node,memdev instead"),
+            ErrorKind::Virt(v) => v.hint(),
             _ => None,
         }
     }

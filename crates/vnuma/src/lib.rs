@@ -162,6 +162,27 @@ impl Vm {
         )
     }
 
+    /// Read `qemu-system-TARGET` arguments and resolve them with the rules
+    /// of a given QEMU release: [`topology::Target::Aarch64`] is the `virt`
+    /// board (`-M virt`, `virt-7.2` … `virt-2.6`), whose [`Vm::dtb`] and
+    /// [`Vm::acpi_tables`] are QEMU's own.
+    pub fn for_qemu_target<I, S>(
+        profile: vnuma_topology::Profile,
+        target: vnuma_topology::Target,
+        args: I,
+    ) -> Result<Vm, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let args: Vec<S> = args.into_iter().collect();
+        let config = Config {
+            firmware: vnuma_topology::virt::has_firmware(&args),
+            ..Config::qemu_target(profile, target)
+        };
+        Self::with_config(CommandLine::parse_with(args, profile.syntax())?, &config)
+    }
+
     /// The QEMU release whose rules resolved this guest (`None` for a
     /// board that is not QEMU's).
     pub fn qemu_version(&self) -> Option<vnuma_topology::machine::Version> {
@@ -342,9 +363,16 @@ impl Vm {
             .is_some_and(|q| q >= vnuma_topology::machine::QEMU_10_0);
         let options = vnuma_tables::TableOptions::with_oem(oem)
             .with_hmat_skip_memoryless(hmat_skip_memoryless);
-        // QEMU's x86 SRAT keeps revision 1 with its Generic Initiator
-        // entries (acpi-generic-initiator, QEMU 10.0).
-        if self.topology.machine().qemu.is_some() {
+        if self.topology.machine().virt.is_some() {
+            // QEMU's virt: GICC entries, SRAT revision 3, memory per node
+            // from 1 GiB.
+            options
+                .with_processors(vnuma_tables::ProcessorEntries::Gicc)
+                .with_srat_revision(3)
+                .with_memory(vnuma_tables::MemoryStyle::Layout)
+        } else if self.topology.machine().qemu.is_some() {
+            // QEMU's x86 SRAT keeps revision 1 with its Generic Initiator
+            // entries (acpi-generic-initiator, QEMU 10.0).
             options.with_srat_revision(vnuma_tables::srat::REVISION)
         } else {
             options
@@ -368,8 +396,15 @@ impl Vm {
     /// A device-tree blob with the guest's NUMA nodes (`numa-node-id` on
     /// CPUs and memory, a distance map when distances were given; feature
     /// `fdt`).
+    ///
+    /// For QEMU's aarch64 `virt` board, the tree QEMU hands the guest as
+    /// far as NUMA goes (`tables::fdt::virt_dtb`): its `memory@…` nodes,
+    /// `/cpus` with each `cpu@N`'s MPIDR and node, and the distance map.
     #[cfg(feature = "fdt")]
     pub fn dtb(&self) -> Result<Vec<u8>, Error> {
+        if self.topology.machine().virt.is_some() {
+            return Ok(vnuma_tables::fdt::virt_dtb(&self.topology)?);
+        }
         Ok(vnuma_tables::fdt::numa_dtb(&self.topology, &self.layout)?)
     }
 
