@@ -15,7 +15,9 @@ use crate::corpus::Corpus;
 ///   disk images) or meets the runner's own `-accel tcg`;
 /// * tables: none (QEMU accepts every line of that corpus);
 /// * devices: those of the options corpus, and those of memory devices
-///   and management-layer command lines listed in `devices`.
+///   and management-layer command lines listed in `devices`;
+/// * virt: those of the options corpus, and those of the `virt` board
+///   listed in `virt`.
 pub fn deviation(
     corpus: Corpus,
     args: &[String],
@@ -29,7 +31,15 @@ pub fn deviation(
         Corpus::Devices => topology(args, stderr, exit)
             .or_else(|| options(stderr))
             .or_else(|| devices(args, stderr, exit)),
+        Corpus::Virt => topology(args, stderr, exit)
+            .or_else(|| options(stderr))
+            .or_else(|| virt(args, stderr, exit)),
     }
+}
+
+/// Deviations of the virt corpus (Arm's `virt` board).
+fn virt(_args: &[String], _stderr: &[String], _exit: i64) -> Option<&'static str> {
+    None
 }
 
 /// Deviations of the devices corpus. Each is a gap of vnuma's, not a
