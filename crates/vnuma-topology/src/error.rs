@@ -755,6 +755,9 @@ pub enum ErrorKind {
         /// The node id.
         node: u32,
     },
+    /// A rule of QEMU's aarch64 `virt` board (QEMU's text).
+    #[error("{0}")]
+    Virt(#[from] crate::virt::VirtError),
 }
 
 impl ErrorKind {

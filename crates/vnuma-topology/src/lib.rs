@@ -122,12 +122,13 @@ mod resolve;
 #[cfg(feature = "seed2016")]
 pub mod seed;
 pub mod topology;
+pub mod virt;
 
 pub use config::{
     Distances, HostMemory, MemoryZone, MissingDistance, NodeConfig, NumaConfig, RamConfig,
 };
 pub use devices::{MemoryDeviceConfig, MemoryDeviceKind, PlacedDevice};
 pub use error::{Error, ErrorKind, Warning, WarningKind};
-pub use machine::MachineModel;
+pub use machine::{MachineModel, Target};
 pub use resolve::{resolve, resolve_with, BackendCheck, Config, Profile};
 pub use topology::{Cpu, Hmat, LbTable, Node, Topology};

@@ -107,6 +107,60 @@ pub const X86_MACHINE_PROPERTIES: &[&str] = &[
     "x-oem-table-id",
 ];
 
+/// The guest architecture a QEMU command line is for: which
+/// `qemu-system-*` binary's boards and rules apply.
+///
+/// ```
+/// use vnuma_topology::Target;
+/// assert_eq!("aarch64".parse::<Target>(), Ok(Target::Aarch64));
+/// assert_eq!(Target::default().to_string(), "x86_64");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Target {
+    /// `qemu-system-x86_64`: `pc` and `q35`.
+    #[default]
+    X86_64,
+    /// `qemu-system-aarch64`: the `virt` board.
+    Aarch64,
+}
+
+impl Target {
+    /// The name QEMU's binary carries (`x86_64`, `aarch64`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::X86_64 => "x86_64",
+            Target::Aarch64 => "aarch64",
+        }
+    }
+}
+
+impl core::fmt::Display for Target {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A target name vnuma does not model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported architecture (supported: x86_64, aarch64)")]
+pub struct UnknownTarget;
+
+/// `x86_64` (also `x86-64`, `x86`), `aarch64` (also `arm64`).
+impl core::str::FromStr for Target {
+    type Err = UnknownTarget;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "x86_64" | "x86-64" | "x86" => Ok(Target::X86_64),
+            "aarch64" | "arm64" => Ok(Target::Aarch64),
+            _ => Err(UnknownTarget),
+        }
+    }
+}
+
 /// The x86 chipsets QEMU models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -44,6 +44,10 @@ pub struct Config {
     /// applied. `vnuma::Vm::with_host_checks` passes vnuma-backend's
     /// planning, which reads the host but maps nothing.
     pub backend_check: Option<BackendCheck>,
+    /// Which `qemu-system-*` the command line is for (default x86_64);
+    /// `Aarch64` looks machine types up in the `virt` table
+    /// ([`crate::virt`]). Ignored when [`Config::machine`] is given.
+    pub target: crate::machine::Target,
 }
 
 /// A check of one memory backend against the host (see
@@ -57,6 +61,7 @@ impl core::fmt::Debug for Config {
             .field("machine", &self.machine)
             .field("profile", &self.profile)
             .field("backend_check", &self.backend_check.is_some())
+            .field("target", &self.target)
             .finish()
     }
 }
@@ -157,6 +162,15 @@ impl Config {
             machine: None,
             profile,
             backend_check: None,
+            target: crate::machine::Target::X86_64,
+        }
+    }
+
+    /// Resolve with the rules of a QEMU release for a guest architecture.
+    pub fn qemu_target(profile: Profile, target: crate::machine::Target) -> Self {
+        Config {
+            target,
+            ..Config::qemu(profile)
         }
     }
 
@@ -166,6 +180,7 @@ impl Config {
             machine: Some(machine),
             profile: Profile::Qemu72,
             backend_check: None,
+            target: crate::machine::Target::X86_64,
         }
     }
 
@@ -176,6 +191,7 @@ impl Config {
             machine: None,
             profile: Profile::Seed2016,
             backend_check: None,
+            target: crate::machine::Target::X86_64,
         }
     }
 }
@@ -279,6 +295,9 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     // 2. The machine type.
     let model = match &config.machine {
         Some(m) => m.clone(),
+        None if config.target == crate::machine::Target::Aarch64 => {
+            crate::virt::lookup(config.profile, cl.machine_type())?
+        }
         None => config.profile.lookup_machine(cl.machine_type())?,
     };
 

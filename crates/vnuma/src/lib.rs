@@ -159,6 +159,25 @@ impl Vm {
         Self::with_config(CommandLine::parse(args)?, &Config::qemu(profile))
     }
 
+    /// Read `qemu-system-TARGET` arguments and resolve them with the rules
+    /// of a given QEMU release: [`topology::Target::Aarch64`] is the `virt`
+    /// board (`-M virt`, `virt-7.2` … `virt-2.6`), whose [`Vm::dtb`] and
+    /// [`Vm::acpi_tables`] are QEMU's own.
+    pub fn for_qemu_target<I, S>(
+        profile: vnuma_topology::Profile,
+        target: vnuma_topology::Target,
+        args: I,
+    ) -> Result<Vm, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Self::with_config(
+            CommandLine::parse(args)?,
+            &Config::qemu_target(profile, target),
+        )
+    }
+
     /// The QEMU release whose rules resolved this guest (`None` for a
     /// board that is not QEMU's).
     pub fn qemu_version(&self) -> Option<vnuma_topology::machine::Version> {
