@@ -397,14 +397,18 @@ pub fn capture_virt(launch: &Launch<'_>, id: &str) -> Result<VirtAnswer, Error> 
     }
     let fdt = Some(capture_dtb(launch, id)?);
     let mut q = Qtest::start(launch)?.with_fw_cfg(VIRT_FW_CFG);
-    let blob = q.acpi_tables();
+    let blob = q.acpi_tables_if_any();
     let exit = q.close();
     let blob = blob.map_err(|e| {
         let err = normalise_stderr(&exit.stderr, &launch.program_name()).join(" | ");
         Error::new(format!("{id}: {e} (QEMU exited {}: {err})", exit.status))
     })?;
-    // virt is hardware-reduced: no FACS, the DSDT comes first.
-    let tables = numa_tables(&blob, id, *b"DSDT")?;
+    // virt is hardware-reduced: no FACS, the DSDT comes first. No
+    // tables at all with `acpi=off`.
+    let tables = match blob {
+        Some(blob) => numa_tables(&blob, id, *b"DSDT")?,
+        None => AcpiTables::default(),
+    };
     Ok(VirtAnswer { qmp, fdt, tables })
 }
 

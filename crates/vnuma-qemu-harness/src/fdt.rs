@@ -209,6 +209,10 @@ pub struct CpuNode {
     pub node: Option<u32>,
 }
 
+/// `/distance-map`: its `compatible` and its `distance-matrix` as
+/// `(from, to, distance)` triples in tree order.
+pub type DistanceMap = (String, Vec<(u32, u32, u32)>);
+
 /// The NUMA-relevant part of a device tree, canonical (sorted) and
 /// JSON-serialisable ([`FdtNuma::to_json`], [`FdtNuma::from_json`]).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -222,7 +226,7 @@ pub struct FdtNuma {
     pub cpus: Vec<CpuNode>,
     /// `/distance-map`: `compatible` and `distance-matrix` as
     /// `(from, to, distance)` in tree order; `None` without the node.
-    pub distance_map: Option<(String, Vec<(u32, u32, u32)>)>,
+    pub distance_map: Option<DistanceMap>,
 }
 
 fn cells_value(cells: &[u32]) -> u64 {
@@ -255,7 +259,10 @@ impl FdtNuma {
             let cells = n.cells("reg")?.unwrap_or_default();
             let pair = addr_cells + size_cells;
             if pair == 0 || cells.len() % pair != 0 {
-                return Err(Error::new(format!("{}: reg is not address/size pairs", n.name)));
+                return Err(Error::new(format!(
+                    "{}: reg is not address/size pairs",
+                    n.name
+                )));
             }
             let reg = cells
                 .chunks_exact(pair)
@@ -398,7 +405,11 @@ impl FdtNuma {
         let mut out = FdtNuma::default();
         for m in v.get("memory").and_then(Json::as_arr).unwrap_or(&[]) {
             let mut reg = Vec::new();
-            for p in m.get("reg").and_then(Json::as_arr).ok_or_else(|| bad("reg"))? {
+            for p in m
+                .get("reg")
+                .and_then(Json::as_arr)
+                .ok_or_else(|| bad("reg"))?
+            {
                 let [a, s] = p.as_arr().ok_or_else(|| bad("reg"))? else {
                     return Err(bad("reg"));
                 };
@@ -621,7 +632,10 @@ mod tests {
         let json = f.to_json();
         assert_eq!(FdtNuma::from_json(&json).unwrap(), f);
         let text = json.dumps(Default::default());
-        assert!(text.contains(r#""reg": [["0x80000000", "0x100000000"]]"#), "{text}");
+        assert!(
+            text.contains(r#""reg": [["0x80000000", "0x100000000"]]"#),
+            "{text}"
+        );
         assert!(f.diff(&f).is_empty());
         let mut g = f.clone();
         g.cpus[1].node = Some(0);

@@ -266,14 +266,21 @@ impl Qtest {
     /// fw_cfg's `etc/acpi/tables` (without DMA, up to the end of the last
     /// table: the padding after it is not read).
     pub fn acpi_tables(&mut self) -> Result<Vec<u8>, Error> {
+        self.acpi_tables_if_any()?
+            .ok_or_else(|| Error::new("no etc/acpi/tables"))
+    }
+
+    /// [`Qtest::acpi_tables`], `None` when fw_cfg has no such file (ACPI
+    /// off).
+    pub fn acpi_tables_if_any(&mut self) -> Result<Option<Vec<u8>>, Error> {
         let dma = self.has_dma()?;
         let files = self.files(dma)?;
         let Some(&(_, size, sel)) = files.iter().find(|f| f.0 == "etc/acpi/tables") else {
-            return Err(Error::new("no etc/acpi/tables"));
+            return Ok(None);
         };
         check_size(size)?;
         if dma {
-            return self.read_dma(sel, size);
+            return self.read_dma(sel, size).map(Some);
         }
         self.select(sel)?;
         let mut blob = Vec::new();
@@ -287,7 +294,7 @@ impl Qtest {
             let rest = self.read_io(length - 8)?;
             blob.extend(rest);
         }
-        Ok(blob)
+        Ok(Some(blob))
     }
 }
 
