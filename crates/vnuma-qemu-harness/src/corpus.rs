@@ -848,5 +848,22 @@ mod tests {
             Corpus::detect(Path::new("crates/vnuma-options/tests/qemu100/cases.txt")),
             Corpus::Options
         );
+        assert_eq!(
+            Corpus::detect(Path::new("crates/vnuma/tests/qemu72_virt/cases.txt")),
+            Corpus::Virt
+        );
+        assert_eq!(
+            Corpus::detect(Path::new("crates/vnuma/tests/qemu72_devices/cases.txt")),
+            Corpus::Devices
+        );
+        assert_eq!(Corpus::Virt.target(), Target::Aarch64);
+        assert_eq!(Corpus::Tables.target(), Target::X86_64);
+        assert_eq!(
+            Target::of_binary("PREFIX/bin/qemu-system-aarch64"),
+            Target::Aarch64
+        );
+        assert_eq!(Target::of_binary("qemu-system-x86_64"), Target::X86_64);
+        assert!(Corpus::Virt.check_id("dimm-firmware-two").is_ok());
+        assert!(Corpus::Virt.check_id("complete-x").is_err());
     }
 }
