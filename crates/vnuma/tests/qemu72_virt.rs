@@ -318,3 +318,39 @@ fn the_corpus_is_complete_and_consistent() {
         }
     }
 }
+
+/// The harness's FDT reader decodes the blobs vnuma writes (the same
+/// reader decodes QEMU's): an x86 guest's NUMA tree, whose nodes follow
+/// from the command line.
+#[test]
+fn vnuma_blobs_decode() {
+    let args = [
+        "-m",
+        "2G",
+        "-smp",
+        "4",
+        "-object",
+        "memory-backend-ram,id=m0,size=1G",
+        "-object",
+        "memory-backend-ram,id=m1,size=1G",
+        "-numa",
+        "node,memdev=m0,cpus=0-1",
+        "-numa",
+        "node,memdev=m1,cpus=2-3",
+        "-numa",
+        "dist,src=0,dst=1,val=20",
+    ];
+    let vm = vnuma::Vm::from_args(args).unwrap();
+    let fdt = FdtNuma::from_blob(&vm.dtb().unwrap()).unwrap();
+    let nodes: Vec<Option<u32>> = fdt.cpus.iter().map(|c| c.node).collect();
+    assert_eq!(nodes, [Some(0), Some(0), Some(1), Some(1)]);
+    let mut memory: Vec<Option<u32>> = fdt.memory.iter().map(|m| m.node).collect();
+    memory.dedup();
+    assert_eq!(memory, [Some(0), Some(1)]);
+    // Node 1 starts where node 0's 1 GiB ends (x86 keeps the low holes
+    // in node 0).
+    let node1 = fdt.memory.iter().find(|m| m.node == Some(1)).unwrap();
+    assert_eq!(node1.reg[0], (1 << 30, 1 << 30));
+    let (_, matrix) = fdt.distance_map.expect("a distance map");
+    assert!(matrix.contains(&(0, 1, 20)) && matrix.contains(&(1, 0, 20)));
+}
