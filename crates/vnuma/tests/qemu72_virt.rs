@@ -198,6 +198,9 @@ fn compare(c: &Case<VirtAnswer>) -> Result<(), Vec<String>> {
 fn agrees_with_qemu_7_2() {
     let cases = cases();
     let mut failures = Vec::new();
+    // What disagrees, by kind (the text before the first `:`), for the
+    // summary line.
+    let mut kinds = std::collections::BTreeMap::<String, usize>::new();
     let (mut agreed, mut deviations) = (0, 0);
     for c in &cases {
         let a = &c.answer.qmp;
@@ -208,12 +211,18 @@ fn agrees_with_qemu_7_2() {
         }
         match compare(c) {
             Ok(()) => agreed += 1,
-            Err(diffs) => failures.push(format!(
-                "DISAGREE {}\n    {}\n    - {}",
-                c.id,
-                c.args.join(" "),
-                diffs.join("\n    - ")
-            )),
+            Err(diffs) => failures.push({
+                for d in &diffs {
+                    let kind = d.split([':', '`']).next().unwrap_or(d).trim();
+                    *kinds.entry(kind.to_string()).or_default() += 1;
+                }
+                format!(
+                    "DISAGREE {}\n    {}\n    - {}",
+                    c.id,
+                    c.args.join(" "),
+                    diffs.join("\n    - ")
+                )
+            }),
         }
     }
     eprintln!("{}", failures.join("\n"));
@@ -222,6 +231,7 @@ fn agrees_with_qemu_7_2() {
         cases.len(),
         failures.len()
     );
+    eprintln!("disagreements by kind: {kinds:?}");
     assert!(
         failures.len() <= ALLOWED_DISAGREEMENTS,
         "{} of {} cases disagree with QEMU 7.2 (at most {ALLOWED_DISAGREEMENTS} may; \
