@@ -11,7 +11,7 @@ use vnuma::{Error, Rejection, Vm};
 const HELP: &str = "\
 vnuma: check and explain a QEMU guest NUMA configuration
 
-usage: vnuma [--qemu-version 7.2|10.0] [--json] [--allocate] [--acpi-dir DIR] [--dtb FILE]
+usage: vnuma [--qemu-version 7.2|10.0] [--arch x86_64|aarch64] [--json] [--allocate] [--acpi-dir DIR] [--dtb FILE]
              [QEMU-STYLE ARGS...]
        vnuma --help | --version
 
@@ -25,9 +25,16 @@ options:
   --qemu-version 7.2|10.0
               answer as this QEMU release does (default: 10.0): its
               machine types, checks, messages and warnings
+  --arch x86_64|aarch64
+              the guest architecture: which qemu-system-* binary's boards
+              and rules (default: aarch64 when the machine type is virt or
+              virt-X.Y (-M virt, -machine virt...), else x86_64). aarch64
+              is QEMU's virt board and answers as QEMU 7.2 (the default
+              there; QEMU 10.0's virt is not modelled); --dtb writes the
+              NUMA nodes of the tree QEMU's virt hands the guest
   --json      one JSON object on stdout (accepted: the whole configuration;
               rejected: the error, its location and the warnings; both
-              with qemu_version, the release answered for)
+              with qemu_version, the release answered for, and arch)
   --allocate  also allocate the guest's RAM on this host as QEMU would
               (backends, host-node binding, preallocation), report it, and
               free it again. A check, never destructive: files vnuma
@@ -238,6 +245,14 @@ fn signal_exit(signal: i32) -> ExitCode {
     ExitCode::from(u8::try_from(128 + signal).unwrap_or(1))
 }
 
+/// aarch64 when the machine type is `virt` or `virt-X.Y`, else x86_64.
+fn inferred_target(cl: Option<&CommandLine>) -> vnuma::topology::Target {
+    match cl.and_then(CommandLine::machine_type) {
+        Some(t) if t == "virt" || t.starts_with("virt-") => vnuma::topology::Target::Aarch64,
+        _ => vnuma::topology::Target::X86_64,
+    }
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) | Err(code) => code,
@@ -252,6 +267,8 @@ fn run() -> Result<ExitCode, ExitCode> {
     let mut dtb: Option<std::path::PathBuf> = None;
     let mut qemu_args: Vec<String> = Vec::new();
     let mut profile = vnuma::topology::Profile::Qemu100;
+    let mut profile_given = false;
+    let mut target: Option<vnuma::topology::Target> = None;
     let mut argv = std::env::args_os().skip(1).enumerate();
     while let Some((n, arg)) = argv.next() {
         if let Some(flag @ ("--acpi-dir" | "--dtb")) = arg.to_str() {
@@ -304,10 +321,25 @@ fn run() -> Result<ExitCode, ExitCode> {
             "--qemu-version" => {
                 let version = argv.next().map(|(_, v)| v);
                 match version.as_ref().and_then(|v| v.to_str()).map(str::parse) {
-                    Some(Ok(p)) => profile = p,
+                    Some(Ok(p)) => {
+                        profile = p;
+                        profile_given = true;
+                    }
                     _ => {
                         err_line(format_args!(
                             "vnuma: --qemu-version needs 7.2 or 10.0 (see vnuma --help)"
+                        ));
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            }
+            "--arch" => {
+                let arch = argv.next().map(|(_, v)| v);
+                match arch.as_ref().and_then(|v| v.to_str()).map(str::parse) {
+                    Some(Ok(t)) => target = Some(t),
+                    _ => {
+                        err_line(format_args!(
+                            "vnuma: --arch needs x86_64 or aarch64 (see vnuma --help)"
                         ));
                         return Ok(ExitCode::from(2));
                     }
@@ -332,13 +364,20 @@ fn run() -> Result<ExitCode, ExitCode> {
     }
 
     let parsed = CommandLine::parse(&qemu_args).map_err(Error::from);
+    let target = target.unwrap_or_else(|| inferred_target(parsed.as_ref().ok()));
+    if target == vnuma::topology::Target::Aarch64 && !profile_given {
+        // Only QEMU 7.2's virt is modelled.
+        profile = vnuma::topology::Profile::Qemu72;
+    }
     let warnings: Vec<String> = match &parsed {
         Ok(cl) => cl.warnings().iter().map(ToString::to_string).collect(),
         Err(_) => Vec::new(),
     };
     let reject = |e: &Error, warnings: Vec<String>| -> Result<ExitCode, ExitCode> {
         if json {
-            let rejection = Rejection::new(e, warnings).for_qemu(profile);
+            let rejection = Rejection::new(e, warnings)
+                .for_qemu(profile)
+                .for_target(target);
             out(&format!("{}\n", rejection.to_json()))?;
         } else {
             print_error(e);
@@ -348,7 +387,10 @@ fn run() -> Result<ExitCode, ExitCode> {
     // Backends are checked against this host where QEMU creates them (read
     // only; nothing is mapped without --allocate).
     let host = vnuma::backend::HostInfo::probe();
-    let config = vnuma::topology::Config::qemu(profile);
+    let config = vnuma::topology::Config {
+        firmware: vnuma::topology::virt::has_firmware(&qemu_args),
+        ..vnuma::topology::Config::qemu_target(profile, target)
+    };
     let vm = match parsed.and_then(|cl| Vm::with_host_checks(cl, &config, &host)) {
         Ok(vm) => vm,
         Err(e) => return reject(&e, warnings),

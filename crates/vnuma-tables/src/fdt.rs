@@ -288,3 +288,72 @@ pub fn numa_dtb(t: &Topology, layout: &MemoryLayout) -> Result<Vec<u8>, Error> {
     fdt.end_node(root).map_err(fdt_err)?;
     fdt.finish().map_err(fdt_err)
 }
+
+/// The NUMA part of the device tree QEMU 7.2's aarch64 `virt` board
+/// hands its guest (`-machine virt,dumpdtb=FILE`), for a topology of a
+/// `virt` machine type (`MachineModel::virt`; other boards are an
+/// error): a root with 2 address and 2 size cells, `/cpus` (1 address
+/// cell, as no MPIDR of up to 512 CPUs reaches Aff3) with one
+/// `cpu@INDEX` node per boot CPU (`device_type = "cpu"`, `reg` = its
+/// MPIDR affinity, `numa-node-id` with NUMA), one `memory@ADDR` node per
+/// node with memory, consecutive from 1 GiB in node order (`reg` with 2 +
+/// 2 cells, `numa-node-id`), or one for all RAM without NUMA, and
+/// `/distance-map` when distances were given. QEMU's other nodes (devices,
+/// `cpu-map`, `compatible` and `enable-method` of the CPUs) are not
+/// written.
+pub fn virt_dtb(t: &Topology) -> Result<Vec<u8>, Error> {
+    if t.machine().virt.is_none() {
+        return Err(Error::Fdt(format!(
+            "{} is not QEMU's virt board",
+            t.machine().name
+        )));
+    }
+    let mut fdt = FdtWriter::new().map_err(fdt_err)?;
+    let root = fdt.begin_node("").map_err(fdt_err)?;
+    fdt.property_u32("#address-cells", 2).map_err(fdt_err)?;
+    fdt.property_u32("#size-cells", 2).map_err(fdt_err)?;
+    let numa = t.numa_enabled();
+    // /cpus: two address cells only when an MPIDR has Aff3 (bits 39:32),
+    // which the arch ids (32-bit) never have.
+    let cpus = fdt.begin_node("cpus").map_err(fdt_err)?;
+    fdt.property_u32("#address-cells", 1).map_err(fdt_err)?;
+    fdt.property_u32("#size-cells", 0).map_err(fdt_err)?;
+    for cpu in t.cpus().iter().filter(|c| c.present) {
+        let node = fdt
+            .begin_node(&format!("cpu@{}", cpu.slot.index))
+            .map_err(fdt_err)?;
+        fdt.property_string("device_type", "cpu").map_err(fdt_err)?;
+        fdt.property_u32("reg", cpu.slot.apic_id).map_err(fdt_err)?;
+        if let (true, Some(n)) = (numa, cpu.node) {
+            fdt.property_u32("numa-node-id", n).map_err(fdt_err)?;
+        }
+        fdt.end_node(node).map_err(fdt_err)?;
+    }
+    fdt.end_node(cpus).map_err(fdt_err)?;
+    let base = vnuma_topology::virt::RAM_BASE;
+    let mut memory = |addr: u64, size: u64, node: Option<u32>| -> Result<(), Error> {
+        let m = fdt
+            .begin_node(&format!("memory@{addr:x}"))
+            .map_err(fdt_err)?;
+        fdt.property_string("device_type", "memory")
+            .map_err(fdt_err)?;
+        fdt.property_array_u64("reg", &[addr, size])
+            .map_err(fdt_err)?;
+        if let Some(n) = node {
+            fdt.property_u32("numa-node-id", n).map_err(fdt_err)?;
+        }
+        fdt.end_node(m).map_err(fdt_err)
+    };
+    if numa {
+        let mut addr = base;
+        for n in t.nodes().iter().filter(|n| n.mem > 0) {
+            memory(addr, n.mem, Some(n.id))?;
+            addr = addr.wrapping_add(n.mem);
+        }
+    } else {
+        memory(base, t.ram_size(), None)?;
+    }
+    write_distance_map(&mut fdt, t)?;
+    fdt.end_node(root).map_err(fdt_err)?;
+    fdt.finish().map_err(fdt_err)
+}

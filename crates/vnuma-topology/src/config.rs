@@ -689,6 +689,7 @@ impl NumaConfig {
         busy.extend(self.host.machine_backend.clone());
         let mut machine = crate::devices::Machine {
             x86: board.x86.is_some(),
+            virt_ged: board.virt.as_ref().map(|v| v.firmware && self.acpi),
             acpi: self.acpi,
             nvdimm: self.nvdimm,
             ram_slots: self.ram.slots,
@@ -880,6 +881,7 @@ pub(crate) fn board_slots(board: &MachineModel, cpu: &CpuTopology) -> Vec<CpuSlo
                 ..s
             })
             .collect(),
+        CpuIdScheme::ArmMpidr { cluster_size } => crate::virt::slots(cpu, cluster_size),
     }
 }
 

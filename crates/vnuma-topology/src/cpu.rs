@@ -628,6 +628,9 @@ pub struct CpuSlot {
     /// `module-id`: only on topologies with more than one module per die
     /// (QEMU 10.0), as QEMU sets the property.
     pub module_id: Option<u32>,
+    /// `cluster-id`: on boards with clusters (arm `virt`), always set
+    /// there; never on x86.
+    pub cluster_id: Option<u32>,
     /// `core-id` (within the module).
     pub core_id: u32,
     /// `thread-id` (within the core).
@@ -793,6 +796,7 @@ impl CpuTopology {
                 .then(|| apic_id.wrapping_shr(f.die_offset()) & low_bits(f.die_width)),
             module_id: (self.modules > 1)
                 .then(|| apic_id.wrapping_shr(f.module_offset()) & low_bits(f.module_width)),
+            cluster_id: None,
             core_id: apic_id.wrapping_shr(f.core_offset()) & low_bits(f.core_width),
             thread_id: apic_id & low_bits(f.smt_width),
         }
@@ -963,6 +967,7 @@ mod tests {
             socket_id,
             die_id,
             module_id: None,
+            cluster_id: None,
             core_id,
             thread_id,
         }

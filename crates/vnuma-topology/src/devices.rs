@@ -136,6 +136,9 @@ impl PlacedDevice {
 pub(crate) struct Machine<'a> {
     /// An x86 board (ACPI needed for DIMMs).
     pub(crate) x86: bool,
+    /// An aarch64 `virt` board: whether it has the ACPI GED device
+    /// (firmware and ACPI) that memory hotplug needs.
+    pub(crate) virt_ged: Option<bool>,
     pub(crate) acpi: bool,
     pub(crate) nvdimm: bool,
     pub(crate) ram_slots: u64,
@@ -176,6 +179,12 @@ fn plug(
     let dimm = d.kind.is_dimm();
     if dimm && m.x86 && !m.acpi {
         return Err(ErrorKind::MemoryHotplugNoAcpi);
+    }
+    if dimm && m.virt_ged == Some(false) {
+        return Err(crate::virt::VirtError::MissingAcpiGed.into());
+    }
+    if matches!(d.kind, MemoryDeviceKind::Nvdimm { .. }) && !m.nvdimm && m.virt_ged.is_some() {
+        return Err(crate::virt::VirtError::NvdimmNotEnabled.into());
     }
     if matches!(d.kind, MemoryDeviceKind::Nvdimm { .. }) && !m.nvdimm {
         return Err(ErrorKind::NvdimmNotEnabled);

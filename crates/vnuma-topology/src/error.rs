@@ -931,6 +931,7 @@ impl Error {
                 Some("Use -machine help to list supported machines")
             }
             ErrorKind::MemNotSupported => Some("Use -numa node,memdev instead"),
+            ErrorKind::Virt(v) => v.hint(),
             _ => None,
         }
     }

@@ -211,6 +211,13 @@ pub(crate) fn device_memory(
     max_ram_size: u64,
     ram_slots: u64,
 ) -> Result<Option<Range>, ErrorKind> {
+    if let Some(virt) = &board.virt {
+        return crate::virt::device_memory(virt, ram_size, max_ram_size, ram_slots)
+            .map_err(ErrorKind::Virt)?
+            .map(|(base, size)| Range::from_start_len(base, size))
+            .transpose()
+            .map_err(|_| ErrorKind::Virt(crate::virt::VirtError::MaxmemTooHuge));
+    }
     let (has_reserved, aligned) = match board.ram_layout {
         RamLayout::X86 {
             has_reserved_memory,

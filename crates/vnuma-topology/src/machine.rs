@@ -306,6 +306,15 @@ pub enum CpuIdScheme {
     X86Apic,
     /// The arch id is the CPU index.
     Linear,
+    /// arm64 MPIDR affinity as QEMU's `virt` packs it: Aff0 counts CPUs
+    /// within a cluster of `cluster_size` (16 with GICv3, 8 with GICv2 and
+    /// on `virt-2.6`), Aff1 upwards the cluster number; socket, cluster,
+    /// core and thread ids from the CPU index
+    /// ([`crate::virt::slots`]).
+    ArmMpidr {
+        /// CPUs per Aff0 cluster.
+        cluster_size: u32,
+    },
 }
 
 /// Where a CPU goes when no `-numa` option places any CPU.
@@ -467,6 +476,10 @@ pub struct MachineModel {
     /// (see [`MachineModel::smp_limits`]).
     #[cfg_attr(feature = "serde", serde(default))]
     pub qemu: Option<Version>,
+    /// The aarch64 `virt` board's own facts (GIC, highmem, CPU model,
+    /// firmware), for QEMU's `virt-*` machine types; `None` elsewhere.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub virt: Option<crate::virt::VirtBoard>,
 }
 
 const MIB: u64 = 1 << 20;
@@ -534,6 +547,7 @@ impl MachineModel {
                 p
             },
             qemu: Some(qemu),
+            virt: None,
         }
     }
 
@@ -627,6 +641,7 @@ impl MachineModel {
             legacy_cpu_hotplug: false,
             properties: Vec::new(),
             qemu: None,
+            virt: None,
         }
     }
 

@@ -124,8 +124,9 @@ impl NumaState {
         let mut matched = false;
         for (i, slot) in slots.iter().enumerate() {
             // x86 slots have socket, core and thread ids, a die id only
-            // with several dies, never a cluster id.
-            if m.cluster_id.is_some() {
+            // with several dies, never a cluster id; arm `virt` slots have
+            // a cluster id and no die id.
+            if m.cluster_id.is_some() && slot.cluster_id.is_none() {
                 return Err(ErrorKind::CpuPropertyNotSupported {
                     property: "cluster-id",
                 });
@@ -142,6 +143,7 @@ impl NumaState {
             if differs(m.thread_id, slot.thread_id.into())
                 || differs(m.core_id, slot.core_id.into())
                 || differs(m.module_id, slot.module_id.map_or(0, i64::from))
+                || differs(m.cluster_id, slot.cluster_id.map_or(0, i64::from))
                 || differs(m.die_id, slot.die_id.map_or(0, i64::from))
                 || differs(m.socket_id, slot.socket_id.into())
             {

@@ -48,6 +48,12 @@ pub struct Config {
     /// `Aarch64` looks machine types up in the `virt` table
     /// ([`crate::virt`]). Ignored when [`Config::machine`] is given.
     pub target: crate::machine::Target,
+    /// The guest has firmware (`-bios`, `-pflash`, `-drive if=pflash`),
+    /// which `vnuma_options::CommandLine` does not keep: on `virt`, memory
+    /// hotplug needs it. `vnuma::Vm::for_qemu_target` sets it from argv
+    /// ([`crate::virt::has_firmware`]); `-machine pflash0=`/`firmware=`
+    /// count without it.
+    pub firmware: bool,
 }
 
 /// A check of one memory backend against the host (see
@@ -62,6 +68,7 @@ impl core::fmt::Debug for Config {
             .field("profile", &self.profile)
             .field("backend_check", &self.backend_check.is_some())
             .field("target", &self.target)
+            .field("firmware", &self.firmware)
             .finish()
     }
 }
@@ -163,6 +170,7 @@ impl Config {
             profile,
             backend_check: None,
             target: crate::machine::Target::X86_64,
+            firmware: false,
         }
     }
 
@@ -181,6 +189,7 @@ impl Config {
             profile: Profile::Qemu72,
             backend_check: None,
             target: crate::machine::Target::X86_64,
+            firmware: false,
         }
     }
 
@@ -192,6 +201,7 @@ impl Config {
             profile: Profile::Seed2016,
             backend_check: None,
             target: crate::machine::Target::X86_64,
+            firmware: false,
         }
     }
 }
@@ -266,6 +276,9 @@ fn slot_props(slot: &CpuSlot) -> String {
     if let Some(die) = slot.die_id {
         s.push_str(&alloc::format!(", die-id: {die}"));
     }
+    if let Some(cluster) = slot.cluster_id {
+        s.push_str(&alloc::format!(", cluster-id: {cluster}"));
+    }
     if let Some(module) = slot.module_id {
         s.push_str(&alloc::format!(", module-id: {module}"));
     }
@@ -309,6 +322,10 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     if let Some(cpu) = cl.cpu() {
         apply_cpu_model(&mut model, cpu);
     }
+    let virt_cpu = match (&model.virt, cl.cpu()) {
+        (Some(_), Some(cpu)) => Some(cpu),
+        _ => None,
+    };
 
     if model.deprecated() {
         warnings.push(Warning::new(
@@ -333,6 +350,12 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         if !matches!(v.as_str(), "on" | "off" | "auto") {
             return Err(ErrorKind::AcpiValue { value: v.clone() }.into());
         }
+    }
+    if model.virt.is_some() {
+        let firmware = config.firmware
+            || prop_of(&machine, "pflash0").is_some()
+            || prop_of(&machine, "firmware").is_some();
+        crate::virt::apply_machine(&mut model, |k| prop_of(&machine, k), firmware)?;
     }
     let (cpu, smp_warnings) =
         cpu::resolve_smp(&machine.smp, &model.smp_limits()).map_err(ErrorKind::Smp)?;
@@ -417,6 +440,11 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         }
     }
 
+    // `-cpu` is looked up after the backends are created.
+    if let Some(option) = virt_cpu {
+        crate::virt::apply_cpu(&mut model, option)?;
+    }
+
     // 5. -machine memory-backend.
     if let Some(id) = &machine.memory_backend {
         let b = find_backend(&backends, id)
@@ -446,6 +474,8 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         #[cfg(feature = "seed2016")]
         Profile::Seed2016 => crate::seed::numa(&ctx, &mut warnings)?,
     };
+    // The board's own init checks (aarch64 `virt`).
+    crate::virt::board_init(&model, &cpu, ram_size, max_ram_size, ram_slots)?;
     // The description QEMU's rules produced; its resolution places memory
     // and makes the board-init checks that remain.
     let n = outcome.nodes.len();
@@ -552,6 +582,16 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         Some(e) => Err(e),
         None => Ok(topology),
     }
+}
+
+/// A `-machine` property as written, the last one winning.
+fn prop_of<'a>(machine: &'a MachineOptions, key: &str) -> Option<&'a str> {
+    machine
+        .ignored
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The `-device` options in the order QEMU 7.2 creates them

@@ -172,10 +172,12 @@ impl Vm {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        Self::with_config(
-            CommandLine::parse(args)?,
-            &Config::qemu_target(profile, target),
-        )
+        let args: Vec<S> = args.into_iter().collect();
+        let config = Config {
+            firmware: vnuma_topology::virt::has_firmware(&args),
+            ..Config::qemu_target(profile, target)
+        };
+        Self::with_config(CommandLine::parse(args)?, &config)
     }
 
     /// The QEMU release whose rules resolved this guest (`None` for a
@@ -354,7 +356,17 @@ impl Vm {
             .machine()
             .qemu
             .is_some_and(|q| q >= vnuma_topology::machine::QEMU_10_0);
-        vnuma_tables::TableOptions::with_oem(oem).with_hmat_skip_memoryless(hmat_skip_memoryless)
+        let opts = vnuma_tables::TableOptions::with_oem(oem)
+            .with_hmat_skip_memoryless(hmat_skip_memoryless);
+        if self.topology.machine().virt.is_some() {
+            // QEMU's virt: GICC entries, SRAT revision 3, memory per node
+            // from 1 GiB.
+            opts.with_processors(vnuma_tables::ProcessorEntries::Gicc)
+                .with_srat_revision(3)
+                .with_memory(vnuma_tables::MemoryStyle::Layout)
+        } else {
+            opts
+        }
     }
 
     /// The SRAT, SLIT and HMAT QEMU (7.2 or 10.0, the profile's) would build for this guest, with
@@ -374,8 +386,15 @@ impl Vm {
     /// A device-tree blob with the guest's NUMA nodes (`numa-node-id` on
     /// CPUs and memory, a distance map when distances were given; feature
     /// `fdt`).
+    ///
+    /// For QEMU's aarch64 `virt` board, the tree QEMU hands the guest as
+    /// far as NUMA goes (`tables::fdt::virt_dtb`): its `memory@…` nodes,
+    /// `/cpus` with each `cpu@N`'s MPIDR and node, and the distance map.
     #[cfg(feature = "fdt")]
     pub fn dtb(&self) -> Result<Vec<u8>, Error> {
+        if self.topology.machine().virt.is_some() {
+            return Ok(vnuma_tables::fdt::virt_dtb(&self.topology)?);
+        }
         Ok(vnuma_tables::fdt::numa_dtb(&self.topology, &self.layout)?)
     }
 

@@ -116,6 +116,9 @@ mod json {
         /// QEMU 10.0 with more than one module per die.
         #[serde(skip_serializing_if = "Option::is_none")]
         module_id: Option<u32>,
+        /// Boards with clusters (aarch64 `virt`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cluster_id: Option<u32>,
         core_id: u32,
         thread_id: u32,
         node_id: Option<u32>,
@@ -136,6 +139,9 @@ mod json {
         /// The QEMU release whose rules gave the answer (`"10.0"`), null
         /// for a board that is not QEMU's.
         qemu_version: Option<String>,
+        /// The guest architecture of a QEMU board (`"x86_64"`,
+        /// `"aarch64"`), null for a board that is not QEMU's.
+        arch: Option<&'static str>,
         machine: MachineReport,
         smp: SmpReport,
         memory: MemoryReport,
@@ -158,6 +164,13 @@ mod json {
             Report {
                 accepted: true,
                 qemu_version: t.machine().qemu.map(|v| v.to_string()),
+                arch: if t.machine().virt.is_some() {
+                    Some(vnuma_topology::Target::Aarch64.as_str())
+                } else if t.machine().x86.is_some() {
+                    Some(vnuma_topology::Target::X86_64.as_str())
+                } else {
+                    None
+                },
                 machine: MachineReport {
                     machine_type: t.machine().name.clone(),
                     hmat: t.hmat_enabled(),
@@ -201,6 +214,7 @@ mod json {
                         socket_id: cpu.slot.socket_id,
                         die_id: cpu.slot.die_id,
                         module_id: cpu.slot.module_id,
+                        cluster_id: cpu.slot.cluster_id,
                         core_id: cpu.slot.core_id,
                         thread_id: cpu.slot.thread_id,
                         node_id: cpu.node,
@@ -236,6 +250,10 @@ mod json {
         /// ([`Rejection::for_qemu`]).
         #[serde(skip_serializing_if = "Option::is_none")]
         qemu_version: Option<String>,
+        /// The guest architecture the command line was read for, when
+        /// known ([`Rejection::for_target`]).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        arch: Option<&'static str>,
         error: String,
         error_location: Option<String>,
         warnings: Vec<String>,
@@ -247,6 +265,7 @@ mod json {
             Rejection {
                 accepted: false,
                 qemu_version: None,
+                arch: None,
                 error: error.to_string(),
                 error_location: error.location().map(ToString::to_string),
                 warnings,
@@ -257,6 +276,13 @@ mod json {
         /// (`qemu_version`: `"10.0"`).
         pub fn for_qemu(mut self, profile: vnuma_topology::Profile) -> Rejection {
             self.qemu_version = profile.qemu_version().map(|v| v.to_string());
+            self
+        }
+
+        /// The same, saying for which guest architecture (`arch`:
+        /// `"aarch64"`).
+        pub fn for_target(mut self, target: vnuma_topology::Target) -> Rejection {
+            self.arch = Some(target.as_str());
             self
         }
 
