@@ -7,10 +7,11 @@
 //! * `fuzz run <target> [--time S] [--sanitizer address|none] | smoke |
 //!   cmin <target> | coverage [target] | list`: the cargo-fuzz targets in
 //!   `fuzz/`, their committed corpora and their coverage (see `fuzz.rs`).
-//! * `qemu-diff [--corpus options|topology|tables|devices|all|FILE] [--update]
+//! * `qemu-diff [--corpus options|topology|tables|devices|virt|all|FILE] [--update]
 //!   [--only ID,...] [--generate N --seed S] [--qemu PATH]`: every case
 //!   through QEMU 7.2 or 10.0 (the binary's version picks vnuma's profile
-//!   and the `qemu72`/`qemu100` folder) and vnuma, disagreements
+//!   and the `qemu72`/`qemu100` folder; `virt` runs under
+//!   `qemu-system-aarch64`) and vnuma, disagreements
 //!   reported; `--update` captures the golden
 //!   data (see `qemu_diff.rs`; the QEMU side is `vnuma-qemu-harness`).
 
@@ -103,7 +104,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("qemu-diff") => qemu_diff::main(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask ci\n       cargo xtask bench [--quick] [--save NAME] [--compare NAME]\n       cargo xtask fuzz run <target> [--time S] [--sanitizer address|none] | smoke | cmin <target> | coverage [target] | list\n       cargo xtask qemu-diff [--corpus FILE] [--update] [--only ID,...] [--generate N --seed S]");
+            eprintln!("usage: cargo xtask ci\n       cargo xtask bench [--quick] [--save NAME] [--compare NAME]\n       cargo xtask fuzz run <target> [--time S] [--sanitizer address|none] | smoke | cmin <target> | coverage [target] | list\n       cargo xtask qemu-diff [--corpus NAME|all|FILE] [--update] [--only ID,...] [--generate N --seed S]");
             ExitCode::FAILURE
         }
     }

@@ -1,4 +1,4 @@
-//! `cargo xtask qemu-diff [--corpus options|topology|tables|devices|all|FILE]
+//! `cargo xtask qemu-diff [--corpus options|topology|tables|devices|virt|all|FILE]
 //! [--update] [--only ID,...] [--generate N --seed S] [--qemu BINARY]
 //! [--jobs N]`: live differential testing against QEMU 7.2 or 10.0.
 //!
@@ -26,6 +26,16 @@
 //! corpus) and their answers to its `golden.jsonl`. This is how the
 //! golden data is captured.
 //!
+//! The virt corpus (Arm's `virt` board) runs under `qemu-system-aarch64`
+//! (or the aarch64 binary `--qemu` names) and vnuma answers it as
+//! `Target::Aarch64`: the QMP answers as above, then the NUMA nodes of the
+//! device tree (`-machine dumpdtb=`, decoded by the harness's FDT reader,
+//! which reads vnuma's `Vm::dtb` too) and the SRAT/SLIT/HMAT bytes (read
+//! from the memory-mapped fw_cfg). Its memory-hotplug cases boot the
+//! `qemu-efi-aarch64` package's image in place of `@EFI@`. `--corpus all`
+//! includes it only when an aarch64 QEMU is found; the x86 corpora run
+//! under `qemu-system-x86_64` (or the x86 binary `--qemu` names).
+//!
 //! The QEMU side (clients, corpus formats, deviations, generator) lives in
 //! `vnuma-qemu-harness`; this file keeps the driver and vnuma's side.
 
@@ -36,18 +46,21 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use vnuma::topology::Profile;
-use vnuma_qemu_harness::capture::{capture_machines, capture_qmp, capture_tables, run_parallel};
+use vnuma::topology::{Profile, Target as VmTarget};
+use vnuma_qemu_harness::capture::{
+    capture_machines, capture_qmp, capture_tables, capture_virt, run_parallel,
+};
 use vnuma_qemu_harness::corpus::{
     append_cases, load_cases, record_line, rewrite_golden, write_atomic, AcpiTables, Answer,
-    QmpAnswer, Slot, SlotTuple,
+    QmpAnswer, Slot, SlotTuple, VirtAnswer,
 };
 use vnuma_qemu_harness::deviation::{
     deviation, first_error, json_detail_matches, warnings, JSON_DETAIL,
 };
+use vnuma_qemu_harness::fdt::FdtNuma;
 use vnuma_qemu_harness::generate::generate;
-use vnuma_qemu_harness::qmp::{qemu_version, Launch, QEMU};
-use vnuma_qemu_harness::{Case, Corpus};
+use vnuma_qemu_harness::qmp::{efi_aarch64, qemu_version, Launch, EFI_PLACEHOLDER};
+use vnuma_qemu_harness::{Case, Corpus, Target};
 
 /// Time limit of one QMP case (all QMP traffic and the exit).
 const QMP_TIMEOUT: Duration = Duration::from_secs(20);
@@ -79,13 +92,21 @@ enum VnumaAnswer {
     Panicked(String),
 }
 
-fn run_vnuma(profile: Profile, args: &[String]) -> VnumaAnswer {
+/// The firmware file name vnuma is given for the virt corpus's `@EFI@`
+/// (vnuma only needs to know that firmware is given).
+const EFI_NAME: &str = "QEMU_EFI.fd";
+
+fn run_vnuma(profile: Profile, target: Target, args: &[String]) -> VnumaAnswer {
     // QEMU runs with the harness's `-nodefaults`; vnuma reads it too (it
     // decides the PCI slots a generic initiator's device gets).
-    let args: Vec<&str> = std::iter::once("-nodefaults")
-        .chain(args.iter().map(String::as_str))
+    let args: Vec<String> = std::iter::once("-nodefaults".to_string())
+        .chain(args.iter().map(|a| a.replace(EFI_PLACEHOLDER, EFI_NAME)))
         .collect();
-    match std::panic::catch_unwind(|| vnuma::Vm::for_qemu(profile, &args)) {
+    let target = match target {
+        Target::X86_64 => VmTarget::X86_64,
+        Target::Aarch64 => VmTarget::Aarch64,
+    };
+    match std::panic::catch_unwind(|| vnuma::Vm::for_qemu_target(profile, target, &args)) {
         Ok(Ok(vm)) => VnumaAnswer::Accepted {
             warnings: vm
                 .topology()
@@ -238,52 +259,12 @@ impl Compared for AcpiTables {
         Ok(capture_tables(&launch, id)?)
     }
 
-    /// Every table byte for byte, vnuma's checksum byte set to 0 as in
-    /// fw_cfg (the firmware fills it in).
     fn compare(case: &Case<Self>, _: Corpus, vnuma: &VnumaAnswer) -> Outcome {
         let vm = match vnuma {
             VnumaAnswer::Accepted { vm, .. } => vm,
             other => return Outcome::Disagree(vec![format!("vnuma {}", summary_vnuma(other))]),
         };
-        let ours = match vm.acpi_tables() {
-            Ok(t) => t,
-            Err(e) => return Outcome::Disagree(vec![format!("vnuma's tables: {e}")]),
-        };
-        let mine = |sig: &str| -> Option<Vec<u8>> {
-            let t = ours.as_ref()?;
-            let mut bytes = match sig {
-                "SRAT" => t.srat.clone(),
-                "SLIT" => t.slit.clone()?,
-                _ => t.hmat.clone()?,
-            };
-            if let Some(b) = bytes.get_mut(9) {
-                *b = 0;
-            }
-            Some(bytes)
-        };
-        let diffs: Vec<String> = case
-            .answer
-            .tables()
-            .into_iter()
-            .filter_map(|(sig, qemu)| match (mine(sig), qemu) {
-                (None, None) => None,
-                (Some(m), Some(q)) if m == q => None,
-                (Some(m), Some(q)) => Some(format!(
-                    "{sig}: {} bytes, QEMU {}; first difference at byte {}",
-                    m.len(),
-                    q.len(),
-                    m.iter()
-                        .zip(q)
-                        .position(|(a, b)| a != b)
-                        .unwrap_or(m.len().min(q.len()))
-                )),
-                (m, q) => Some(format!(
-                    "{sig}: vnuma {}, QEMU {}",
-                    if m.is_some() { "builds it" } else { "none" },
-                    if q.is_some() { "builds it" } else { "none" }
-                )),
-            })
-            .collect();
+        let diffs = compare_tables(&case.answer, vm);
         if diffs.is_empty() {
             Outcome::Agree
         } else {
@@ -300,6 +281,93 @@ impl Compared for AcpiTables {
             .collect();
         format!("built {}", built.join(", "))
     }
+}
+
+impl Compared for VirtAnswer {
+    fn capture(launch: &Launch<'_>, _: Corpus, id: &str) -> Result<Self, String> {
+        let launch = Launch {
+            timeout: TABLES_TIMEOUT,
+            ..launch.clone()
+        };
+        Ok(capture_virt(&launch, id)?)
+    }
+
+    /// The QMP answers as for the other corpora, then the device tree's
+    /// NUMA nodes and the tables.
+    fn compare(case: &Case<Self>, corpus: Corpus, vnuma: &VnumaAnswer) -> Outcome {
+        let qmp = Case {
+            id: case.id.clone(),
+            args: case.args.clone(),
+            answer: case.answer.qmp.clone(),
+        };
+        let mut diffs = match QmpAnswer::compare(&qmp, corpus, vnuma) {
+            Outcome::Deviation(why) => return Outcome::Deviation(why),
+            Outcome::Agree => Vec::new(),
+            Outcome::Disagree(d) => d,
+        };
+        if let (true, VnumaAnswer::Accepted { vm, .. }) = (case.answer.qmp.accepted, vnuma) {
+            match (&case.answer.fdt, vm.dtb()) {
+                (None, _) => diffs.push("the record has no device tree".into()),
+                (Some(_), Err(e)) => diffs.push(format!("vnuma's device tree: {e}")),
+                (Some(theirs), Ok(blob)) => match FdtNuma::from_blob(&blob) {
+                    Ok(ours) => diffs.extend(theirs.diff(&ours)),
+                    Err(e) => diffs.push(format!("vnuma's device tree does not decode: {e}")),
+                },
+            }
+            diffs.extend(compare_tables(&case.answer.tables, vm));
+        }
+        if diffs.is_empty() {
+            Outcome::Agree
+        } else {
+            Outcome::Disagree(diffs)
+        }
+    }
+
+    fn summary(&self) -> String {
+        self.qmp.summary()
+    }
+}
+
+/// Every table byte for byte, vnuma's checksum byte set to 0 as in
+/// fw_cfg (the firmware fills it in); one line per differing table.
+fn compare_tables(qemu: &AcpiTables, vm: &vnuma::Vm) -> Vec<String> {
+    let ours = match vm.acpi_tables() {
+        Ok(t) => t,
+        Err(e) => return vec![format!("vnuma's tables: {e}")],
+    };
+    let mine = |sig: &str| -> Option<Vec<u8>> {
+        let t = ours.as_ref()?;
+        let mut bytes = match sig {
+            "SRAT" => t.srat.clone(),
+            "SLIT" => t.slit.clone()?,
+            _ => t.hmat.clone()?,
+        };
+        if let Some(b) = bytes.get_mut(9) {
+            *b = 0;
+        }
+        Some(bytes)
+    };
+    qemu.tables()
+        .into_iter()
+        .filter_map(|(sig, qemu)| match (mine(sig), qemu) {
+            (None, None) => None,
+            (Some(m), Some(q)) if m == q => None,
+            (Some(m), Some(q)) => Some(format!(
+                "{sig}: {} bytes, QEMU {}; first difference at byte {}",
+                m.len(),
+                q.len(),
+                m.iter()
+                    .zip(q)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(m.len().min(q.len()))
+            )),
+            (m, q) => Some(format!(
+                "{sig}: vnuma {}, QEMU {}",
+                if m.is_some() { "builds it" } else { "none" },
+                if q.is_some() { "builds it" } else { "none" }
+            )),
+        })
+        .collect()
 }
 
 fn compare_slots(theirs: &[SlotTuple], vm: &vnuma::Vm) -> Option<String> {
@@ -334,7 +402,7 @@ fn compare_slots(theirs: &[SlotTuple], vm: &vnuma::Vm) -> Option<String> {
 }
 
 /// The argv as a shell command line.
-fn shell_line(args: &[String]) -> String {
+fn shell_line(qemu: &str, args: &[String]) -> String {
     let quote = |a: &str| {
         if !a.is_empty()
             && a.bytes()
@@ -345,7 +413,7 @@ fn shell_line(args: &[String]) -> String {
             format!("'{}'", a.replace('\'', "'\\''"))
         }
     };
-    let mut s = QEMU.to_string();
+    let mut s = qemu.to_string();
     for a in args {
         s.push(' ');
         s.push_str(&quote(a));
@@ -366,11 +434,12 @@ struct Options {
     only: Option<Vec<String>>,
     generate: Option<u64>,
     seed: u64,
-    qemu: String,
+    /// `--qemu`: used for the corpora of the target it emulates.
+    qemu: Option<String>,
     jobs: usize,
 }
 
-const USAGE: &str = "usage: cargo xtask qemu-diff [--corpus options|topology|tables|devices|all|FILE] [--update] [--only ID,...] [--generate N --seed S] [--qemu BINARY] [--jobs N]";
+const USAGE: &str = "usage: cargo xtask qemu-diff [--corpus options|topology|tables|devices|virt|all|FILE] [--update] [--only ID,...] [--generate N --seed S] [--qemu BINARY] [--jobs N]";
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
@@ -380,7 +449,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         only: None,
         generate: None,
         seed: 0,
-        qemu: QEMU.into(),
+        qemu: None,
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let mut seed = None;
@@ -417,7 +486,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             }
             "--generate" => o.generate = Some(number("--generate", value("--generate")?)?),
             "--seed" => seed = Some(number("--seed", value("--seed")?)?),
-            "--qemu" => o.qemu = value("--qemu")?,
+            "--qemu" => o.qemu = Some(value("--qemu")?),
             "--jobs" | "-j" => o.jobs = number("--jobs", value("--jobs")?)?.max(1) as usize,
             "--help" | "-h" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
@@ -444,16 +513,36 @@ fn resolve_path(p: &Path) -> PathBuf {
     }
 }
 
+/// One QEMU binary, ready to run a corpus.
+struct Qemu {
+    /// The binary.
+    path: String,
+    /// `--version`'s first line.
+    version: String,
+    /// The profile vnuma answers with.
+    profile: Profile,
+    /// The emulated target.
+    target: Target,
+    /// The file put in place of `@EFI@` (aarch64 only).
+    firmware: Option<String>,
+}
+
 /// Run QEMU on every case, `jobs` at a time.
-fn run_all<A: Compared>(o: &Options, corpus: Corpus, cases: &[Case]) -> Vec<Result<A, String>> {
+fn run_all<A: Compared>(
+    o: &Options,
+    qemu: &Qemu,
+    corpus: Corpus,
+    cases: &[Case],
+) -> Vec<Result<A, String>> {
     let progress = std::io::stderr().is_terminal();
     let answers = run_parallel(
         cases,
         o.jobs,
         |case| {
             let launch = Launch {
-                qemu: &o.qemu,
+                qemu: &qemu.path,
                 timeout: QMP_TIMEOUT,
+                firmware: qemu.firmware.as_deref(),
                 ..Launch::new(&case.args)
             };
             A::capture(&launch, corpus, &case.id)
@@ -470,40 +559,83 @@ fn run_all<A: Compared>(o: &Options, corpus: Corpus, cases: &[Case]) -> Vec<Resu
     answers
 }
 
-fn run(o: &Options) -> Result<ExitCode, String> {
-    let Some(version) = qemu_version(&o.qemu) else {
-        eprintln!(
-            "xtask: cannot run `{}`: QEMU 7.2 is the reference and is not installed.\n\
-             Install it with:  apt-get install -y qemu-system-x86\n\
-             (or pass --qemu /path/to/qemu-system-x86_64)",
-            o.qemu
-        );
-        return Ok(ExitCode::from(2));
+/// The QEMU binary for `target`: the one `--qemu` names when it emulates
+/// that target, else the target's binary on `PATH`; `Err` with the
+/// message to print when it cannot be run or has no vnuma profile.
+fn find_qemu(o: &Options, target: Target) -> Result<Qemu, String> {
+    let path = match &o.qemu {
+        Some(q) if Target::of_binary(q) == target => q.clone(),
+        _ => target.binary().to_string(),
+    };
+    let Some(version) = qemu_version(&path) else {
+        let package = match target {
+            Target::X86_64 => "qemu-system-x86",
+            Target::Aarch64 => "qemu-system-arm",
+        };
+        return Err(format!(
+            "xtask: cannot run `{path}`: QEMU 7.2 is the reference and is not installed.\n\
+             Install it with:  apt-get install -y {package}\n\
+             (or pass --qemu /path/to/{})",
+            target.binary()
+        ));
     };
     let Some(profile) = profile_of(&version) else {
-        eprintln!("xtask: vnuma has profiles for QEMU 7.2 and 10.0, this is: {version}");
-        return Ok(ExitCode::from(2));
+        return Err(format!(
+            "xtask: vnuma has profiles for QEMU 7.2 and 10.0, this is: {version}"
+        ));
     };
-    eprintln!("qemu-diff: vnuma answers as QEMU {profile}");
+    let firmware = match target {
+        Target::Aarch64 => efi_aarch64(),
+        Target::X86_64 => None,
+    };
+    Ok(Qemu {
+        path,
+        version,
+        profile,
+        target,
+        firmware,
+    })
+}
+
+fn run(o: &Options) -> Result<ExitCode, String> {
     let paths = match &o.corpus {
         None => vec![Corpus::Topology.cases_path(&root())],
         Some(Some(p)) => vec![p.clone()],
         Some(None) => Corpus::ALL.iter().map(|c| c.cases_path(&root())).collect(),
     };
-    let paths: Vec<PathBuf> = if o.named {
-        paths
-            .iter()
-            .map(|p| release_cases(p, profile, o.update))
-            .collect::<Result<_, _>>()?
-    } else {
-        paths
-    };
+    let every = o.corpus == Some(None);
+    let mut found: HashMap<Target, Qemu> = HashMap::new();
     let mut failed = false;
     for path in paths {
+        let target = Corpus::detect(&path).target();
+        let qemu = match found.entry(target) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => match find_qemu(o, target) {
+                Ok(q) => {
+                    eprintln!("qemu-diff: {}: vnuma answers as QEMU {}", q.path, q.profile);
+                    e.insert(q)
+                }
+                // `all` runs the aarch64 corpus only where its QEMU is.
+                Err(err) if every && target == Target::Aarch64 => {
+                    eprintln!("qemu-diff: the virt corpus is skipped: {err}");
+                    continue;
+                }
+                Err(err) => {
+                    eprintln!("{err}");
+                    return Ok(ExitCode::from(2));
+                }
+            },
+        };
+        let path = if o.named {
+            release_cases(&path, qemu.profile, o.update)?
+        } else {
+            path
+        };
         let corpus = Corpus::detect(&path);
         let disagree = match corpus {
-            Corpus::Tables => run_corpus::<AcpiTables>(o, profile, &version, &path, corpus)?,
-            _ => run_corpus::<QmpAnswer>(o, profile, &version, &path, corpus)?,
+            Corpus::Tables => run_corpus::<AcpiTables>(o, qemu, &path, corpus)?,
+            Corpus::Virt => run_corpus::<VirtAnswer>(o, qemu, &path, corpus)?,
+            _ => run_corpus::<QmpAnswer>(o, qemu, &path, corpus)?,
         };
         failed |= disagree > 0;
     }
@@ -518,11 +650,11 @@ fn run(o: &Options) -> Result<ExitCode, String> {
 /// disagreements.
 fn run_corpus<A: Compared>(
     o: &Options,
-    profile: Profile,
-    version: &str,
+    qemu: &Qemu,
     path: &Path,
     corpus: Corpus,
 ) -> Result<usize, String> {
+    let version = &qemu.version;
     let golden = path.with_file_name("golden.jsonl");
     let mut cases = match o.generate {
         Some(n) => {
@@ -564,7 +696,7 @@ fn run_corpus<A: Compared>(
     };
     eprintln!("qemu-diff: {what} against {version}, {} jobs", o.jobs);
     let start = Instant::now();
-    let answers = run_all::<A>(o, corpus, &cases);
+    let answers = run_all::<A>(o, qemu, corpus, &cases);
 
     let (mut agree, mut disagree) = (0, 0);
     let mut deviations: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -574,14 +706,14 @@ fn run_corpus<A: Compared>(
         let answer = answer.map_err(|e| format!("{}: {e}", case.id))?;
         let recorded = case.with(answer);
         records.push(record_line(&recorded, corpus));
-        let vnuma = run_vnuma(profile, &case.args);
+        let vnuma = run_vnuma(qemu.profile, qemu.target, &case.args);
         match A::compare(&recorded, corpus, &vnuma) {
             Outcome::Agree => agree += 1,
             Outcome::Deviation(why) => deviations.entry(why).or_default().push(&case.id),
             Outcome::Disagree(diffs) => {
                 disagree += 1;
                 let _ = writeln!(out, "DISAGREE {}", case.id);
-                let _ = writeln!(out, "    {}", shell_line(&case.args));
+                let _ = writeln!(out, "    {}", shell_line(&qemu.path, &case.args));
                 let _ = writeln!(out, "    QEMU:  {}", recorded.answer.summary());
                 let _ = writeln!(out, "    vnuma: {}", summary_vnuma(&vnuma));
                 for d in diffs {
@@ -612,7 +744,7 @@ fn run_corpus<A: Compared>(
         }
         if corpus == Corpus::Topology && o.only.is_none() && o.generate.is_none() {
             let machines = path.with_file_name("machines.json");
-            write_atomic(&machines, &capture_machines(&o.qemu)?)?;
+            write_atomic(&machines, &capture_machines(&qemu.path)?)?;
             eprintln!("qemu-diff: {}", machines.display());
         }
         if disagree > 0 {

@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::corpus::{AcpiTables, Corpus, QmpAnswer, Slot};
+use crate::corpus::{AcpiTables, Corpus, QmpAnswer, Slot, VirtAnswer};
+use crate::fdt::FdtNuma;
 use crate::json::{Json, Style};
-use crate::qmp::{Launch, Qmp};
-use crate::qtest::Qtest;
+use crate::qmp::{finish, Launch, Qmp};
+use crate::qtest::{Qtest, VIRT_FW_CFG};
 use crate::Error;
 
 /// Files some options cases use as `mem-path`: removed before and after
@@ -146,7 +147,7 @@ pub fn capture_qmp(launch: &Launch<'_>, corpus: Corpus) -> Result<QmpAnswer, Err
             Ok(other) => other,
             Err(_) => Json::Null,
         };
-        if corpus == Corpus::Devices {
+        if matches!(corpus, Corpus::Devices | Corpus::Virt) {
             memory_devices = q
                 .execute("query-memory-devices", None)
                 .unwrap_or(Json::Null);
@@ -340,8 +341,14 @@ pub fn capture_tables(launch: &Launch<'_>, id: &str) -> Result<AcpiTables, Error
         let err = normalise_stderr(&exit.stderr, &launch.program_name()).join(" | ");
         Error::new(format!("{id}: {e} (QEMU exited {}: {err})", exit.status))
     })?;
-    let tables = walk_tables(&blob);
-    if tables.first().map(|(s, _)| *s) != Some(*b"FACS") {
+    numa_tables(&blob, id, *b"FACS")
+}
+
+/// SRAT, SLIT and HMAT out of an `etc/acpi/tables` blob whose first
+/// table must be `first` (a check that the blob was read right).
+fn numa_tables(blob: &[u8], id: &str, first: [u8; 4]) -> Result<AcpiTables, Error> {
+    let tables = walk_tables(blob);
+    if tables.first().map(|(s, _)| *s) != Some(first) {
         let sigs: Vec<String> = tables
             .iter()
             .map(|(s, _)| String::from_utf8_lossy(s).into_owned())
@@ -371,6 +378,73 @@ pub fn capture_tables(launch: &Launch<'_>, id: &str) -> Result<AcpiTables, Error
         *slot = found.first().map(|t| t.to_vec());
     }
     Ok(out)
+}
+
+/// QEMU's answer for a case of the virt corpus (`qemu-system-aarch64`,
+/// the case gives `-M virt…` and `-cpu`): the QMP session of
+/// [`capture_qmp`]; when QEMU accepts the line, two more runs of it: one
+/// with `-machine dumpdtb=FILE` for the device tree (decoded to its NUMA
+/// nodes), one over qtest for the ACPI tables, read from the
+/// memory-mapped fw_cfg ([`VIRT_FW_CFG`]) at `-S` without booting.
+pub fn capture_virt(launch: &Launch<'_>, id: &str) -> Result<VirtAnswer, Error> {
+    let qmp = capture_qmp(launch, Corpus::Virt)?;
+    if !qmp.accepted {
+        return Ok(VirtAnswer {
+            qmp,
+            fdt: None,
+            tables: AcpiTables::default(),
+        });
+    }
+    let fdt = Some(capture_dtb(launch, id)?);
+    let mut q = Qtest::start(launch)?.with_fw_cfg(VIRT_FW_CFG);
+    let blob = q.acpi_tables_if_any();
+    let exit = q.close();
+    let blob = blob.map_err(|e| {
+        let err = normalise_stderr(&exit.stderr, &launch.program_name()).join(" | ");
+        Error::new(format!("{id}: {e} (QEMU exited {}: {err})", exit.status))
+    })?;
+    // virt is hardware-reduced: no FACS, the DSDT comes first. No
+    // tables at all with `acpi=off`.
+    let tables = match blob {
+        Some(blob) => numa_tables(&blob, id, *b"DSDT")?,
+        None => AcpiTables::default(),
+    };
+    Ok(VirtAnswer { qmp, fdt, tables })
+}
+
+/// The NUMA nodes of the device tree QEMU builds for `launch`'s line
+/// (`-machine dumpdtb=FILE` after the case's arguments: QEMU writes the
+/// tree when the machine is done and exits 0).
+pub fn capture_dtb(launch: &Launch<'_>, id: &str) -> Result<FdtNuma, Error> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let file = std::env::temp_dir().join(format!("vnuma-dtb-{}-{n}.dtb", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let opt = format!("dumpdtb={}", file.display());
+    let mut args = launch.args.to_vec();
+    args.extend(["-machine".to_string(), opt]);
+    let (mut child, errors) = Launch {
+        args: &args,
+        ..launch.clone()
+    }
+    .spawn(&[], false)?;
+    let exit = finish(
+        &mut child,
+        None,
+        std::time::Instant::now() + launch.timeout,
+        false,
+        Some(errors),
+    );
+    let blob = std::fs::read(&file);
+    let _ = std::fs::remove_file(&file);
+    let blob = blob.map_err(|e| {
+        let err = normalise_stderr(&exit.stderr, &launch.program_name()).join(" | ");
+        Error::new(format!(
+            "{id}: no device tree ({e}; QEMU exited {}: {err})",
+            exit.status
+        ))
+    })?;
+    FdtNuma::from_blob(&blob).map_err(|e| Error::new(format!("{id}: {e}")))
 }
 
 /// `etc/acpi/tables` split into `(signature, table)` in blob order, up to

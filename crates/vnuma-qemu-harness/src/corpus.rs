@@ -1,4 +1,4 @@
-//! The four golden corpora: `cases.txt` (the command lines) and
+//! The golden corpora: `cases.txt` (the command lines) and
 //! `golden.jsonl` (QEMU 7.2's recorded answers), in the formats the
 //! corpora have always had.
 //!
@@ -6,12 +6,14 @@
 //! `<id><TAB><JSON array of argv strings>`; ids are unique lowercase
 //! kebab-case. `golden.jsonl`: one JSON object a line, in `cases.txt`
 //! order, `{"id", "args", ...answer}`; the answer is a [`QmpAnswer`]
-//! (options and topology corpora) or [`AcpiTables`] (tables corpus).
+//! (options, topology and devices corpora), [`AcpiTables`] (tables
+//! corpus) or [`VirtAnswer`] (the aarch64 `virt` corpus).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::fdt::FdtNuma;
 use crate::json::{Json, Style};
 use crate::Error;
 
@@ -31,24 +33,71 @@ pub enum Corpus {
     /// switches and command lines as management layers write them; QMP
     /// answers with `query-memory-devices`, without CPU slots.
     Devices,
+    /// `crates/vnuma/tests/qemu72_virt`: Arm's `virt` board under
+    /// `qemu-system-aarch64`; QMP answers with `query-memory-devices`,
+    /// the NUMA nodes of the device tree and the SRAT/SLIT/HMAT bytes.
+    Virt,
+}
+
+/// The QEMU system emulator a corpus runs under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// `qemu-system-x86_64`.
+    X86_64,
+    /// `qemu-system-aarch64` (the case gives `-M virt` and `-cpu`).
+    Aarch64,
+}
+
+impl Target {
+    /// The binary's name, looked up on `PATH`.
+    pub fn binary(self) -> &'static str {
+        match self {
+            Target::X86_64 => crate::qmp::QEMU,
+            Target::Aarch64 => crate::qmp::QEMU_AARCH64,
+        }
+    }
+
+    /// The target a QEMU binary emulates, by its file name
+    /// (`…-aarch64` is Arm, anything else x86).
+    pub fn of_binary(qemu: &str) -> Target {
+        let name = Path::new(qemu)
+            .file_name()
+            .map_or(qemu.into(), |n| n.to_string_lossy());
+        if name.contains("aarch64") {
+            Target::Aarch64
+        } else {
+            Target::X86_64
+        }
+    }
 }
 
 impl Corpus {
     /// Every corpus.
-    pub const ALL: [Corpus; 4] = [
+    pub const ALL: [Corpus; 5] = [
         Corpus::Options,
         Corpus::Topology,
         Corpus::Tables,
         Corpus::Devices,
+        Corpus::Virt,
     ];
 
-    /// Its short name: `options`, `topology`, `tables`, `devices`.
+    /// Its short name: `options`, `topology`, `tables`, `devices`,
+    /// `virt`.
     pub fn name(self) -> &'static str {
         match self {
             Corpus::Options => "options",
             Corpus::Topology => "topology",
             Corpus::Tables => "tables",
             Corpus::Devices => "devices",
+            Corpus::Virt => "virt",
+        }
+    }
+
+    /// The QEMU it runs under.
+    pub fn target(self) -> Target {
+        match self {
+            Corpus::Virt => Target::Aarch64,
+            _ => Target::X86_64,
         }
     }
 
@@ -64,6 +113,7 @@ impl Corpus {
             Corpus::Topology => "crates/vnuma-topology/tests/qemu72",
             Corpus::Tables => "crates/vnuma-tables/tests/qemu72",
             Corpus::Devices => "crates/vnuma/tests/qemu72_devices",
+            Corpus::Virt => "crates/vnuma/tests/qemu72_virt",
         }
     }
 
@@ -96,6 +146,7 @@ impl Corpus {
         }
         let golden = std::fs::read_to_string(dir.join("golden.jsonl")).unwrap_or_default();
         match golden.lines().find_map(|l| Json::parse(l).ok()) {
+            Some(first) if first.has("fdt") => Corpus::Virt,
             Some(first) if first.has("SRAT") => Corpus::Tables,
             Some(first) if first.has("memory_devices") => Corpus::Devices,
             Some(first) if !first.has("slots") => Corpus::Options,
@@ -134,6 +185,10 @@ impl Corpus {
             Corpus::Devices => &[
                 "dimm-", "nvdimm-", "vmem-", "vpmem-", "mix-", "acpi-", "mgmt-",
             ],
+            Corpus::Virt => &[
+                "virt-", "node-", "cpu-", "smp-", "dist-", "hmat-", "mem-", "dimm-", "gic-",
+                "err-", "ver-", "qtest-",
+            ],
         }
     }
 
@@ -146,13 +201,14 @@ impl Corpus {
             Corpus::Topology => Some("complete-"),
             Corpus::Tables => None,
             Corpus::Devices => Some("mix-"),
+            Corpus::Virt => None,
         }
     }
 
     /// How its `golden.jsonl` lines are written.
     pub fn style(self) -> Style {
         Style {
-            ensure_ascii: self == Corpus::Tables,
+            ensure_ascii: matches!(self, Corpus::Tables | Corpus::Virt),
             sort_keys: false,
         }
     }
@@ -447,7 +503,7 @@ impl Answer for QmpAnswer {
             });
             members.push(("slots".into(), slots));
         }
-        if corpus == Corpus::Devices {
+        if matches!(corpus, Corpus::Devices | Corpus::Virt) {
             members.push(("memory_devices".into(), self.memory_devices.clone()));
         }
     }
@@ -648,6 +704,46 @@ impl Answer for AcpiTables {
     }
 }
 
+/// What QEMU answered for a case of the virt corpus: the QMP session
+/// (verdict, stderr, `info numa`, `query-memdev`,
+/// `query-memory-devices`), and for an accepted case the NUMA nodes of
+/// the device tree it dumps (`-machine dumpdtb=`) and the SRAT, SLIT and
+/// HMAT it builds (read from fw_cfg over qtest). The record is
+/// `{"id", "args", "exit", "accepted", "stderr", "info_numa", "memdevs",
+/// "memory_devices", "fdt", "SRAT", "SLIT", "HMAT"}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VirtAnswer {
+    /// The QMP session.
+    pub qmp: QmpAnswer,
+    /// The device tree's NUMA nodes; `None` when QEMU rejected the line.
+    pub fdt: Option<FdtNuma>,
+    /// The ACPI tables (all `None` when QEMU rejected the line).
+    pub tables: AcpiTables,
+}
+
+impl Answer for VirtAnswer {
+    fn from_record(v: &Json) -> Result<Self, Error> {
+        let fdt = match v.get("fdt") {
+            None | Some(Json::Null) => None,
+            Some(f) => Some(FdtNuma::from_json(f)?),
+        };
+        Ok(VirtAnswer {
+            qmp: QmpAnswer::from_record(v)?,
+            fdt,
+            tables: AcpiTables::from_record(v)?,
+        })
+    }
+
+    fn to_members(&self, corpus: Corpus, members: &mut Vec<(String, Json)>) {
+        self.qmp.to_members(corpus, members);
+        members.push((
+            "fdt".into(),
+            self.fdt.as_ref().map_or(Json::Null, FdtNuma::to_json),
+        ));
+        self.tables.to_members(corpus, members);
+    }
+}
+
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -690,6 +786,12 @@ mod tests {
         assert_eq!(case.answer.srat, Some(vec![0, 255]));
         assert_eq!(record_line(&case, Corpus::Tables), line);
         assert!(parse_record::<AcpiTables>(r#"{"id": "t", "args": [], "SRAT": "0"}"#).is_err());
+        let line = r##"{"id": "virt-a", "args": ["-M", "virt"], "exit": 0, "accepted": true, "stderr": [], "info_numa": "0 nodes\n", "memdevs": [], "memory_devices": [], "fdt": {"memory": [{"name": "memory@40000000", "reg": [["0x40000000", "0x8000000"]], "numa-node-id": null}], "cpus": {"#address-cells": 1, "cpu": [{"name": "cpu@0", "reg": [0], "numa-node-id": null}]}, "distance-map": null}, "SRAT": null, "SLIT": null, "HMAT": null}"##;
+        let case: Case<VirtAnswer> = parse_record(line).unwrap();
+        assert_eq!(record_line(&case, Corpus::Virt), line);
+        let fdt = case.answer.fdt.as_ref().unwrap();
+        assert_eq!(fdt.memory[0].reg, [(0x4000_0000, 0x800_0000)]);
+        assert_eq!(fdt.cpus[0].reg, [0]);
     }
 
     #[test]
@@ -746,5 +848,22 @@ mod tests {
             Corpus::detect(Path::new("crates/vnuma-options/tests/qemu100/cases.txt")),
             Corpus::Options
         );
+        assert_eq!(
+            Corpus::detect(Path::new("crates/vnuma/tests/qemu72_virt/cases.txt")),
+            Corpus::Virt
+        );
+        assert_eq!(
+            Corpus::detect(Path::new("crates/vnuma/tests/qemu72_devices/cases.txt")),
+            Corpus::Devices
+        );
+        assert_eq!(Corpus::Virt.target(), Target::Aarch64);
+        assert_eq!(Corpus::Tables.target(), Target::X86_64);
+        assert_eq!(
+            Target::of_binary("PREFIX/bin/qemu-system-aarch64"),
+            Target::Aarch64
+        );
+        assert_eq!(Target::of_binary("qemu-system-x86_64"), Target::X86_64);
+        assert!(Corpus::Virt.check_id("dimm-firmware-two").is_ok());
+        assert!(Corpus::Virt.check_id("complete-x").is_err());
     }
 }

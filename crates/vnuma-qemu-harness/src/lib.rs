@@ -5,7 +5,9 @@
 //!   none`, QMP on a unix socket; handshake, commands, HMP, `qom-get`,
 //!   clean exit, time limits);
 //! * [`qtest`]: a qtest client and the fw_cfg reads of `etc/acpi/tables`;
-//! * [`corpus`]: the four golden corpora, `cases.txt` and `golden.jsonl`
+//! * [`fdt`]: a device-tree reader and the tree's NUMA nodes in a
+//!   comparable form (the virt corpus);
+//! * [`corpus`]: the golden corpora, `cases.txt` and `golden.jsonl`
 //!   ([`Case`] is a command line with what QEMU answered);
 //! * [`capture`]: QEMU's answers in the corpora's record formats (what
 //!   `cargo xtask qemu-diff --update` writes);
@@ -35,12 +37,13 @@
 pub mod capture;
 pub mod corpus;
 pub mod deviation;
+pub mod fdt;
 pub mod generate;
 pub mod json;
 pub mod qmp;
 pub mod qtest;
 
-pub use corpus::{Case, Corpus};
+pub use corpus::{Case, Corpus, Target};
 
 /// What went wrong, as a message.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,6 +17,13 @@ use crate::Error;
 /// QEMU's binary, as the corpora name it.
 pub const QEMU: &str = "qemu-system-x86_64";
 
+/// QEMU's Arm binary, as the virt corpus names it.
+pub const QEMU_AARCH64: &str = "qemu-system-aarch64";
+
+/// The placeholder the virt corpus writes for the firmware image
+/// (`-bios @EFI@`); [`Launch::argv`] puts [`Launch::firmware`] there.
+pub const EFI_PLACEHOLDER: &str = "@EFI@";
+
 /// The arguments every session starts with, before the accelerator.
 pub const BASE_ARGS: [&str; 4] = ["-S", "-nodefaults", "-display", "none"];
 
@@ -31,6 +38,8 @@ pub struct Launch<'a> {
     pub args: &'a [String],
     /// The limit of the whole session, from the start to the exit.
     pub timeout: Duration,
+    /// The file put in place of [`EFI_PLACEHOLDER`] in the arguments.
+    pub firmware: Option<&'a str>,
 }
 
 impl<'a> Launch<'a> {
@@ -41,6 +50,7 @@ impl<'a> Launch<'a> {
             accel: "tcg",
             args,
             timeout: Duration::from_secs(20),
+            firmware: None,
         }
     }
 
@@ -52,7 +62,10 @@ impl<'a> Launch<'a> {
             .chain(&["-accel", self.accel])
             .chain(extra)
             .map(|s| s.to_string())
-            .chain(self.args.iter().cloned())
+            .chain(self.args.iter().map(|a| match self.firmware {
+                Some(f) if a.contains(EFI_PLACEHOLDER) => a.replace(EFI_PLACEHOLDER, f),
+                _ => a.clone(),
+            }))
             .collect()
     }
 
@@ -91,6 +104,24 @@ impl<'a> Launch<'a> {
         });
         Ok((child, errors))
     }
+}
+
+/// The UEFI image of Debian's `qemu-efi-aarch64` package (`QEMU_EFI.fd`)
+/// that the virt corpus's memory-hotplug cases boot with: the file named
+/// by `VNUMA_EFI_AARCH64`, else the one `dpkg -L qemu-efi-aarch64` lists.
+pub fn efi_aarch64() -> Option<String> {
+    if let Ok(p) = std::env::var("VNUMA_EFI_AARCH64") {
+        return Some(p);
+    }
+    let out = Command::new("dpkg")
+        .args(["-L", "qemu-efi-aarch64"])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.ends_with("/QEMU_EFI.fd"))
+        .map(String::from)
 }
 
 /// How QEMU ended.

@@ -11,6 +11,14 @@
 //! byte-swapped low half at 0x518, which starts the transfer) and the data
 //! read back from guest RAM at 1 MiB; without DMA, byte by byte from the
 //! data port 0x511.
+//!
+//! On Arm's `virt` fw_cfg is memory-mapped ([`VIRT_FW_CFG`]): the data
+//! register at the base (read as a byte stream, up to 8 bytes an access),
+//! the 16-bit selector at +8 and the 64-bit DMA address at +16, both
+//! big-endian registers, so the harness writes their bytes in that order
+//! with qtest's raw `write` rather than `writew`/`writeq` (which use the
+//! guest's little-endian order); DMA scratch space is at the start of
+//! RAM.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin};
@@ -36,8 +44,30 @@ const DMA_BUF: u64 = 0x10_0000;
 /// make the harness allocate).
 const MAX_FILE: usize = 64 << 20;
 
+/// Where the guest's fw_cfg device is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FwCfgAt {
+    /// x86 I/O ports 0x510 (selector), 0x511 (data), 0x514 (DMA); guest
+    /// RAM from 0.
+    Io,
+    /// Memory-mapped registers at `base`; guest RAM from `ram`.
+    Mmio {
+        /// The data register's address.
+        base: u64,
+        /// Where guest RAM starts (for the DMA descriptor and buffer).
+        ram: u64,
+    },
+}
+
+/// fw_cfg on Arm's `virt` board: at 0x0902_0000, RAM from 1 GiB.
+pub const VIRT_FW_CFG: FwCfgAt = FwCfgAt::Mmio {
+    base: 0x0902_0000,
+    ram: 0x4000_0000,
+};
+
 /// A qtest session (`-qtest stdio -qtest-log /dev/null`).
 pub struct Qtest {
+    fw: FwCfgAt,
     child: Child,
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
@@ -63,6 +93,7 @@ impl Qtest {
             });
         }
         Ok(Qtest {
+            fw: FwCfgAt::Io,
             stdin: child.stdin.take(),
             child,
             lines: rx,
@@ -70,6 +101,12 @@ impl Qtest {
             deadline: Instant::now() + launch.timeout,
             timed_out: false,
         })
+    }
+
+    /// The session with fw_cfg at `at` (x86's I/O ports unless said).
+    pub fn with_fw_cfg(mut self, at: FwCfgAt) -> Qtest {
+        self.fw = at;
+        self
     }
 
     /// Sends one qtest command; the text after its `OK`.
@@ -118,11 +155,22 @@ impl Qtest {
     }
 
     fn select(&mut self, key: u16) -> Result<(), Error> {
-        self.cmd(&format!("outw {FW_CFG_SELECTOR:#x} {key:#x}"))
-            .map(drop)
+        match self.fw {
+            FwCfgAt::Io => self.cmd(&format!("outw {FW_CFG_SELECTOR:#x} {key:#x}")),
+            FwCfgAt::Mmio { base, .. } => self.cmd(&format!("write {:#x} 2 0x{key:04x}", base + 8)),
+        }
+        .map(drop)
     }
 
     fn read_io(&mut self, n: usize) -> Result<Vec<u8>, Error> {
+        if let FwCfgAt::Mmio { base, .. } = self.fw {
+            let mut out = Vec::with_capacity(n);
+            while out.len() < n {
+                let k = (n - out.len()).min(8);
+                out.extend(self.read_mem(base, k)?);
+            }
+            return Ok(out);
+        }
         (0..n)
             .map(|_| {
                 let v = self.cmd(&format!("inb {FW_CFG_DATA:#x}"))?;
@@ -157,23 +205,35 @@ impl Qtest {
         let mut desc = Vec::with_capacity(16);
         desc.extend(control.to_be_bytes());
         desc.extend((n as u32).to_be_bytes());
-        desc.extend(DMA_BUF.to_be_bytes());
+        let ram = match self.fw {
+            FwCfgAt::Io => 0,
+            FwCfgAt::Mmio { ram, .. } => ram,
+        };
+        let (desc_at, buf_at) = (ram + DMA_DESC, ram + DMA_BUF);
+        desc.extend(buf_at.to_be_bytes());
         self.cmd(&format!(
-            "write {DMA_DESC:#x} {} 0x{}",
+            "write {desc_at:#x} {} 0x{}",
             desc.len(),
             crate::corpus::hex(&desc)
         ))?;
-        self.cmd(&format!("outl {FW_CFG_DMA_HIGH:#x} 0x0"))?;
-        let low = u32::from_le_bytes((DMA_DESC as u32).to_be_bytes());
-        self.cmd(&format!("outl {FW_CFG_DMA_LOW:#x} {low:#x}"))?;
-        let status = self.read_mem(DMA_DESC, 4)?;
+        match self.fw {
+            FwCfgAt::Io => {
+                self.cmd(&format!("outl {FW_CFG_DMA_HIGH:#x} 0x0"))?;
+                let low = u32::from_le_bytes((desc_at as u32).to_be_bytes());
+                self.cmd(&format!("outl {FW_CFG_DMA_LOW:#x} {low:#x}"))?;
+            }
+            FwCfgAt::Mmio { base, .. } => {
+                self.cmd(&format!("write {:#x} 8 0x{desc_at:016x}", base + 16))?;
+            }
+        }
+        let status = self.read_mem(desc_at, 4)?;
         if status != [0; 4] {
             return Err(Error::new(format!(
                 "fw_cfg DMA failed: {}",
                 crate::corpus::hex(&status)
             )));
         }
-        self.read_mem(DMA_BUF, n)
+        self.read_mem(buf_at, n)
     }
 
     /// The fw_cfg file directory: `(name, size, selector)`.
@@ -206,14 +266,21 @@ impl Qtest {
     /// fw_cfg's `etc/acpi/tables` (without DMA, up to the end of the last
     /// table: the padding after it is not read).
     pub fn acpi_tables(&mut self) -> Result<Vec<u8>, Error> {
+        self.acpi_tables_if_any()?
+            .ok_or_else(|| Error::new("no etc/acpi/tables"))
+    }
+
+    /// [`Qtest::acpi_tables`], `None` when fw_cfg has no such file (ACPI
+    /// off).
+    pub fn acpi_tables_if_any(&mut self) -> Result<Option<Vec<u8>>, Error> {
         let dma = self.has_dma()?;
         let files = self.files(dma)?;
         let Some(&(_, size, sel)) = files.iter().find(|f| f.0 == "etc/acpi/tables") else {
-            return Err(Error::new("no etc/acpi/tables"));
+            return Ok(None);
         };
         check_size(size)?;
         if dma {
-            return self.read_dma(sel, size);
+            return self.read_dma(sel, size).map(Some);
         }
         self.select(sel)?;
         let mut blob = Vec::new();
@@ -227,7 +294,7 @@ impl Qtest {
             let rest = self.read_io(length - 8)?;
             blob.extend(rest);
         }
-        Ok(blob)
+        Ok(Some(blob))
     }
 }
 

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use vnuma_qemu_harness::capture::{capture_qmp, capture_tables};
+use vnuma_qemu_harness::capture::{capture_qmp, capture_tables, capture_virt};
 use vnuma_qemu_harness::corpus::Corpus;
 use vnuma_qemu_harness::json::Json;
-use vnuma_qemu_harness::qmp::{qemu_version, Launch, Qmp, QmpError, QEMU};
+use vnuma_qemu_harness::qmp::{qemu_version, Launch, Qmp, QmpError, QEMU, QEMU_AARCH64};
 
 fn have_qemu() -> bool {
     let ok = qemu_version(QEMU).is_some();
@@ -114,4 +114,88 @@ fn captures() {
     assert_eq!(&tables.srat.unwrap()[..4], b"SRAT");
     assert_eq!(&tables.slit.unwrap()[..4], b"SLIT");
     assert!(tables.hmat.is_none());
+}
+
+/// The virt capture against `qemu-system-aarch64` (skipped when it
+/// cannot be run): the device tree's NUMA nodes and the tables read from
+/// the memory-mapped fw_cfg.
+#[test]
+fn captures_virt() {
+    if qemu_version(QEMU_AARCH64).is_none() {
+        eprintln!("{QEMU_AARCH64} is not installed: skipped");
+        return;
+    }
+    let a = args(&[
+        "-M",
+        "virt",
+        "-cpu",
+        "cortex-a57",
+        "-m",
+        "2G",
+        "-smp",
+        "4",
+        "-object",
+        "memory-backend-ram,id=m0,size=1G",
+        "-object",
+        "memory-backend-ram,id=m1,size=1G",
+        "-numa",
+        "node,memdev=m0,cpus=0-1",
+        "-numa",
+        "node,memdev=m1,cpus=2-3",
+        "-numa",
+        "dist,src=0,dst=1,val=20",
+    ]);
+    let launch = Launch {
+        qemu: QEMU_AARCH64,
+        ..Launch::new(&a)
+    };
+    let answer = capture_virt(&launch, "virt-2n").unwrap();
+    assert!(answer.qmp.accepted, "{:?}", answer.qmp.stderr);
+    let fdt = answer.fdt.unwrap();
+    let memory: Vec<(u64, u64, Option<u32>)> = fdt
+        .memory
+        .iter()
+        .map(|m| (m.reg[0].0, m.reg[0].1, m.node))
+        .collect();
+    assert_eq!(
+        memory,
+        [
+            (0x4000_0000, 0x4000_0000, Some(0)),
+            (0x8000_0000, 0x4000_0000, Some(1))
+        ]
+    );
+    let cpus: Vec<(&[u32], Option<u32>)> = fdt
+        .cpus
+        .iter()
+        .map(|c| (c.reg.as_slice(), c.node))
+        .collect();
+    assert_eq!(
+        cpus,
+        [
+            (&[0][..], Some(0)),
+            (&[1][..], Some(0)),
+            (&[2][..], Some(1)),
+            (&[3][..], Some(1))
+        ]
+    );
+    let (compatible, matrix) = fdt.distance_map.unwrap();
+    assert_eq!(compatible, "numa-distance-map-v1");
+    assert_eq!(matrix, [(0, 0, 10), (0, 1, 20), (1, 0, 20), (1, 1, 10)]);
+    let srat = answer.tables.srat.unwrap();
+    assert_eq!(&srat[..4], b"SRAT");
+    // The SLIT: header, node count, the 2x2 matrix.
+    let slit = answer.tables.slit.unwrap();
+    assert_eq!(&slit[..4], b"SLIT");
+    assert_eq!(&slit[36..], [2, 0, 0, 0, 0, 0, 0, 0, 10, 20, 20, 10]);
+    assert!(answer.tables.hmat.is_none());
+
+    // Rejected: no tree, no tables.
+    let a = args(&["-M", "virt", "-cpu", "cortex-a57", "-smp", "9"]);
+    let launch = Launch {
+        qemu: QEMU_AARCH64,
+        ..Launch::new(&a)
+    };
+    let answer = capture_virt(&launch, "virt-9").unwrap();
+    assert!(!answer.qmp.accepted);
+    assert!(answer.fdt.is_none() && answer.tables.srat.is_none());
 }

@@ -769,7 +769,7 @@ impl NumaConfig {
         busy.extend(self.host.machine_backend.clone());
         let mut machine = crate::devices::Machine {
             x86: board.x86.is_some(),
-            virt_ged: board.virt.as_ref().map(|v| v.firmware && self.acpi),
+            virt_ged: board.virt.as_ref().map(|v| v.has_ged(self.acpi)),
             acpi: self.acpi,
             nvdimm: self.nvdimm,
             ram_slots: self.ram.slots,

@@ -264,6 +264,12 @@ impl VirtBoard {
         }
     }
 
+    /// Whether QEMU creates the ACPI GED device (which memory hotplug
+    /// needs): from `virt-4.2`, with firmware and ACPI on.
+    pub fn has_ged(&self, acpi: bool) -> bool {
+        self.version >= Version::new(4, 2) && self.firmware && acpi
+    }
+
     /// The GIC version in effect (2, 3 or 4).
     pub fn gic_version(&self) -> u8 {
         self.gic.effective(self.virtualization)
