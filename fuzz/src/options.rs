@@ -8,7 +8,7 @@ use vnuma_options::{CommandLine, Error, MemoryBackendOptions, NumaOptions, Objec
 
 fn span_ok(text: &str, e: &Error) {
     let span = e.span();
-    let arg = e.location().and_then(|l| l.arg.as_deref()).unwrap_or(text);
+    let arg = e.location().and_then(|l| l.arg()).unwrap_or(text);
     assert!(
         arg.get(span.range()).is_some(),
         "span {span} outside {arg:?} for {e}"
@@ -54,14 +54,14 @@ pub fn check_argv(args: &[String]) {
         Err(e) => {
             if let Some(loc) = e.location() {
                 assert_eq!(
-                    args.get(loc.index).map(String::as_str),
-                    Some(&*loc.option),
+                    args.get(loc.index()).map(String::as_str),
+                    Some(loc.option()),
                     "{e}"
                 );
-                if let Some(arg) = &loc.arg {
+                if let Some(arg) = loc.arg() {
                     assert_eq!(
-                        args.get(loc.index + 1).map(String::as_str),
-                        Some(&**arg),
+                        args.get(loc.index() + 1).map(String::as_str),
+                        Some(arg),
                         "{e}"
                     );
                     span_ok(arg, &e);
@@ -118,8 +118,8 @@ pub fn check_repeated(count: usize, piece: &str, which: u8) {
             cl.warnings().len()
         );
         for w in cl.warnings() {
-            if let Some(arg) = w.location().and_then(|l| l.arg.as_ref()) {
-                assert_eq!(&**arg, args[1].as_str());
+            if let Some(arg) = w.location().and_then(|l| l.arg()) {
+                assert_eq!(arg, args[1].as_str());
             }
         }
     }
