@@ -415,7 +415,8 @@ impl CommandLine {
                 }
             };
             let takes_arg = !matches!(opt, Opt::MemPrealloc | Opt::NoAcpi | Opt::IgnoredFlag);
-            let (arg, arg_range) = if takes_arg {
+            // The argument follows its option in `text`, as in argv.
+            let (arg, arg_end) = if takes_arg {
                 let Some(arg) = args.get(i) else {
                     return Err(Error::new(
                         ErrorKind::MissingArgument {
@@ -426,14 +427,13 @@ impl CommandLine {
                     .with_location(Location::shared(&text, option, None, index)));
                 };
                 let arg = arg.as_ref();
-                let range = at..at + arg.len();
                 i += 1;
-                at = range.end;
-                (arg, Some(range))
+                at += arg.len();
+                (arg, Some(at))
             } else {
                 ("", None)
             };
-            let location = Location::shared(&text, option, arg_range, index);
+            let location = Location::shared(&text, option, arg_end, index);
             match opt {
                 Opt::Numa => {
                     // Most `-numa` options are written the plain way and
@@ -843,5 +843,8 @@ mod tests {
         assert_ne!(*l, Location::new("-bogus", Some(""), 1));
         let e = CommandLine::parse(["-numa"]).unwrap_err();
         assert_eq!(e.location(), Some(&Location::new("-numa", None, 0)));
+        // Every warning holds a location: it stays as small as the two
+        // `Arc<str>` and the index it replaced (the bounded-memory test).
+        assert!(core::mem::size_of::<Location>() <= 5 * core::mem::size_of::<usize>());
     }
 }

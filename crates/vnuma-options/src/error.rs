@@ -307,19 +307,20 @@ pub enum ErrorKind {
 /// not the buffer.
 #[derive(Clone)]
 pub struct Location {
-    /// The text the ranges below point into.
+    /// The text the offsets below point into.
     text: Arc<String>,
-    /// `option_start..option_end`: the option name.
-    option_start: usize,
+    /// `start..option_end`: the option name.
+    start: usize,
     option_end: usize,
-    /// `arg_start..arg_end`: the argument; none when `arg_start` is
-    /// [`NO_ARG`].
-    arg_start: usize,
+    /// `option_end..arg_end`: the argument, which follows its option in
+    /// the buffer as it does in argv; none when `arg_end` is [`NO_ARG`].
+    /// (Three offsets, not two ranges: a location is as small as the two
+    /// `Arc<str>` it replaced, and every warning holds one.)
     arg_end: usize,
     index: usize,
 }
 
-/// `Location::arg_start` of a location without an argument.
+/// `Location::arg_end` of a location without an argument.
 const NO_ARG: usize = usize::MAX;
 
 impl Location {
@@ -330,36 +331,32 @@ impl Location {
         let mut text = String::with_capacity(option.len() + arg.map_or(0, str::len));
         text.push_str(option);
         text.push_str(arg.unwrap_or_default());
-        let (arg_start, arg_end) = match arg {
-            Some(_) => (option.len(), text.len()),
-            None => (NO_ARG, 0),
-        };
+        let arg_end = if arg.is_some() { text.len() } else { NO_ARG };
         Location {
             text: Arc::new(text),
-            option_start: 0,
+            start: 0,
             option_end: option.len(),
-            arg_start,
             arg_end,
             index,
         }
     }
 
-    /// A location pointing into a shared buffer. The command-line reader
-    /// passes the offsets of whole arguments; a range that is not on
-    /// character boundaries of `text` would read as empty, never panic.
+    /// A location pointing into a shared buffer: the option at
+    /// `option`, its argument (if any) from `option.end` to `arg_end`.
+    /// The command-line reader passes the offsets of whole arguments; an
+    /// offset that is not on a character boundary of `text` would read as
+    /// empty, never panic.
     pub(crate) fn shared(
         text: &Arc<String>,
         option: core::ops::Range<usize>,
-        arg: Option<core::ops::Range<usize>>,
+        arg_end: Option<usize>,
         index: usize,
     ) -> Self {
-        let (arg_start, arg_end) = arg.map_or((NO_ARG, 0), |a| (a.start, a.end));
         Location {
             text: text.clone(),
-            option_start: option.start,
+            start: option.start,
             option_end: option.end,
-            arg_start,
-            arg_end,
+            arg_end: arg_end.unwrap_or(NO_ARG),
             index,
         }
     }
@@ -367,16 +364,16 @@ impl Location {
     /// The option name as written, with its dash(es): `-numa`, `--numa`.
     pub fn option(&self) -> &str {
         self.text
-            .get(self.option_start..self.option_end)
+            .get(self.start..self.option_end)
             .unwrap_or_default()
     }
 
     /// The option's argument, if it takes one.
     pub fn arg(&self) -> Option<&str> {
-        if self.arg_start == NO_ARG {
+        if self.arg_end == NO_ARG {
             return None;
         }
-        self.text.get(self.arg_start..self.arg_end)
+        self.text.get(self.option_end..self.arg_end)
     }
 
     /// Index of the option in the argv slice given to the parser.
