@@ -35,7 +35,7 @@ where
 fn span_ok(text: &str, e: &Error) {
     renders(e);
     let span = e.span();
-    let arg = e.location().and_then(|l| l.arg.as_deref()).unwrap_or(text);
+    let arg = e.location().and_then(|l| l.arg()).unwrap_or(text);
     assert!(
         arg.get(span.range()).is_some(),
         "span {span} outside {arg:?} for {e}"
@@ -137,14 +137,14 @@ pub fn check_argv(args: &[String]) {
             renders(&e);
             if let Some(loc) = e.location() {
                 assert_eq!(
-                    args.get(loc.index).map(String::as_str),
-                    Some(&*loc.option),
+                    args.get(loc.index()).map(String::as_str),
+                    Some(loc.option()),
                     "{e}"
                 );
-                if let Some(arg) = &loc.arg {
+                if let Some(arg) = loc.arg() {
                     assert_eq!(
-                        args.get(loc.index + 1).map(String::as_str),
-                        Some(&**arg),
+                        args.get(loc.index() + 1).map(String::as_str),
+                        Some(arg),
                         "{e}"
                     );
                     span_ok(arg, &e);
@@ -206,8 +206,8 @@ pub fn check_repeated(count: usize, piece: &str, which: u8) {
             cl.warnings().len()
         );
         for w in cl.warnings() {
-            if let Some(arg) = w.location().and_then(|l| l.arg.as_ref()) {
-                assert_eq!(&**arg, args[1].as_str());
+            if let Some(arg) = w.location().and_then(|l| l.arg()) {
+                assert_eq!(arg, args[1].as_str());
             }
         }
     }

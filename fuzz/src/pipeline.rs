@@ -603,14 +603,14 @@ pub fn check_argv_with(args: &[String], rules: Rules) {
             // The error names an option that is on the command line.
             if let Some(loc) = e.location() {
                 assert_eq!(
-                    args.get(loc.index).map(String::as_str),
-                    Some(&*loc.option),
+                    args.get(loc.index()).map(String::as_str),
+                    Some(loc.option()),
                     "{e}"
                 );
-                if let Some(arg) = &loc.arg {
+                if let Some(arg) = loc.arg() {
                     assert_eq!(
-                        args.get(loc.index + 1).map(String::as_str),
-                        Some(&**arg),
+                        args.get(loc.index() + 1).map(String::as_str),
+                        Some(arg),
                         "{e}"
                     );
                 }

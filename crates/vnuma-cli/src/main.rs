@@ -212,11 +212,11 @@ fn print_warnings(vm: &Vm) {
     let mut hidden: std::collections::BTreeMap<usize, (String, usize)> = Default::default();
     for w in vm.topology().warnings() {
         if let Some(loc) = w.location() {
-            let n = shown.entry(loc.index).or_default();
+            let n = shown.entry(loc.index()).or_default();
             if *n >= WARNINGS_PER_OPTION {
                 hidden
-                    .entry(loc.index)
-                    .or_insert((loc.option.to_string(), 0))
+                    .entry(loc.index())
+                    .or_insert((loc.option().to_string(), 0))
                     .1 += 1;
                 continue;
             }

@@ -156,7 +156,7 @@ impl DeviceArg {
     /// The device as QEMU creates it: its model, then its properties in
     /// the order written; errors carry this option's location.
     pub fn options(&self) -> Result<DeviceOptions, Error> {
-        let text = self.location.arg.as_deref().unwrap_or_default();
+        let text = self.location.arg().unwrap_or_default();
         let typed = if text.starts_with('{') {
             DeviceOptions::from_json(text)
         } else {
@@ -369,34 +369,34 @@ impl CommandLine {
         let mut numa_ids = BTreeSet::new();
         let mut device_ids = BTreeSet::new();
         let mut object_ids = BTreeSet::new();
-        // The option names seen so far, shared by every option written the
-        // same way (few: each is one of QEMU's options).
-        let mut names: Vec<Arc<str>> = Vec::with_capacity(8);
-        // The previous option as written, what it is and its shared name:
-        // long command lines repeat one option (`-numa`) many times.
-        let mut previous: Option<(&str, Opt, Arc<str>)> = None;
+        // Every location of this call points into one copy of the whole
+        // argv (memory linear in the input; no allocation per option).
+        let mut text = String::with_capacity(args.iter().map(|a| a.as_ref().len()).sum());
+        for a in &args {
+            text.push_str(a.as_ref());
+        }
+        let text = Arc::new(text);
+        // The previous option as written and what it is: long command
+        // lines repeat one option (`-numa`) many times.
+        let mut previous: Option<(&str, Opt)> = None;
         // The tokenizer's item buffer, reused from option to option.
         let mut items: Vec<grammar::Item<'_>> = Vec::new();
         let mut i = 0;
+        // Where `args[i]` starts in `text`.
+        let mut at = 0;
         while i < args.len() {
             let written = args[i].as_ref();
             let index = i;
+            let option = at..at + written.len();
             i += 1;
-            let (opt, option) = match &previous {
-                Some((w, opt, option)) if same(w, written) => (*opt, option.clone()),
+            at = option.end;
+            let opt = match previous {
+                Some((w, opt)) if same(w, written) => opt,
                 _ => {
                     let Some(name) = written.strip_prefix('-').filter(|n| !n.is_empty()) else {
                         continue;
                     };
                     let name = name.strip_prefix('-').unwrap_or(name);
-                    let option: Arc<str> = match names.iter().find(|n| ***n == *written) {
-                        Some(n) => n.clone(),
-                        None => {
-                            let n: Arc<str> = written.into();
-                            names.push(n.clone());
-                            n
-                        }
-                    };
                     // QEMU 10.0 has no `-no-acpi` (`-machine acpi=off`).
                     let opt = lookup(name).filter(|o| {
                         !(matches!(o, Opt::NoAcpi) && syntax >= crate::Syntax::Qemu100)
@@ -408,23 +408,15 @@ impl CommandLine {
                             },
                             Span::default(),
                         )
-                        .with_location(Location {
-                            option,
-                            arg: None,
-                            index,
-                        }));
+                        .with_location(Location::shared(&text, option, None, index)));
                     };
-                    previous = Some((written, opt, option.clone()));
-                    (opt, option)
+                    previous = Some((written, opt));
+                    opt
                 }
             };
-            let bare = || Location {
-                option: option.clone(),
-                arg: None,
-                index,
-            };
             let takes_arg = !matches!(opt, Opt::MemPrealloc | Opt::NoAcpi | Opt::IgnoredFlag);
-            let arg = if takes_arg {
+            // The argument follows its option in `text`, as in argv.
+            let (arg, arg_end) = if takes_arg {
                 let Some(arg) = args.get(i) else {
                     return Err(Error::new(
                         ErrorKind::MissingArgument {
@@ -432,18 +424,16 @@ impl CommandLine {
                         },
                         Span::default(),
                     )
-                    .with_location(bare()));
+                    .with_location(Location::shared(&text, option, None, index)));
                 };
+                let arg = arg.as_ref();
                 i += 1;
-                arg.as_ref()
+                at += arg.len();
+                (arg, Some(at))
             } else {
-                ""
+                ("", None)
             };
-            let location = Location {
-                option,
-                arg: takes_arg.then(|| arg.into()),
-                index,
-            };
+            let location = Location::shared(&text, option, arg_end, index);
             match opt {
                 Opt::Numa => {
                     // Most `-numa` options are written the plain way and
@@ -800,6 +790,61 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.to_string(), "Duplicate ID 'm0' for object");
         assert_eq!(e.span(), Span::new(22, 24));
-        assert_eq!(e.location().unwrap().index, 2);
+        assert_eq!(e.location().unwrap().index(), 2);
+    }
+
+    /// Locations point into the call's shared copy of argv at the right
+    /// places (after a multi-byte disk image and a flag without argument),
+    /// and compare and hash like locations built
+    /// on their own.
+    #[test]
+    fn locations_read_back_the_arguments_as_written() {
+        use core::hash::BuildHasher;
+        let args = [
+            "dïsk.img",
+            "-mem-prealloc",
+            "-object",
+            "memory-backend-ram,id=m0,size=1G",
+            "--numa",
+            "node,memdev=m0",
+            "-device",
+            "pc-dimm,id=d0",
+            "-numa",
+            "node,nodeid=x",
+        ];
+        let cl = CommandLine::parse(args).unwrap();
+        let object = &cl.objects()[0].location;
+        assert_eq!(object.option(), "-object");
+        assert_eq!(object.arg(), Some(args[3]));
+        assert_eq!(object.index(), 2);
+        let numa = &cl.numa()[0].location;
+        assert_eq!(numa.to_string(), "--numa node,memdev=m0");
+        assert_eq!(numa.index(), 4);
+        assert_eq!(cl.devices()[0].location.arg(), Some("pc-dimm,id=d0"));
+        let alone = Location::new("--numa", Some("node,memdev=m0"), 4);
+        assert_eq!(*numa, alone);
+        assert_eq!(format!("{numa:?}"), format!("{alone:?}"));
+        let state = std::collections::hash_map::RandomState::new();
+        assert_eq!(state.hash_one(numa), state.hash_one(&alone));
+        assert_ne!(*numa, Location::new("--numa", Some("node,memdev=m0"), 5));
+        assert_ne!(*numa, Location::new("-numa", Some("node,memdev=m0"), 4));
+        assert_ne!(*numa, Location::new("--numa", Some("node,memdev=m"), 4));
+        // The last option's error points at the end of the buffer.
+        let e = cl.numa()[1].result.as_ref().unwrap_err();
+        assert_eq!(
+            e.display_qemu().to_string(),
+            "-numa node,nodeid=x: Parameter 'nodeid' expects a uint64 value"
+        );
+        // A flag has no argument, which is not an empty one.
+        let e = CommandLine::parse(["-mem-prealloc", "-bogus"]).unwrap_err();
+        let l = e.location().unwrap();
+        assert_eq!((l.option(), l.arg(), l.index()), ("-bogus", None, 1));
+        assert_eq!(l.to_string(), "-bogus");
+        assert_ne!(*l, Location::new("-bogus", Some(""), 1));
+        let e = CommandLine::parse(["-numa"]).unwrap_err();
+        assert_eq!(e.location(), Some(&Location::new("-numa", None, 0)));
+        // Every warning holds a location: it stays as small as the two
+        // `Arc<str>` and the index it replaced (the bounded-memory test).
+        assert!(core::mem::size_of::<Location>() <= 5 * core::mem::size_of::<usize>());
     }
 }

@@ -297,26 +297,122 @@ pub enum ErrorKind {
 /// argument as written, so it can be printed the way QEMU does
 /// (`-numa node,nodeid=200`).
 ///
-/// The argument is shared, not copied: every error and warning about one
-/// option points at the same text (one allocation per option however
-/// many messages it gets, so that memory stays linear in the input; a
-/// 1 MB argument of 10^5 short-form flags costs 1 MB, not 10^5 MB).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// The text is shared, not copied: every location made by one
+/// [`CommandLine::parse`](crate::CommandLine::parse) points into one buffer
+/// holding all the arguments of that call, so a command line costs one
+/// copy of its text however many options and messages it has, and memory
+/// stays linear in the input (a 1 MB argument of 10^5 short-form flags
+/// costs 1 MB, not 10^5 MB). Cloning is a reference-count increment.
+/// Equality and hashing compare the option, the argument and the index,
+/// not the buffer.
+#[derive(Clone)]
 pub struct Location {
+    /// The text the offsets below point into.
+    text: Arc<String>,
+    /// `start..option_end`: the option name.
+    start: usize,
+    option_end: usize,
+    /// `option_end..arg_end`: the argument, which follows its option in
+    /// the buffer as it does in argv; none when `arg_end` is [`NO_ARG`].
+    /// (Three offsets, not two ranges: a location is as small as the two
+    /// `Arc<str>` it replaced, and every warning holds one.)
+    arg_end: usize,
+    index: usize,
+}
+
+/// `Location::arg_end` of a location without an argument.
+const NO_ARG: usize = usize::MAX;
+
+impl Location {
+    /// A location of its own (one allocation holding both texts): `option`
+    /// as written with its dash(es), its argument if it takes one, and its
+    /// index in the argv it came from.
+    pub fn new(option: &str, arg: Option<&str>, index: usize) -> Self {
+        let mut text = String::with_capacity(option.len() + arg.map_or(0, str::len));
+        text.push_str(option);
+        text.push_str(arg.unwrap_or_default());
+        let arg_end = if arg.is_some() { text.len() } else { NO_ARG };
+        Location {
+            text: Arc::new(text),
+            start: 0,
+            option_end: option.len(),
+            arg_end,
+            index,
+        }
+    }
+
+    /// A location pointing into a shared buffer: the option at
+    /// `option`, its argument (if any) from `option.end` to `arg_end`.
+    /// The command-line reader passes the offsets of whole arguments; an
+    /// offset that is not on a character boundary of `text` would read as
+    /// empty, never panic.
+    pub(crate) fn shared(
+        text: &Arc<String>,
+        option: core::ops::Range<usize>,
+        arg_end: Option<usize>,
+        index: usize,
+    ) -> Self {
+        Location {
+            text: text.clone(),
+            start: option.start,
+            option_end: option.end,
+            arg_end: arg_end.unwrap_or(NO_ARG),
+            index,
+        }
+    }
+
     /// The option name as written, with its dash(es): `-numa`, `--numa`.
-    pub option: Arc<str>,
-    /// The option's argument, if it takes one (shared by every message
-    /// about the option).
-    pub arg: Option<Arc<str>>,
+    pub fn option(&self) -> &str {
+        self.text
+            .get(self.start..self.option_end)
+            .unwrap_or_default()
+    }
+
+    /// The option's argument, if it takes one.
+    pub fn arg(&self) -> Option<&str> {
+        if self.arg_end == NO_ARG {
+            return None;
+        }
+        self.text.get(self.option_end..self.arg_end)
+    }
+
     /// Index of the option in the argv slice given to the parser.
-    pub index: usize,
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+impl PartialEq for Location {
+    fn eq(&self, other: &Self) -> bool {
+        self.index == other.index && self.option() == other.option() && self.arg() == other.arg()
+    }
+}
+
+impl Eq for Location {}
+
+impl core::hash::Hash for Location {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.option().hash(state);
+        self.arg().hash(state);
+        self.index.hash(state);
+    }
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Location")
+            .field("option", &self.option())
+            .field("arg", &self.arg())
+            .field("index", &self.index)
+            .finish()
+    }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.arg {
-            Some(arg) => write!(f, "{} {}", self.option, arg),
-            None => f.write_str(&self.option),
+        match self.arg() {
+            Some(arg) => write!(f, "{} {}", self.option(), arg),
+            None => f.write_str(self.option()),
         }
     }
 }

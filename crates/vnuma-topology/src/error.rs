@@ -953,7 +953,7 @@ impl Error {
         match &self.0.kind {
             ErrorKind::Options(e) if e.location().is_some() => Some(e.span()),
             _ => {
-                let arg = self.location()?.arg.as_deref()?;
+                let arg = self.location()?.arg()?;
                 Some(self.0.span.unwrap_or(Span::new(0, arg.len())))
             }
         }

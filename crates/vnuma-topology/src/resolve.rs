@@ -262,7 +262,7 @@ pub(crate) fn find_backend<'a>(
 /// QEMU used).
 pub(crate) fn option_error(kind: ErrorKind, location: &vnuma_options::Location) -> Error {
     let span = kind.key().and_then(|key| {
-        let arg = location.arg.as_deref()?;
+        let arg = location.arg()?;
         let opts = vnuma_options::grammar::parse_opts(arg, Some("type")).ok()?;
         opts.items
             .iter()
@@ -719,7 +719,7 @@ fn generic_initiators(cl: &CommandLine, board: &MachineModel) -> Result<Vec<(u32
     // id → Ok(devfn) on the root bus, or Err(why it is not modelled).
     let mut placed: Vec<(String, Result<u8, &'static str>)> = Vec::new();
     for arg in devices_in_creation_order(cl) {
-        let text = arg.location.arg.as_deref().unwrap_or_default();
+        let text = arg.location.arg().unwrap_or_default();
         if text.starts_with('{') {
             if let Some(id) = vnuma_options::DeviceOptions::from_json(text)
                 .ok()
@@ -827,13 +827,8 @@ fn prop_of<'a>(machine: &'a MachineOptions, key: &str) -> Option<&'a str> {
 fn devices_in_creation_order(
     cl: &CommandLine,
 ) -> impl Iterator<Item = &vnuma_options::DeviceArg> + '_ {
-    let json = |a: &&vnuma_options::DeviceArg| {
-        a.location
-            .arg
-            .as_deref()
-            .unwrap_or_default()
-            .starts_with('{')
-    };
+    let json =
+        |a: &&vnuma_options::DeviceArg| a.location.arg().unwrap_or_default().starts_with('{');
     let keyval = cl.devices().iter().filter(move |a| !json(a));
     keyval.chain(cl.devices().iter().filter(json))
 }
@@ -1234,7 +1229,7 @@ fn unknown_cpu_member(
     location: &vnuma_options::Location,
     members: &[(&'static str, Option<i64>)],
 ) -> Option<Error> {
-    let arg = location.arg.as_deref()?;
+    let arg = location.arg()?;
     let opts = vnuma_options::grammar::parse_opts(arg, Some("type")).ok()?;
     let item = opts
         .items

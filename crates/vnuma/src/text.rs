@@ -69,9 +69,9 @@ pub fn qemu_args_from_pasted(line: &str) -> Result<Vec<String>, SplitError> {
 /// ```
 pub fn caret_line(e: &Error, prefix: &str) -> Option<String> {
     let (loc, span) = (e.location()?, e.span()?);
-    let arg = loc.arg.as_deref()?;
+    let arg = loc.arg()?;
     // prefix + option + " " puts the argument's first byte here.
-    let indent = prefix.chars().count() + loc.option.chars().count() + 1;
+    let indent = prefix.chars().count() + loc.option().chars().count() + 1;
     let before = arg.get(..span.start).map_or(0, |s| s.chars().count());
     let width = arg
         .get(span.range())
