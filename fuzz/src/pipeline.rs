@@ -11,7 +11,7 @@
 use arbitrary::Arbitrary;
 use vnuma_options::CommandLine;
 use vnuma_topology::layout::{MemoryLayout, Owner, LOW_WINDOW};
-use vnuma_topology::{Config, MemoryDeviceKind, Profile, Topology};
+use vnuma_topology::{Config, MemoryDeviceKind, Profile, Target, Topology};
 
 const MACHINES: &[&str] = &[
     "pc",
@@ -151,7 +151,26 @@ pub struct Input {
     /// Odd: QEMU 10.0's rules ([`Profile::Qemu100`]), else QEMU 7.2's.
     /// Last, so that inputs drawn before it existed keep their meaning.
     profile: u8,
+    /// 1 (mod 4): Arm's `virt` board (`qemu-system-aarch64`, QEMU 7.2), with
+    /// its CPU model, GIC version, `highmem` and firmware drawn from the
+    /// other bits. After `profile`, for the same reason.
+    board: u8,
 }
+
+/// `virt` machine types whose rules differ (GED from 4.2, automatic NUMA
+/// from 4.2/5.1, `mem=` up to 5.0, sockets preferred before 6.2, MPIDR
+/// clusters of 8 on 2.6).
+const VIRT_MACHINES: &[&str] = &[
+    "virt", "virt-7.2", "virt-6.1", "virt-5.0", "virt-4.1", "virt-2.6",
+];
+/// CPU models with different address widths (a15: 32-bit, a53: 40 bits).
+const VIRT_CPUS: &[&str] = &[
+    "cortex-a57",
+    "max",
+    "cortex-a53",
+    "cortex-a72",
+    "cortex-a15",
+];
 
 /// The QEMU rules a case runs under: a board choice would go here too
 /// (one more field of [`Input`], read in [`Input::config`]).
@@ -159,6 +178,8 @@ pub struct Input {
 pub struct Rules {
     /// Which QEMU release.
     pub profile: Profile,
+    /// Which `qemu-system-*`.
+    pub target: Target,
 }
 
 fn kv(out: &mut String, key: &str, v: Option<impl core::fmt::Display>) {
@@ -173,20 +194,48 @@ fn kv(out: &mut String, key: &str, v: Option<impl core::fmt::Display>) {
 impl Input {
     /// The rules this input runs under.
     pub fn rules(&self) -> Rules {
+        if self.virt() {
+            // Only QEMU 7.2's virt is modelled.
+            return Rules {
+                profile: Profile::Qemu72,
+                target: Target::Aarch64,
+            };
+        }
         Rules {
             profile: if self.profile % 2 == 1 {
                 Profile::Qemu100
             } else {
                 Profile::Qemu72
             },
+            target: Target::X86_64,
         }
+    }
+
+    fn virt(&self) -> bool {
+        self.board % 4 == 1
     }
 
     /// The QEMU-style argv this input stands for.
     pub fn argv(&self) -> Vec<String> {
         let mut opts: Vec<(String, String)> = Vec::new();
-        let machine = MACHINES[usize::from(self.machine) % MACHINES.len()];
+        let virt = self.virt();
+        let machine = if virt {
+            VIRT_MACHINES[usize::from(self.machine) % VIRT_MACHINES.len()]
+        } else {
+            MACHINES[usize::from(self.machine) % MACHINES.len()]
+        };
         let mut m = format!("type={machine}");
+        if virt {
+            match (self.board >> 2) % 4 {
+                1 => m.push_str(",gic-version=3"),
+                2 => m.push_str(",gic-version=2"),
+                3 => m.push_str(",gic-version=max"),
+                _ => {}
+            }
+            if (self.board >> 4) % 4 == 1 {
+                m.push_str(",highmem=off");
+            }
+        }
         if self.hmat {
             m.push_str(",hmat=on");
         }
@@ -202,10 +251,19 @@ impl Input {
             3 => m.push_str(",acpi=on"),
             _ => {}
         }
-        if let Some(b) = self.below_4g {
+        if let Some(b) = self.below_4g.filter(|_| !virt) {
             m.push_str(&format!(",max-ram-below-4g={}M", u32::from(b) * 32));
         }
         opts.push(("-machine".into(), m));
+        if virt {
+            let cpu = VIRT_CPUS[usize::from(self.board >> 5) % VIRT_CPUS.len()];
+            opts.push(("-cpu".into(), cpu.into()));
+            // Firmware (any file name: only its presence matters), which
+            // memory hotplug needs.
+            if self.board & 0x80 == 0 {
+                opts.push(("-bios".into(), "QEMU_EFI.fd".into()));
+            }
+        }
         if self.acpi % 4 == 1 {
             opts.push(("-no-acpi".into(), String::new()));
         }
@@ -229,7 +287,9 @@ impl Input {
             let mut t = String::new();
             kv(&mut t, "cpus", s.cpus);
             kv(&mut t, "sockets", s.sockets.map(|v| v % 8));
-            kv(&mut t, "dies", s.dies.map(|v| v % 4));
+            // virt has clusters and refuses dies.
+            let dies = if virt { "clusters" } else { "dies" };
+            kv(&mut t, dies, s.dies.map(|v| v % 4));
             kv(&mut t, "cores", s.cores.map(|v| v % 16));
             kv(&mut t, "threads", s.threads.map(|v| v % 4));
             kv(&mut t, "maxcpus", s.maxcpus.map(|v| v % 300));
@@ -543,6 +603,43 @@ pub fn check_devices(t: &Topology, layout: &MemoryLayout, args: &[String]) {
     }
 }
 
+/// Check what is particular to Arm's `virt` board: RAM from 1 GiB, each
+/// CPU's MPIDR (its arch id) unique and made of its affinity fields, a
+/// device tree that is a well-formed blob with one `memory@` node per
+/// node with memory, and a `cpu@` node and a `numa-node-id` per CPU.
+pub fn check_virt(vm: &vnuma::Vm, args: &[String]) {
+    let t = vm.topology();
+    assert!(t.machine().virt.is_some(), "{args:?}: not a virt board");
+    if let Some((r, _)) = vm.layout().ranges().next() {
+        assert_eq!(r.start(), 1 << 30, "{args:?}: RAM starts at 1 GiB");
+    }
+    let mut ids: Vec<u32> = t.cpus().iter().map(|c| c.slot.apic_id).collect();
+    ids.sort_unstable();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "{args:?}: MPIDRs not unique");
+    let blob = vm
+        .dtb()
+        .unwrap_or_else(|e| panic!("{args:?}: no device tree: {e}"));
+    assert_eq!(
+        blob.get(..4),
+        Some(&[0xd0, 0x0d, 0xfe, 0xed][..]),
+        "{args:?}"
+    );
+    let total = u32::from_be_bytes(blob[4..8].try_into().unwrap());
+    assert_eq!(total as usize, blob.len(), "{args:?}: FDT totalsize");
+    let count = |needle: &[u8]| blob.windows(needle.len()).filter(|w| *w == needle).count();
+    let with_mem = t.nodes().iter().filter(|n| n.mem > 0).count();
+    if t.numa_enabled() {
+        assert_eq!(count(b"memory@"), with_mem.max(1), "{args:?}: memory nodes");
+    }
+    assert_eq!(
+        count(b"cpu@"),
+        t.cpu_topology().cpus as usize,
+        "{args:?}: cpu nodes"
+    );
+}
+
 /// Run a command line through the pipeline with QEMU 7.2's rules and
 /// check what comes out.
 pub fn check_argv(args: &[String]) {
@@ -552,12 +649,14 @@ pub fn check_argv(args: &[String]) {
 /// Run a command line through the pipeline under `rules` and check what
 /// comes out.
 pub fn check_argv_with(args: &[String], rules: Rules) {
-    let cl = match CommandLine::parse(args) {
+    let cl = match CommandLine::parse_with(args, rules.profile.syntax()) {
         Ok(cl) => cl,
         Err(_) => return,
     };
     let config = Config {
         profile: rules.profile,
+        target: rules.target,
+        firmware: vnuma_topology::virt::has_firmware(args),
         ..Config::default()
     };
     match vnuma::Vm::with_config(cl, &config) {
@@ -565,6 +664,9 @@ pub fn check_argv_with(args: &[String], rules: Rules) {
             let t = vm.topology();
             check_topology(t, vm.layout(), args);
             check_devices(t, vm.layout(), args);
+            if rules.target == Target::Aarch64 {
+                check_virt(&vm, args);
+            }
             // The JSON report serializes (`to_json` would hide a failure
             // as an empty string; serde_json's output is JSON when it
             // succeeds), streamed to nowhere rather than built and parsed.

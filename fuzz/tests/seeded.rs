@@ -74,12 +74,17 @@ fn pipeline_seeded() {
         );
     }
     let mut rng = Rng::new(2);
-    let (mut resolved, mut with_devices) = (0, 0);
+    let (mut resolved, mut with_devices, mut virt) = (0, 0, 0);
     for _ in 0..2000 {
         let data = rng.bytes(256);
         let mut u = Unstructured::new(&data);
         if let Ok(input) = pipeline::Input::arbitrary(&mut u) {
             let args = input.argv();
+            let rules = input.rules();
+            if rules.target == vnuma_topology::Target::Aarch64 {
+                let vm = vnuma::Vm::for_qemu_target(rules.profile, rules.target, &args);
+                virt += usize::from(vm.is_ok());
+            }
             if let Ok(cl) = vnuma_options::CommandLine::parse(&args) {
                 if let Ok(t) = vnuma_topology::resolve(&cl) {
                     resolved += 1;
@@ -95,6 +100,8 @@ fn pipeline_seeded() {
         resolved > 20,
         "only {resolved} seeded command lines resolved"
     );
+    // Arm's virt board is drawn and accepted too.
+    assert!(virt > 20, "only {virt} virt command lines resolved");
     eprintln!("{resolved} resolved, {with_devices} with memory devices");
     assert!(
         with_devices > 15,
