@@ -239,3 +239,81 @@ fn memory_devices_in_code_and_from_qemu_agree() {
     );
     assert_eq!(from_qemu.layout().node_plugged(1), GIB / 4);
 }
+
+/// Arm's `virt` board described in code, as an aarch64 VMM would (the
+/// board is `virt::machine`, its CPU model set on it), and from
+/// `qemu-system-aarch64`'s command line: equal topology, layout, device
+/// tree (MPIDRs, memory nodes from 1 GiB, distance map) and SRAT with
+/// GICC entries.
+#[test]
+fn virt_two_nodes_in_code_and_from_qemu_aarch64() {
+    use vnuma::topology::machine::Version;
+    use vnuma::topology::virt::{self, VirtCpu};
+    use vnuma::topology::{Profile, Target};
+    let mut board = virt::machine(Version::new(7, 2));
+    if let Some(v) = board.virt.as_mut() {
+        v.cpu = VirtCpu::lookup("cortex-a57").unwrap();
+    }
+    // `-smp 4` on virt-7.2: cores preferred (one socket of four).
+    let code = NumaConfig::new(board, cpus(4, 1, 4, 1))
+        .node(
+            NodeConfig::new(0)
+                .cpus(0..2)
+                .zone(MemoryZone::new(GIB).backend("m0")),
+        )
+        .node(
+            NodeConfig::new(1)
+                .cpus(2..4)
+                .zone(MemoryZone::new(GIB).backend("m1")),
+        )
+        .distances(Distances::qemu().set(0, 1, 20))
+        .host(
+            HostMemory::default()
+                .backend(MemoryBackendOptions::new("m0", BackendKind::Ram, GIB))
+                .backend(MemoryBackendOptions::new("m1", BackendKind::Ram, GIB)),
+        );
+    let from_code = Vm::from_numa_config(&code).expect("the description resolves");
+    let from_qemu = Vm::for_qemu_target(
+        Profile::Qemu72,
+        Target::Aarch64,
+        [
+            "-M",
+            "virt",
+            "-cpu",
+            "cortex-a57",
+            "-m",
+            "2G",
+            "-smp",
+            "4",
+            "-object",
+            "memory-backend-ram,id=m0,size=1G",
+            "-object",
+            "memory-backend-ram,id=m1,size=1G",
+            "-numa",
+            "node,memdev=m0,cpus=0-1",
+            "-numa",
+            "node,memdev=m1,cpus=2-3",
+            "-numa",
+            "dist,src=0,dst=1,val=20",
+        ],
+    )
+    .expect("the command line resolves");
+    assert_eq!(from_code.topology().nodes(), from_qemu.topology().nodes());
+    assert_eq!(from_code.topology().cpus(), from_qemu.topology().cpus());
+    assert_eq!(from_code.layout(), from_qemu.layout());
+    assert_eq!(from_code.info_numa(), from_qemu.info_numa());
+    assert_eq!(from_code.dtb().unwrap(), from_qemu.dtb().unwrap());
+    let srat = |vm: &Vm| {
+        vm.acpi_tables()
+            .unwrap()
+            .expect("NUMA tables")
+            .srat
+            .to_vec()
+    };
+    assert_eq!(srat(&from_code), srat(&from_qemu));
+    // GICC affinity entries (type 3), one per CPU, and RAM from 1 GiB.
+    let s = srat(&from_code);
+    assert_eq!(s[48], 3, "a GICC affinity entry first");
+    let first = from_code.layout().ranges().next().unwrap().0;
+    assert_eq!(first.start(), GIB);
+}
