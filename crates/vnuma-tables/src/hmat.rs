@@ -162,7 +162,7 @@ impl Hmat {
     /// Memory proximity domain attributes for every node (initiator valid
     /// when the node has one, else initiator 128); one latency/bandwidth
     /// structure per non-empty table, hierarchy-major then data type, with
-    /// every node with a CPU as initiator and every node as target, the
+    /// every node with a CPU or a generic initiator as initiator and every node as target, the
     /// base unit in 32-bit arithmetic (latency base × 1000 ps, bandwidth
     /// base / MiB, both truncated to 32 bits as QEMU does) and each entry
     /// `value / base` truncated to 16 bits; then the memory-side caches of
@@ -187,7 +187,13 @@ impl Hmat {
                 memory: node.id,
             }));
         }
-        let initiators: Vec<u32> = nodes.iter().filter(|n| n.has_cpu).map(|n| n.id).collect();
+        // Initiators: nodes with CPUs or generic initiators (QEMU 10.0
+        // lists both; 7.2 had no generic initiators).
+        let initiators: Vec<u32> = nodes
+            .iter()
+            .filter(|n| n.has_cpu || !n.devices.is_empty())
+            .map(|n| n.id)
+            .collect();
         // Every node is a target, by its id (the proximity domain): with
         // QEMU's dense ids that is 0..n.
         let targets: Vec<u32> = nodes.iter().map(|n| n.id).collect();

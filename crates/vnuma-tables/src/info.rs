@@ -416,7 +416,7 @@ pub fn verify(
     let initiators: Vec<u32> = t
         .nodes()
         .iter()
-        .filter(|n| n.has_cpu)
+        .filter(|n| n.has_cpu || !n.devices.is_empty())
         .map(|n| n.id)
         .collect();
     // Every node is a target, by id.

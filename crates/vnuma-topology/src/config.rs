@@ -637,8 +637,11 @@ impl NumaConfig {
                             field(),
                         ));
                     }
-                    // Only a node with CPUs is a row of the table.
-                    if position(u32::from(init)).is_some_and(|p| !nodes[p].has_cpu) {
+                    // Only a node with CPUs or generic initiators is a
+                    // row of the table.
+                    if position(u32::from(init))
+                        .is_some_and(|p| !nodes[p].has_cpu && nodes[p].devices.is_empty())
+                    {
                         return Err(Error::in_field(
                             ErrorKind::HmatNotInitiator { initiator: init },
                             field(),
