@@ -341,8 +341,26 @@ fn free_addr(
             return Err(ErrorKind::DeviceAddrAlign { align });
         }
     }
-    if size % align != 0 {
-        return Err(ErrorKind::DeviceSizeAlign { align });
+    // QEMU 10.0 holds a virtio-mem backend's size to the backend's own
+    // alignment here and to the block size when the device realizes
+    // (7.2: to the block size here).
+    match d.kind {
+        MemoryDeviceKind::VirtioMem { block_size, .. } if m.qemu_10 => {
+            let backend_align = d.align.max(1);
+            if size % backend_align != 0 {
+                return Err(ErrorKind::DeviceSizeAlign {
+                    align: backend_align,
+                });
+            }
+            if block_size != 0 && size % block_size != 0 {
+                return Err(ErrorKind::VirtioMemdevBlockSize { block_size });
+            }
+        }
+        _ => {
+            if size % align != 0 {
+                return Err(ErrorKind::DeviceSizeAlign { align });
+            }
+        }
     }
     let out_of_window = || ErrorKind::DeviceOutsideWindow {
         addr: hint.unwrap_or(0),

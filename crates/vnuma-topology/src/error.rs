@@ -620,6 +620,13 @@ pub enum ErrorKind {
         /// The node count.
         nodes: u32,
     },
+    /// A virtio-mem backend whose size is not in blocks (QEMU 10.0's
+    /// check and words, its missing space included).
+    #[error("'memdev' property memdev size has to be multiples of'block-size' (0x{block_size:x})")]
+    VirtioMemdevBlockSize {
+        /// The block size.
+        block_size: u64,
+    },
     /// A virtio-mem requested size not in blocks.
     #[error("'requested-size' property has to be multiples of 'block-size' (0x{block_size:x})")]
     VirtioMemRequestedSize {

@@ -34,14 +34,6 @@ fn cases_10_0() -> Vec<Case<QmpAnswer>> {
 /// must still disagree, so that the list stays true).
 const NOT_DONE_10_0: &[(&str, &str)] = &[
     (
-        "vmem-block-bigger",
-        "virtio-mem's block-size checks in 10.0's order and words",
-    ),
-    (
-        "vmem-size-not-block",
-        "virtio-mem's block-size checks in 10.0's order and words",
-    ),
-    (
         "vmem-file",
         "10.0's warning about discarding RAM in private file mappings",
     ),
