@@ -172,8 +172,8 @@ const VIRT_CPUS: &[&str] = &[
     "cortex-a15",
 ];
 
-/// The QEMU rules a case runs under: a board choice would go here too
-/// (one more field of [`Input`], read in [`Input::config`]).
+/// The QEMU rules a case runs under: the release and the target (x86's
+/// pc/q35 or Arm's `virt`), read from an [`Input`] by [`Input::rules`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rules {
     /// Which QEMU release.

@@ -52,8 +52,9 @@ pub const DEFAULT_MACHINE_TYPE: &str = "virt-7.2";
 
 /// `-machine` properties of QEMU 7.2's `virt` beyond the common schema
 /// (`-M virt,help`, plus the accelerator's and the instance properties):
-/// accepted and kept; those that matter here are read by
-/// [`apply_machine`].
+/// accepted and kept; those that matter here (`gic-version`, `highmem`,
+/// `virtualization`, firmware, `nvdimm`) are read when the QEMU front end
+/// applies `-machine`.
 pub const MACHINE_PROPERTIES: &[&str] = &[
     "accel",
     "acpi",
