@@ -781,6 +781,13 @@ impl NumaConfig {
             nodes: &ids,
             busy,
             qemu_10: board.qemu.is_some_and(|q| q >= crate::machine::QEMU_10_0),
+            preallocated: self
+                .host
+                .backends
+                .iter()
+                .filter(|b| b.prealloc == Some(true))
+                .map(|b| b.id.clone())
+                .collect(),
         };
         let devices = crate::devices::plug_all(&mut machine, &self.devices)?;
 

@@ -151,6 +151,8 @@ pub(crate) struct Machine<'a> {
     pub(crate) busy: Vec<String>,
     /// QEMU 10.0's messages where they differ from 7.2's.
     pub(crate) qemu_10: bool,
+    /// Backends with `prealloc=on`.
+    pub(crate) preallocated: Vec<String>,
 }
 
 fn align_up(v: u64, align: u64) -> Option<u64> {
@@ -240,6 +242,16 @@ fn plug(
     };
     if busy && !dimm {
         return Err(busy_error());
+    }
+    // QEMU 10.0's virtio-mem preallocates what it plugs (its own
+    // `prealloc=on`) and refuses a preallocated backend.
+    if m.qemu_10
+        && matches!(d.kind, MemoryDeviceKind::VirtioMem { .. })
+        && m.preallocated.iter().any(|b| b == backend)
+    {
+        return Err(ErrorKind::VirtioMemdevPrealloc {
+            memdev: backend.clone(),
+        });
     }
     let node = d.node.unwrap_or(0);
     let count = m.nodes.len() as u32;

@@ -611,6 +611,14 @@ pub enum ErrorKind {
         /// The backend.
         memdev: String,
     },
+    /// A virtio-mem device on a preallocated backend (QEMU 10.0; the
+    /// device preallocates what it plugs itself). QEMU's text, its
+    /// trailing space included.
+    #[error("'memdev' property specifies a memdev with preallocation enabled: {memdev}. Instead, specify 'prealloc=on' for the virtio-mem device. ")]
+    VirtioMemdevPrealloc {
+        /// The backend.
+        memdev: String,
+    },
     /// A virtio-mem device on a node that does not exist (QEMU's text,
     /// missing space included).
     #[error("'node' property has value '{node}', which exceedsthe number of numa nodes: {nodes}")]
