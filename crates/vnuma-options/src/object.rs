@@ -619,27 +619,8 @@ impl GenericInitiatorOptions {
     /// JSON form is not read), members in QEMU's schema order (`pci-dev`,
     /// `node`, both mandatory).
     pub fn parse(text: &str) -> Result<GenericInitiatorOptions, Error> {
-        let whole = Span::new(0, text.len());
-        if text.starts_with('{') {
-            return Err(Error::new(
-                ErrorKind::Json {
-                    message: "vnuma reads acpi-generic-initiator only as key=value".into(),
-                },
-                whole,
-            ));
-        }
-        let opts = grammar::parse_opts(text, Some("qom-type"))?;
-        let mut v = Visitor::new(&opts.items, opts.id.as_ref());
-        v.required("qom-type", whole)?;
-        let id = v
-            .id()
-            .ok_or_else(|| Error::new(ErrorKind::MissingParameter { key: "id".into() }, whole))?
-            .value
-            .clone()
-            .into_owned();
-        let pci_dev = crate::visit::string_member(v.required("pci-dev", whole)?);
-        let node = crate::visit::u32_member(v.required("node", whole)?)?;
-        v.finish()?;
+        let (id, pci_dev, node) =
+            parse_device_node_object(text, "acpi-generic-initiator", "pci-dev")?;
         Ok(GenericInitiatorOptions { id, pci_dev, node })
     }
 }
@@ -660,27 +641,40 @@ impl GenericPortOptions {
     /// Type `-object acpi-generic-port,...` text (QemuOpts form), members
     /// in QEMU's schema order (`pci-bus`, `node`, both mandatory).
     pub fn parse(text: &str) -> Result<GenericPortOptions, Error> {
-        let whole = Span::new(0, text.len());
-        if text.starts_with('{') {
-            return Err(Error::new(
-                ErrorKind::Json {
-                    message: "vnuma reads acpi-generic-port only as key=value".into(),
-                },
-                whole,
-            ));
-        }
-        let opts = grammar::parse_opts(text, Some("qom-type"))?;
-        let mut v = Visitor::new(&opts.items, opts.id.as_ref());
-        v.required("qom-type", whole)?;
-        let id = v
-            .id()
-            .ok_or_else(|| Error::new(ErrorKind::MissingParameter { key: "id".into() }, whole))?
-            .value
-            .clone()
-            .into_owned();
-        let pci_bus = crate::visit::string_member(v.required("pci-bus", whole)?);
-        let node = crate::visit::u32_member(v.required("node", whole)?)?;
-        v.finish()?;
+        let (id, pci_bus, node) = parse_device_node_object(text, "acpi-generic-port", "pci-bus")?;
         Ok(GenericPortOptions { id, pci_bus, node })
     }
+}
+
+/// The `id`, the device member and `node` of an object placing a PCI
+/// device or bus in a NUMA node (`acpi-generic-initiator`,
+/// `acpi-generic-port`), typed from QemuOpts text in QEMU's schema order
+/// (both members mandatory); the JSON form is not read.
+fn parse_device_node_object(
+    text: &str,
+    qom_type: &str,
+    member: &str,
+) -> Result<(String, String, u32), Error> {
+    let whole = Span::new(0, text.len());
+    if text.starts_with('{') {
+        return Err(Error::new(
+            ErrorKind::Json {
+                message: alloc::format!("vnuma reads {qom_type} only as key=value"),
+            },
+            whole,
+        ));
+    }
+    let opts = grammar::parse_opts(text, Some("qom-type"))?;
+    let mut v = Visitor::new(&opts.items, opts.id.as_ref());
+    v.required("qom-type", whole)?;
+    let id = v
+        .id()
+        .ok_or_else(|| Error::new(ErrorKind::MissingParameter { key: "id".into() }, whole))?
+        .value
+        .clone()
+        .into_owned();
+    let device = crate::visit::string_member(v.required(member, whole)?);
+    let node = crate::visit::u32_member(v.required("node", whole)?)?;
+    v.finish()?;
+    Ok((id, device, node))
 }
