@@ -336,12 +336,8 @@ fn compare_tables(qemu: &AcpiTables, vm: &vnuma::Vm) -> Vec<String> {
         Err(e) => return vec![format!("vnuma's tables: {e}")],
     };
     let mine = |sig: &str| -> Option<Vec<u8>> {
-        let t = ours.as_ref()?;
-        let mut bytes = match sig {
-            "SRAT" => t.srat.clone(),
-            "SLIT" => t.slit.clone()?,
-            _ => t.hmat.clone()?,
-        };
+        let (_, table) = ours.as_ref()?.iter().find(|&(s, _)| s == sig)?;
+        let mut bytes = table.to_vec();
         if let Some(b) = bytes.get_mut(9) {
             *b = 0;
         }
