@@ -363,4 +363,43 @@ fn generic_port() {
         err.contains("Parameter 'qom-type' does not accept value 'acpi-generic-port'"),
         "{err}"
     );
+    // With a CXL host bridge, 10.0 puts it in the node (an SRAT Generic
+    // Port entry, `_UID` = the bridge's bus number); without `cxl=on`
+    // the bridge itself is refused first.
+    let cxl = [
+        "--json",
+        "-nodefaults",
+        "-M",
+        "q35,cxl=on",
+        "-m",
+        "1G",
+        "-object",
+        "memory-backend-ram,id=m0,size=1G",
+        "-numa",
+        "node,nodeid=0,memdev=m0",
+        "-numa",
+        "node,nodeid=1",
+        "-device",
+        "pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1",
+        "-object",
+        "acpi-generic-port,id=gp0,pci-bus=cxl.1,node=1",
+    ];
+    let (code, out, err) = with(Some("10.0"), &cxl);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report["nodes"][1]["generic_ports"],
+        serde_json::json!(["acpi:ACPI0016:12"])
+    );
+    assert!(report["nodes"][0].get("generic_ports").is_none());
+    let off: Vec<&str> = cxl
+        .iter()
+        .map(|a| if *a == "q35,cxl=on" { "q35" } else { a })
+        .collect();
+    let (code, out, _) = with(Some("10.0"), &off);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("CXL host bridges present, but cxl=off"),
+        "{out}"
+    );
 }

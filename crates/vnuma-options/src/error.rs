@@ -134,6 +134,27 @@ pub enum ErrorKind {
         /// The key.
         key: String,
     },
+    /// keyval: a list (keys `KEY.0`, `KEY.1`, ...) with an index missing
+    /// (`-machine cxl-fmw.0.targets.1=cxl.1` without `targets.0`).
+    #[error("Parameter '{key}' missing")]
+    ListIndexMissing {
+        /// The missing element's key (`cxl-fmw.0.targets.0`).
+        key: String,
+    },
+    /// keyval: a value or a group where a list was expected
+    /// (`-machine cxl-fmw.0.targets=cxl.1`).
+    #[error("Invalid parameter type for '{key}', expected: array")]
+    ExpectedArray {
+        /// The key.
+        key: String,
+    },
+    /// keyval: members under a key that takes a value
+    /// (`-machine cxl-fmw.0.targets.0.x=1`).
+    #[error("Parameters '{key}.*' are unexpected")]
+    UnexpectedMembers {
+        /// The key.
+        key: String,
+    },
     /// keyval: a value where a group of members was expected
     /// (`-machine smp=4`).
     #[error("Invalid parameter type for '{key}', expected: object")]

@@ -212,7 +212,9 @@ mod device_models;
 pub mod machine;
 pub use cmdline::{CommandLine, DeviceArg, NumaArg, ObjectArg};
 pub use device::{DeviceOptions, MemoryDeviceDriver, MemoryDeviceOptions};
-pub use machine::{MachineArgs, MachineOptions, MachineSchema, MemoryOptions, SmpOptions};
+pub use machine::{
+    CxlFixedWindow, MachineArgs, MachineOptions, MachineSchema, MemoryOptions, SmpOptions,
+};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -7,7 +7,7 @@
 //! the whole command line was read, which is why [`MachineOptions`] is
 //! built from a [`MachineArgs`] in a second step.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -366,6 +366,10 @@ struct Prop {
 pub struct MachineArgs {
     /// By key, so merging stays O(log n) per item on hostile input.
     props: BTreeMap<String, Prop>,
+    /// Groups an earlier `-machine` made lists (keys `G.0`, `G.1`, ...):
+    /// QEMU's keyval turns them into arrays after each option, and a
+    /// later option cannot add to them.
+    lists: BTreeSet<String>,
     pub(crate) memory: RawMemory,
     /// The release whose size syntax `-m` and `memory.*` follow.
     pub(crate) syntax: crate::Syntax,
@@ -373,6 +377,19 @@ pub struct MachineArgs {
 
 fn loc_err(kind: ErrorKind, span: Span, location: &Location) -> Error {
     Error::new(kind, span).with_location(location.clone())
+}
+
+/// A keyval list index: decimal digits without a leading zero.
+fn is_index(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment.len() <= 19
+        && segment.bytes().all(|b| b.is_ascii_digit())
+        && (segment == "0" || !segment.starts_with('0'))
+}
+
+/// The groups a dotted key is in, outermost first (`a.b.c`: `a`, `a.b`).
+fn group_prefixes(key: &str) -> impl Iterator<Item = &str> + '_ {
+    key.match_indices('.').map(move |(i, _)| &key[..i])
 }
 
 impl MachineArgs {
@@ -451,7 +468,80 @@ impl MachineArgs {
     pub(crate) fn add_machine(&mut self, text: &str, location: &Location) -> Result<(), Error> {
         let items = grammar::parse_keyval(text, Some("type"))
             .map_err(|e| e.with_location(location.clone()))?;
-        self.merge(items, "", location, true)
+        // A group an earlier option made a list takes nothing more.
+        if !self.lists.is_empty() {
+            for item in &items {
+                let listed = group_prefixes(item.key)
+                    .chain(core::iter::once(item.key))
+                    .find(|g| self.lists.contains(*g));
+                if let Some(group) = listed {
+                    let kind = ErrorKind::InconsistentKey { key: group.into() };
+                    return Err(loc_err(kind, item.span(), location));
+                }
+            }
+        }
+        // The groups this option gives a numeric member (`G.0`): after
+        // merging, each must be a list with no index missing.
+        let mut groups: BTreeMap<&str, Span> = BTreeMap::new();
+        for item in &items {
+            for (i, _) in item.key.match_indices('.') {
+                let rest = &item.key[i + 1..];
+                let segment = rest.split('.').next().unwrap_or(rest);
+                if is_index(segment) {
+                    groups.entry(&item.key[..i]).or_insert_with(|| item.span());
+                }
+            }
+        }
+        let mut indexed: Vec<(String, Span)> = groups
+            .into_iter()
+            .map(|(g, s)| (String::from(g), s))
+            .collect();
+        self.merge(items, "", location, true)?;
+        // Deeper groups first, as QEMU makes the innermost lists first.
+        indexed.sort_by(|a, b| {
+            let depth = |g: &str| g.matches('.').count();
+            depth(&b.0).cmp(&depth(&a.0)).then_with(|| a.0.cmp(&b.0))
+        });
+        for (group, span) in indexed {
+            self.listify(&group, span, location)?;
+            self.lists.insert(group);
+        }
+        Ok(())
+    }
+
+    /// Check that the merged members of `group` form a list: every member
+    /// an index (else QEMU's `Parameters 'G.*' used inconsistently`), and
+    /// the indexes `0..n` all present (else `Parameter 'G.i' missing`).
+    fn listify(&self, group: &str, span: Span, location: &Location) -> Result<(), Error> {
+        let mut prefix = String::with_capacity(group.len() + 1);
+        prefix.push_str(group);
+        prefix.push('.');
+        let mut indexes: BTreeSet<u64> = BTreeSet::new();
+        for key in self
+            .props
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .map(|(k, _)| k)
+            .take_while(|k| k.starts_with(prefix.as_str()))
+        {
+            let rest = &key[prefix.len()..];
+            let segment = rest.split('.').next().unwrap_or(rest);
+            match segment.parse::<u64>() {
+                Ok(i) if is_index(segment) => {
+                    indexes.insert(i);
+                }
+                _ => {
+                    let kind = ErrorKind::InconsistentKey { key: group.into() };
+                    return Err(loc_err(kind, span, location));
+                }
+            }
+        }
+        if let Some(missing) = (0u64..).zip(indexes.iter()).find(|(i, got)| i != *got) {
+            let kind = ErrorKind::ListIndexMissing {
+                key: alloc::format!("{group}.{}", missing.0),
+            };
+            return Err(loc_err(kind, span, location));
+        }
+        Ok(())
     }
 
     /// Add one `-smp` argument.
@@ -459,6 +549,138 @@ impl MachineArgs {
         let items = grammar::parse_keyval(text, Some("cpus"))
             .map_err(|e| e.with_location(location.clone()))?;
         self.merge(items, "smp.", location, false)
+    }
+
+    /// `cxl-fmw`, typed as QEMU's visitor reads a list of
+    /// `CXLFixedMemoryWindowOptions` (members `size`,
+    /// `interleave-granularity`, `targets`, in that order, then anything
+    /// else as unexpected). Listing is checked when merging, so the
+    /// elements are `0..n`.
+    fn cxl_windows(&self) -> Result<Vec<CxlFixedWindow>, Error> {
+        let group = "cxl-fmw";
+        let members: Vec<&Prop> = self
+            .props
+            .range::<str, _>((Bound::Included(group), Bound::Unbounded))
+            .map(|(_, p)| p)
+            .take_while(|p| p.key == group || p.key.starts_with("cxl-fmw."))
+            .collect();
+        let err = |kind: ErrorKind, p: &Prop| Error::new(kind, p.span);
+        // A value, or a group that is not a list (every member an index).
+        let not_list = members.iter().find(|p| {
+            p.key == group || !is_index(p.key[group.len() + 1..].split('.').next().unwrap_or(""))
+        });
+        if let Some(p) = not_list {
+            return Err(err(ErrorKind::ExpectedArray { key: group.into() }, p));
+        }
+        // Elements by index (0..n, checked when merging).
+        let mut elements: BTreeMap<u64, Vec<&Prop>> = BTreeMap::new();
+        for p in &members {
+            let rest = &p.key[group.len() + 1..];
+            let index = rest.split('.').next().unwrap_or(rest);
+            elements
+                .entry(index.parse().unwrap_or(u64::MAX))
+                .or_default()
+                .push(p);
+        }
+        let mut out = Vec::with_capacity(elements.len());
+        for (index, props) in elements {
+            let base = alloc::format!("{group}.{index}");
+            let member = |p: &Prop| -> Option<String> {
+                p.key
+                    .strip_prefix(base.as_str())
+                    .and_then(|r| r.strip_prefix('.'))
+                    .map(String::from)
+            };
+            if let Some(p) = props.iter().find(|p| p.key == base) {
+                return Err(err(ErrorKind::ExpectedObject { key: base }, p));
+            }
+            let scalar = |name: &str| -> Result<Option<&Prop>, Error> {
+                let key = alloc::format!("{base}.{name}");
+                match props.iter().find(|p| {
+                    p.key.len() > key.len()
+                        && p.key.starts_with(key.as_str())
+                        && p.key.as_bytes()[key.len()] == b'.'
+                }) {
+                    Some(p) => Err(err(
+                        ErrorKind::InvalidValue {
+                            key,
+                            expected: Expected::KeyvalSize,
+                        },
+                        p,
+                    )),
+                    None => Ok(props.iter().copied().find(|p| p.key == key)),
+                }
+            };
+            let size_of = |p: &Prop| {
+                value::parse_size_in(&p.value, DefaultUnit::Bytes, self.syntax)
+                    .map(|s| s.bytes)
+                    .map_err(|_| {
+                        err(
+                            ErrorKind::InvalidValue {
+                                key: p.key.clone(),
+                                expected: Expected::KeyvalSize,
+                            },
+                            p,
+                        )
+                    })
+            };
+            let size = match scalar("size")? {
+                Some(p) => size_of(p)?,
+                None => {
+                    let key = alloc::format!("{base}.size");
+                    return Err(err(ErrorKind::MissingParameter { key }, props[0]));
+                }
+            };
+            let interleave_granularity = match scalar("interleave-granularity")? {
+                Some(p) => Some(size_of(p)?),
+                None => None,
+            };
+            let targets_key = alloc::format!("{base}.targets");
+            let mut targets: BTreeMap<u64, &Prop> = BTreeMap::new();
+            for p in &props {
+                let Some(rest) = p.key.strip_prefix(targets_key.as_str()) else {
+                    continue;
+                };
+                if rest.is_empty() {
+                    return Err(err(ErrorKind::ExpectedArray { key: targets_key }, p));
+                }
+                let Some(rest) = rest.strip_prefix('.') else {
+                    continue;
+                };
+                match rest.split_once('.') {
+                    Some((i, _)) => {
+                        let key = alloc::format!("{targets_key}.{i}");
+                        return Err(err(ErrorKind::UnexpectedMembers { key }, p));
+                    }
+                    None => {
+                        targets.insert(rest.parse().unwrap_or(u64::MAX), p);
+                    }
+                }
+            }
+            if targets.is_empty() {
+                return Err(err(
+                    ErrorKind::MissingParameter { key: targets_key },
+                    props[0],
+                ));
+            }
+            if let Some(p) = props.iter().find(|p| {
+                member(p).is_some_and(|m| {
+                    let name = m.split('.').next().unwrap_or(&m);
+                    !matches!(name, "size" | "interleave-granularity" | "targets")
+                })
+            }) {
+                return Err(err(
+                    ErrorKind::UnexpectedParameter { key: p.key.clone() },
+                    p,
+                ));
+            }
+            out.push(CxlFixedWindow {
+                size,
+                interleave_granularity,
+                targets: targets.into_values().map(|p| p.value.clone()).collect(),
+            });
+        }
+        Ok(out)
     }
 
     /// The machine type as written (last `type=` or implied value).
@@ -558,6 +780,14 @@ impl MachineArgs {
                         p.span,
                     ))
                 }
+                ("cxl", None) if schema.is_none_or(|s| s.properties.contains(&"cxl")) => {
+                    m.cxl = Some(boolean()?)
+                }
+                ("cxl-fmw", _) if schema.is_none_or(|s| s.properties.contains(&"cxl-fmw")) => {
+                    if m.cxl_fmw.is_none() {
+                        m.cxl_fmw = Some(self.cxl_windows()?);
+                    }
+                }
                 (g, _) => match schema {
                     Some(schema) if !schema.properties.contains(&g) => {
                         return Err(Error::new(
@@ -652,8 +882,25 @@ pub struct MachineOptions {
     pub smp: SmpOptions,
     /// `-m` / `memory.*`.
     pub memory: MemoryOptions,
+    /// `cxl=`: CXL host bridges and fixed memory windows (x86, QEMU 7.1 on).
+    pub cxl: Option<bool>,
+    /// `cxl-fmw.N.*`: the CXL fixed memory windows, in order.
+    pub cxl_fmw: Option<Vec<CxlFixedWindow>>,
     /// Properties that do not concern NUMA (`accel=kvm`, ...), as written.
     pub ignored: Vec<(String, String)>,
+}
+
+/// One CXL fixed memory window (`-machine cxl-fmw.N.size=4G,
+/// cxl-fmw.N.targets.0=cxl.1`): host-physical space QEMU reserves above the
+/// device-memory window and interleaves over the named CXL host bridges.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct CxlFixedWindow {
+    /// `size`.
+    pub size: u64,
+    /// `interleave-granularity`, if given.
+    pub interleave_granularity: Option<u64>,
+    /// `targets`: ids of `pxb-cxl` host bridges.
+    pub targets: Vec<String>,
 }
 
 impl fmt::Display for MachineOptions {
@@ -685,6 +932,20 @@ impl fmt::Display for MachineOptions {
         push("memory.size", self.memory.size.map(format_size));
         push("memory.slots", self.memory.slots.map(|v| v.to_string()));
         push("memory.max-size", self.memory.max_size.map(format_size));
+        push("cxl", self.cxl.map(|b| on_off(b).into()));
+        for (i, w) in self.cxl_fmw.iter().flatten().enumerate() {
+            push(
+                &alloc::format!("cxl-fmw.{i}.size"),
+                Some(format_size(w.size)),
+            );
+            push(
+                &alloc::format!("cxl-fmw.{i}.interleave-granularity"),
+                w.interleave_granularity.map(format_size),
+            );
+            for (j, t) in w.targets.iter().enumerate() {
+                push(&alloc::format!("cxl-fmw.{i}.targets.{j}"), Some(t.clone()));
+            }
+        }
         for (k, v) in &self.ignored {
             push(k, Some(v.clone()));
         }

@@ -196,6 +196,21 @@ pub(crate) fn qemu_strtou64(s: &str) -> Result<u64, NumError> {
     Ok(u.value)
 }
 
+/// An unsigned integer as QEMU reads a device's integer property from
+/// `-device` text (`qemu_strtou64(s, NULL, 0)`: decimal, `0x` hex or `0`
+/// octal, a leading `-` wrapping); `None` when it does not parse or
+/// overflows.
+///
+/// ```
+/// use vnuma_options::value::parse_u64;
+/// assert_eq!(parse_u64("0x10"), Some(16));
+/// assert_eq!(parse_u64("-1"), Some(u64::MAX));
+/// assert_eq!(parse_u64("12k"), None);
+/// ```
+pub fn parse_u64(s: &str) -> Option<u64> {
+    qemu_strtou64(s).ok()
+}
+
 /// QEMU's `qemu_strtoi64(s, NULL, 0)`.
 pub(crate) fn qemu_strtoi64(s: &str) -> Result<i64, NumError> {
     let (v, end, overflow) = c_strtoll(s.as_bytes(), 0);

@@ -209,6 +209,7 @@ fn machine() -> impl Strategy<Value = MachineOptions> {
                         max_size: max,
                     },
                     ignored: ignored_props,
+                    ..MachineOptions::default()
                 }
             },
         )

@@ -183,7 +183,7 @@ impl Corpus {
             ],
             Corpus::Tables => &[],
             Corpus::Devices => &[
-                "dimm-", "nvdimm-", "vmem-", "vpmem-", "mix-", "acpi-", "mgmt-",
+                "dimm-", "nvdimm-", "vmem-", "vpmem-", "mix-", "acpi-", "mgmt-", "cxl-",
             ],
             Corpus::Virt => &[
                 "virt-", "node-", "cpu-", "smp-", "dist-", "hmat-", "mem-", "dimm-", "gic-",

@@ -48,6 +48,13 @@ fn devices(args: &[String], stderr: &[String], exit: i64) -> Option<&'static str
     {
         return Some("JSON -device members are typed from their text: QEMU's JSON visitor refuses a string where it wants a number");
     }
+    if exit < 0
+        && args
+            .iter()
+            .any(|a| a.starts_with("pxb-cxl") && a.contains("numa_node="))
+    {
+        return Some("QEMU 7.2 crashes (SIGSEGV) on a pxb-cxl with numa_node; vnuma checks it as QEMU 10.0 does");
+    }
     if err.contains("Unknown firmware file in legacy mode") {
         return Some("the fw_cfg warning about the NVDIMM firmware file on machine types before 2.2 is not modelled");
     }

@@ -120,7 +120,7 @@ impl NumaInfo {
     pub fn domains(&self) -> BTreeSet<u32> {
         let mut d: BTreeSet<u32> = self.cpus.iter().map(|c| c.proximity).collect();
         d.extend(self.srat.entries.iter().filter_map(|e| match e {
-            SratEntry::GenericInitiator(g) => Some(g.proximity),
+            SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => Some(g.proximity),
             _ => None,
         }));
         d.extend(self.memory.iter().map(|m| m.proximity));
@@ -367,6 +367,23 @@ pub fn verify(
     };
     if got.len() != want.len() || got.iter().zip(&want).any(|(g, w)| *g != w) {
         return Err(mismatch("SRAT", "generic initiator entries", 0));
+    }
+    let got: Vec<&crate::srat::GenericInitiatorAffinity> = info
+        .srat
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            SratEntry::GenericPort(g) => Some(g),
+            _ => None,
+        })
+        .collect();
+    let want = if opts.generic_initiators {
+        crate::srat::generic_ports(t)?
+    } else {
+        Vec::new()
+    };
+    if got.len() != want.len() || got.iter().zip(&want).any(|(g, w)| *g != w) {
+        return Err(mismatch("SRAT", "generic port entries", 0));
     }
 
     // SLIT.

@@ -145,6 +145,7 @@ pub fn build(
     }
     if opts.generic_initiators {
         srat::generic_initiators(t)?;
+        srat::generic_ports(t)?;
     }
     let srat = srat::Srat::from_topology(t, layout, opts);
     Ok(Some(NumaTables {

@@ -64,7 +64,8 @@ impl From<&GenericInitiatorAffinity> for GenericInitiator {
 
 /// The memory and Generic Initiator entries of `srat` in an
 /// `acpi_tables` SRAT with `oem`'s ids, and how many entries were left
-/// out: processor affinity entries (and entries of unknown type), which
+/// out: processor affinity and Generic Port entries (and entries of
+/// unknown type), which
 /// `acpi_tables` cannot express, and QEMU's all-zero padding entries.
 pub fn srat(srat: &Srat, oem: &Oem) -> (acpi_tables::srat::SRAT, usize) {
     let mut out = acpi_tables::srat::SRAT::new(oem.oem_id, oem.oem_table_id, oem.oem_revision);

@@ -195,6 +195,9 @@ pub enum SratEntry {
     Gicc(GiccAffinity),
     /// Type 5.
     GenericInitiator(GenericInitiatorAffinity),
+    /// Type 6 (ACPI 6.4): a Generic Port, such as a CXL host bridge,
+    /// with the same layout as a Generic Initiator.
+    GenericPort(GenericInitiatorAffinity),
     /// Any other type, kept as bytes.
     Other {
         /// Structure type.
@@ -212,7 +215,7 @@ impl SratEntry {
             SratEntry::Memory(e) => Some(e.proximity),
             SratEntry::X2Apic(e) => Some(e.proximity),
             SratEntry::Gicc(e) => Some(e.proximity),
-            SratEntry::GenericInitiator(e) => Some(e.proximity),
+            SratEntry::GenericInitiator(e) | SratEntry::GenericPort(e) => Some(e.proximity),
             SratEntry::Other { .. } => None,
         }
     }
@@ -231,7 +234,8 @@ impl Srat {
     /// CPUs: one entry per possible CPU slot, in slot order, with the
     /// slot's node (node 0 when NUMA is off). Memory: see [`MemoryStyle`].
     /// Then, with [`TableOptions::generic_initiators`], one Generic
-    /// Initiator entry per device of a node whose name
+    /// Initiator entry per device of a node, then one Generic Port entry
+    /// per port of a node, whose name
     /// [`DeviceHandle::parse`] reads (nodes in id order; [`crate::build`]
     /// refuses names it cannot read, see [`generic_initiators`]).
     /// A topology without NUMA is described as one node 0 holding all RAM
@@ -320,17 +324,19 @@ impl Srat {
             ));
         }
         if opts.generic_initiators {
+            let affinity = |(proximity, name): (u32, &str)| {
+                Some(GenericInitiatorAffinity {
+                    proximity,
+                    device: DeviceHandle::parse(name)?,
+                    flags: GI_ENABLED,
+                })
+            };
             entries.extend(
                 devices(t)
-                    .filter_map(|(node, name)| Some((node, DeviceHandle::parse(name)?)))
-                    .map(|(proximity, device)| {
-                        SratEntry::GenericInitiator(GenericInitiatorAffinity {
-                            proximity,
-                            device,
-                            flags: GI_ENABLED,
-                        })
-                    }),
+                    .filter_map(affinity)
+                    .map(SratEntry::GenericInitiator),
             );
+            entries.extend(ports(t).filter_map(affinity).map(SratEntry::GenericPort));
         }
         Srat { entries }
     }
@@ -339,11 +345,12 @@ impl Srat {
     /// [`REVISION_ACPI_6_3`] when the table has Generic Initiator entries.
     pub fn revision(&self, opts: &TableOptions) -> u8 {
         opts.srat_revision.unwrap_or_else(|| {
-            if self
-                .entries
-                .iter()
-                .any(|e| matches!(e, SratEntry::GenericInitiator(_)))
-            {
+            if self.entries.iter().any(|e| {
+                matches!(
+                    e,
+                    SratEntry::GenericInitiator(_) | SratEntry::GenericPort(_)
+                )
+            }) {
                 REVISION_ACPI_6_3
             } else {
                 REVISION
@@ -406,8 +413,12 @@ impl Srat {
                     b.put_u32(c.flags);
                     b.put_u32(c.clock_domain);
                 }
-                SratEntry::GenericInitiator(g) => {
-                    b.put_u8(5);
+                SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => {
+                    b.put_u8(if matches!(e, SratEntry::GenericPort(_)) {
+                        6
+                    } else {
+                        5
+                    });
                     b.put_u8(32);
                     b.put_u8(0);
                     match g.device {
@@ -557,7 +568,7 @@ impl Srat {
                     flags: u32_at(10),
                     clock_domain: u32_at(14),
                 }),
-                5 if matches!(s.u8(3), Some(0 | 1)) => {
+                5 | 6 if matches!(s.u8(3), Some(0 | 1)) => {
                     let device = if s.u8(3) == Some(0) {
                         DeviceHandle::Acpi {
                             hid: s.array::<8>(8).unwrap_or([0; 8]),
@@ -570,11 +581,16 @@ impl Srat {
                             devfn: s.u8(11).unwrap_or(0),
                         }
                     };
-                    SratEntry::GenericInitiator(GenericInitiatorAffinity {
+                    let g = GenericInitiatorAffinity {
                         proximity: u32_at(4),
                         device,
                         flags: u32_at(24),
-                    })
+                    };
+                    if kind == 6 {
+                        SratEntry::GenericPort(g)
+                    } else {
+                        SratEntry::GenericInitiator(g)
+                    }
                 }
                 _ => SratEntry::Other {
                     kind,
@@ -594,12 +610,35 @@ fn devices(t: &Topology) -> impl Iterator<Item = (u32, &str)> + '_ {
         .flat_map(|n| n.devices.iter().map(move |d| (n.id, d.as_str())))
 }
 
+/// Every generic port of every node, nodes in id order.
+fn ports(t: &Topology) -> impl Iterator<Item = (u32, &str)> + '_ {
+    t.nodes()
+        .iter()
+        .flat_map(|n| n.ports.iter().map(move |d| (n.id, d.as_str())))
+}
+
+/// The Generic Port entries of a topology (what [`Srat::from_topology`]
+/// adds after the Generic Initiators with
+/// [`TableOptions::generic_initiators`]), or [`Error::DeviceHandle`] for
+/// the first port name [`DeviceHandle::parse`] cannot read.
+pub fn generic_ports(t: &Topology) -> Result<Vec<GenericInitiatorAffinity>, Error> {
+    handles(ports(t))
+}
+
 /// The Generic Initiator entries of a topology (what
 /// [`Srat::from_topology`] adds with [`TableOptions::generic_initiators`]),
 /// or [`Error::DeviceHandle`] for the first device name
 /// [`DeviceHandle::parse`] cannot read.
 pub fn generic_initiators(t: &Topology) -> Result<Vec<GenericInitiatorAffinity>, Error> {
-    devices(t)
+    handles(devices(t))
+}
+
+/// Named devices as affinity entries (enabled), or the first name that
+/// is no device handle.
+fn handles<'a>(
+    named: impl Iterator<Item = (u32, &'a str)>,
+) -> Result<Vec<GenericInitiatorAffinity>, Error> {
+    named
         .map(|(proximity, name)| {
             let device = DeviceHandle::parse(name).ok_or_else(|| Error::DeviceHandle {
                 node: proximity,

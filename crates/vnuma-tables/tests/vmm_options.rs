@@ -146,6 +146,73 @@ fn generic_initiator_entries_bytes() {
     }
 }
 
+/// A VMM's CXL host bridge as a generic port of a node without CPUs or
+/// memory: an SRAT Generic Port Affinity structure (type 6, ACPI 6.4)
+/// after the Generic Initiators, with the bridge's `_HID`/`_UID`.
+#[test]
+fn generic_port_entries_bytes() {
+    let t = NumaConfig::new(MachineModel::generic("vmm", 8), CpuTopology::new(2))
+        .node(
+            NodeConfig::new(0)
+                .cpus(0..2)
+                .zone(MemoryZone::new(64 * MIB)),
+        )
+        .node(NodeConfig::new(1).port("acpi:ACPI0016:12"))
+        .node(NodeConfig::new(2).device("00:04.0"))
+        .distances(Distances::fill(20))
+        .resolve()
+        .unwrap();
+    assert_eq!(t.nodes()[1].ports, ["acpi:ACPI0016:12"]);
+    let layout = MemoryLayout::new(&t);
+    let opts = TableOptions::default();
+    let tables = build(&t, &layout, &opts).unwrap().unwrap();
+    let srat = &tables.srat;
+    assert_eq!(srat[8], REVISION_ACPI_6_3);
+    #[rustfmt::skip]
+    let port: [u8; 32] = [
+        6, 32, 0, 0,             // type 6, length, reserved, handle type ACPI
+        1, 0, 0, 0,              // proximity domain 1
+        b'A', b'C', b'P', b'I', b'0', b'0', b'1', b'6',
+        12, 0, 0, 0,             // _UID 12
+        0, 0, 0, 0,
+        1, 0, 0, 0,              // flags: enabled
+        0, 0, 0, 0,
+    ];
+    assert_eq!(&srat[srat.len() - 32..], &port);
+    // The initiator comes first.
+    assert_eq!(srat[srat.len() - 64], 5);
+    let (_, parsed) = Srat::parse(srat).unwrap();
+    assert!(matches!(
+        parsed.entries.last(),
+        Some(SratEntry::GenericPort(GenericInitiatorAffinity {
+            proximity: 1,
+            ..
+        }))
+    ));
+    let info = NumaInfo::from_tables(srat, tables.slit.as_deref(), None).unwrap();
+    assert!(info.domains().contains(&1));
+    verify(&t, &layout, &opts, &info).unwrap();
+    // A table without the port does not verify.
+    let mut bytes = srat.to_vec();
+    bytes.truncate(bytes.len() - 32);
+    let len = u32::try_from(bytes.len()).unwrap().to_le_bytes();
+    bytes[4..8].copy_from_slice(&len);
+    let info = NumaInfo::from_tables(&bytes, tables.slit.as_deref(), None);
+    assert!(info.is_err() || verify(&t, &layout, &opts, &info.unwrap()).is_err());
+    // A port name that is no handle is refused by name.
+    let bad = NumaConfig::new(MachineModel::generic("vmm", 8), CpuTopology::new(1))
+        .node(
+            NodeConfig::new(0)
+                .cpus([0])
+                .zone(MemoryZone::new(64 * MIB))
+                .port("cxl0"),
+        )
+        .resolve()
+        .unwrap();
+    let err = build(&bad, &MemoryLayout::new(&bad), &opts).unwrap_err();
+    assert!(err.to_string().contains("'cxl0'"), "{err}");
+}
+
 #[test]
 fn device_names_that_are_no_handle_are_refused() {
     let t = with_devices("gpu0");

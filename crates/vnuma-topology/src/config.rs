@@ -109,6 +109,12 @@ pub struct NodeConfig {
     /// initiators, such as a PCI device by its address
     /// `segment:bus:device.function`).
     pub devices: Vec<String>,
+    /// Generic ports on the node (ACPI 6.4's Generic Port Affinity: a host
+    /// bridge, such as a CXL host bridge `acpi:ACPI0016:UID`, whose
+    /// downstream devices the node's HMAT figures describe), named as
+    /// [`devices`](Self::devices) are.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub ports: Vec<String>,
 }
 
 impl NodeConfig {
@@ -141,6 +147,13 @@ impl NodeConfig {
     /// Add a device (generic initiator).
     pub fn device(mut self, device: impl Into<String>) -> Self {
         self.devices.push(device.into());
+        self
+    }
+
+    /// Add a generic port (`acpi:ACPI0016:12` for the CXL host bridge
+    /// with `_UID` 12).
+    pub fn port(mut self, port: impl Into<String>) -> Self {
+        self.ports.push(port.into());
         self
     }
 
@@ -589,6 +602,7 @@ impl NumaConfig {
                 initiator: n.initiator,
                 has_cpu,
                 devices: n.devices.clone(),
+                ports: n.ports.clone(),
             });
         }
         let mut lb_tables = Vec::new();

@@ -459,9 +459,81 @@ pub enum ErrorKind {
         node: u32,
     },
     /// `acpi-generic-port` `pci-bus=` that names no CXL host bridge
-    /// (vnuma models none, so every generic port ends here).
+    /// (`pxb-cxl`).
     #[error("acpi-generic-port: device must be a CXL host bridge.")]
     GenericPortNotCxl,
+    /// A PCI expander bridge (`pxb`, `pxb-pcie`, `pxb-cxl`) on a bus of
+    /// the other kind: `pxb` needs conventional PCI (pc), the others PCIe
+    /// (q35).
+    #[error("{driver} devices cannot reside on a {bus} bus")]
+    PxbWrongBus {
+        /// The model.
+        driver: String,
+        /// `PCI` or `PCIe`.
+        bus: &'static str,
+    },
+    /// A PCI expander bridge's `numa_node` that is not below the number
+    /// of nodes (QEMU 7.2 crashes on this one).
+    #[error("Illegal numa node {node}")]
+    PxbNumaNode {
+        /// `numa_node`.
+        node: u16,
+    },
+    /// Two PCI expander bridges with one `bus_nr`.
+    #[error("Bus {bus} is already in use")]
+    PxbBusInUse {
+        /// `bus_nr`.
+        bus: u8,
+    },
+    /// A device that is not a bridge on a PCIe expander bridge's bus
+    /// (where a device without `bus=` lands after one).
+    #[error("PCI: Only PCI/PCIe bridges can be plugged into {driver}")]
+    PxbBridgesOnly {
+        /// The expander bridge's model.
+        driver: String,
+    },
+    /// A device property that does not type (`bus_nr=300`: `uint8_t`,
+    /// `bus_nr=x`: `integer`).
+    #[error("Parameter '{key}' expects {expected}")]
+    DeviceProperty {
+        /// The property.
+        key: String,
+        /// What it takes.
+        expected: &'static str,
+    },
+    /// `pxb-cxl` without `-machine cxl=on`.
+    #[error("CXL host bridges present, but cxl=off")]
+    CxlOff,
+    /// A `cxl-fmw` target that names no `pxb-cxl`.
+    #[error("Could not resolve CXLFM target {target}")]
+    CxlTarget {
+        /// The target as written.
+        target: String,
+    },
+    /// A `cxl-fmw` with a number of targets CXL cannot interleave over
+    /// (1, 2, 3, 4, 6, 8, 12 or 16).
+    #[error("Interleave ways: {ways} not supported")]
+    CxlInterleaveWays {
+        /// The number of targets.
+        ways: usize,
+    },
+    /// A `cxl-fmw` `interleave-granularity` other than 256 B to 16 KiB in
+    /// powers of two.
+    #[error("Interleave granularity: {value} invalid")]
+    CxlGranularity {
+        /// The value in bytes.
+        value: u64,
+    },
+    /// A `cxl-fmw` size that is not a multiple of 256 MiB (QEMU 7.2's text
+    /// has a typo, kept).
+    #[error(
+        "Size of a CXL fixed memory window must {} a multiple of 256MiB",
+        if *qemu72 { "my" } else { "be" }
+    )]
+    CxlWindowSize {
+        /// Word it as QEMU 7.2 does.
+        qemu72: bool,
+    },
     /// `acpi-generic-initiator` `pci-dev=` that names no PCI device.
     #[error("acpi-generic-initiator: Specified device must be a PCI device.")]
     GenericInitiatorNotPci,

@@ -312,19 +312,40 @@ pub(crate) fn check_address_space(
     let round = |v: u64| v.checked_add(GIB - 1).map(|x| x / GIB * GIB);
     let max_used = |above_start: u64| -> Option<u64> {
         let above_end = above_start.checked_add(split.above_4g)?;
-        let hole64_start = if has_reserved_memory && ram_size < max_ram_size {
+        let device_memory = has_reserved_memory && ram_size < max_ram_size;
+        let device_memory_end = |broken: bool| -> Option<u64> {
             let base = round(above_end)?;
             let mut size = max_ram_size - ram_size;
             if enforce_aligned_dimm {
                 size = size.checked_add(GIB.checked_mul(ram_slots)?)?;
             }
-            if board.broken_reserved_end {
-                base
+            if broken {
+                Some(base)
             } else {
-                base.checked_add(size)?
+                base.checked_add(size)
             }
-        } else {
-            above_end
+        };
+        let hole64_start = match &board.cxl_windows {
+            // CXL: 1 MiB of host-bridge registers after device memory (its
+            // whole size, whatever the machine type), then the fixed
+            // windows from the next 256 MiB.
+            Some(windows) => {
+                let start = if device_memory {
+                    device_memory_end(false)?
+                } else {
+                    above_end
+                };
+                let mut end = start.checked_add(1 << 20)?;
+                if !windows.is_empty() {
+                    end = end.checked_add((256 << 20) - 1)? & !((256 << 20) - 1);
+                    for &w in windows {
+                        end = end.checked_add(w)?;
+                    }
+                }
+                end
+            }
+            None if device_memory => device_memory_end(board.broken_reserved_end)?,
+            None => above_end,
         };
         round(hole64_start)?
             .checked_add(board.pci_hole64_size)?

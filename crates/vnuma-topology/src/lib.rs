@@ -98,6 +98,11 @@
 //!   only (their buses, ids and warnings are not modelled); the NVDIMM
 //!   firmware-file warning of machine types before 2.2 and virtio-mem's
 //!   `unplugged-inaccessible` warning are not printed.
+//! * PCI expander bridges (`pxb`, `pxb-pcie`, `pxb-cxl`): QEMU 7.2 crashes
+//!   when one has `numa_node`; vnuma checks it as QEMU 10.0 does (`Illegal
+//!   numa node N`). A generic initiator on a device behind a `pxb`'s PCI
+//!   bridge is refused: its bus number is the guest firmware's. Expander
+//!   bridges given as JSON `-device`s are not read.
 //!
 //! With the `seed2016` feature, `Profile::Seed2016` reproduces the 2016
 //! `numa.c` instead, with its own errors and warnings (the `seed` module).
@@ -113,6 +118,7 @@ extern crate alloc;
 
 pub mod config;
 pub mod cpu;
+mod cxl;
 pub mod devices;
 pub mod error;
 pub mod layout;

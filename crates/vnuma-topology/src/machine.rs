@@ -74,6 +74,8 @@ pub const X86_MACHINE_PROPERTIES: &[&str] = &[
     "boot",
     "bus-lock-ratelimit",
     "confidential-guest-support",
+    "cxl",
+    "cxl-fmw",
     "default-bus-bypass-iommu",
     "dt-compatible",
     "dtb",
@@ -463,6 +465,12 @@ pub struct MachineModel {
     /// The 64-bit PCI hole starts at the device-memory window's start, not
     /// its end (QEMU x86 machine types up to 2.4).
     pub broken_reserved_end: bool,
+    /// CXL (`-machine cxl=on`, x86): the sizes of the fixed memory windows
+    /// (`cxl-fmw`), placed with 1 MiB of host-bridge registers after the
+    /// device-memory window and before the 64-bit PCI hole. `None`: CXL
+    /// off, nothing reserved.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub cxl_windows: Option<Vec<u64>>,
     /// ACPI describes CPU hotplug the legacy way, which covers APIC ids
     /// 0..=255 only (QEMU's x86 machine types up to 2.6).
     pub legacy_cpu_hotplug: bool,
@@ -537,6 +545,7 @@ impl MachineModel {
                 Chipset::Q35 => 32 << 30,
             },
             broken_reserved_end: !at_least(2, 5),
+            cxl_windows: None,
             legacy_cpu_hotplug: !at_least(2, 7),
             properties: {
                 let mut p: Vec<String> = X86_MACHINE_PROPERTIES.iter().map(|&p| p.into()).collect();
@@ -644,6 +653,7 @@ impl MachineModel {
             amd_1tb_hole: false,
             pci_hole64_size: 0,
             broken_reserved_end: false,
+            cxl_windows: None,
             legacy_cpu_hotplug: false,
             properties: Vec::new(),
             qemu: None,

@@ -360,6 +360,17 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
             return Err(ErrorKind::AcpiValue { value: v.clone() }.into());
         }
     }
+    // CXL fixed memory windows are checked when the property is set,
+    // whether CXL is on or not; with `cxl=on` they and the host-bridge
+    // registers take address space.
+    if model.x86.is_some() {
+        let qemu72 = !matches!(config.profile, Profile::Qemu100);
+        let windows = machine.cxl_fmw.as_deref().unwrap_or_default();
+        let sizes = crate::cxl::window_sizes(windows, qemu72)?;
+        if machine.cxl == Some(true) {
+            model.cxl_windows = Some(sizes);
+        }
+    }
     if model.virt.is_some() {
         let firmware = config.firmware
             || prop_of(&machine, "pflash0").is_some()
@@ -552,6 +563,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
                 },
                 initiator: node.initiator,
                 devices: Vec::new(),
+                ports: Vec::new(),
             })
             .collect(),
         distances,
@@ -576,7 +588,8 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     // Devices are created after the machine, in order: each one's model
     // and properties are typed, then it is plugged. A typing error waits
     // until the devices before it are plugged.
-    let (devices, pending) = qemu_devices(cl, &description);
+    let mut pci = qemu_pci(cl, &description.board, description.nodes.len());
+    let (devices, pending) = qemu_devices(cl, &description, pci.error.take());
     let device_warnings = qemu_device_warnings(cl, &devices);
     let mut description = description;
     description.devices = devices;
@@ -598,7 +611,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     // on), after everything else; its errors wait until then.
     let mut gi_error = None;
     if !description.nodes.is_empty() && description.acpi {
-        match generic_initiators(cl, &description.board) {
+        match generic_initiators(cl, &pci) {
             Ok(list) => {
                 let count = description.nodes.len();
                 for (node, device) in list {
@@ -616,24 +629,36 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
             }
             Err(e) => gi_error = Some(e),
         }
-        // Generic ports need a CXL host bridge (`pxb-cxl` with
-        // `-machine cxl=on`), which vnuma does not model: a port with a
-        // valid node is refused as QEMU refuses one without a bridge.
+        // Then a Generic Port Affinity structure for each
+        // acpi-generic-port: its node, and the CXL host bridge `pci-bus`
+        // names (ordered by id, as the initiators are).
         if gi_error.is_none() {
             let count = description.nodes.len();
-            gi_error = cl
+            let mut ports: Vec<vnuma_options::GenericPortOptions> = cl
                 .objects()
                 .iter()
                 .filter_map(|o| o.object.generic_port().and_then(Result::ok))
-                .map(|gp| {
-                    if gp.node as usize >= count {
-                        ErrorKind::GenericPortNode { node: gp.node }
-                    } else {
-                        ErrorKind::GenericPortNotCxl
+                .collect();
+            ports.sort_by(|a, b| a.id.cmp(&b.id));
+            for gp in ports {
+                let node = (gp.node as usize) < count;
+                let node = description
+                    .nodes
+                    .iter_mut()
+                    .find(|n| node && n.id == gp.node);
+                let handle = crate::cxl::port_handle(&gp.pci_bus, &pci.bridges);
+                match (node, handle) {
+                    (None, _) => {
+                        gi_error = Some(ErrorKind::GenericPortNode { node: gp.node }.into());
+                        break;
                     }
-                })
-                .next()
-                .map(Error::from);
+                    (Some(_), None) => {
+                        gi_error = Some(ErrorKind::GenericPortNotCxl.into());
+                        break;
+                    }
+                    (Some(n), Some(handle)) => n.ports.push(handle),
+                }
+            }
         }
     }
     let mut topology = description.resolve_with_warnings(warnings).map_err(|e| {
@@ -649,7 +674,16 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         }
     })?;
     topology.warnings.extend(device_warnings);
-    match pending.or(gi_error) {
+    // Once the machine is complete: CXL bridges need `cxl=on`, windows
+    // name CXL bridges; then the SRAT's generic affinity structures.
+    let cxl_error = crate::cxl::machine_done(
+        machine.cxl == Some(true),
+        machine.cxl_fmw.as_deref().unwrap_or_default(),
+        &pci.bridges,
+    )
+    .err()
+    .map(Error::from);
+    match pending.or(cxl_error).or(gi_error) {
         Some(e) => Err(e),
         None => Ok(topology),
     }
@@ -693,106 +727,23 @@ fn parse_pci_addr(text: &str) -> Option<u8> {
 }
 
 /// The generic initiators of a QEMU 10.0 command line as `(node, PCI
-/// address)`, ordered by object id, with the PCI address QEMU gives each
-/// device on the root bus: `addr=` as written, else the first slot whose
-/// function 0 is free, devices created in order (QEMU walks its objects in
-/// hash-table order; the cases captured came out by id).
-fn generic_initiators(cl: &CommandLine, board: &MachineModel) -> Result<Vec<(u32, String)>, Error> {
+/// address)`, ordered by object id (QEMU walks its objects in hash-table
+/// order; the cases captured came out by id), with the addresses the PCI
+/// pass gave the devices.
+fn generic_initiators(cl: &CommandLine, pci: &PciPlan) -> Result<Vec<(u32, String)>, Error> {
     let mut gis: Vec<vnuma_options::GenericInitiatorOptions> = cl
         .objects()
         .iter()
         .filter_map(|o| o.object.generic_initiator().and_then(Result::ok))
         .collect();
-    if gis.is_empty() {
-        return Ok(Vec::new());
-    }
     gis.sort_by(|a, b| a.id.cmp(&b.id));
-    // Root-bus occupancy: devfn → `MODEL,id=ID`, and each device's devfn.
-    let root = match board.x86 {
-        Some((crate::machine::Chipset::Q35, _)) => "pcie.0",
-        _ => "pci.0",
-    };
-    let mut used: Vec<(u8, String)> = board_pci_functions(board)
-        .iter()
-        .map(|&(devfn, model)| (devfn, alloc::format!("{model},id=(null)")))
-        .collect();
-    // id → Ok(devfn) on the root bus, or Err(why it is not modelled).
-    let mut placed: Vec<(String, Result<u8, &'static str>)> = Vec::new();
-    for arg in devices_in_creation_order(cl) {
-        let text = arg.location.arg().unwrap_or_default();
-        if text.starts_with('{') {
-            if let Some(id) = vnuma_options::DeviceOptions::from_json(text)
-                .ok()
-                .and_then(|d| match d {
-                    vnuma_options::DeviceOptions::Other { id, .. } => id,
-                    vnuma_options::DeviceOptions::Memory(m) => m.id,
-                })
-            {
-                placed.push((id, Err("a JSON -device")));
-            }
-            continue;
-        }
-        let Ok(opts) = vnuma_options::grammar::parse_opts(text, Some("driver")) else {
-            continue;
-        };
-        let get = |key: &str| {
-            opts.items
-                .iter()
-                .rev()
-                .find(|i| i.key == key)
-                .map(|i| i.value.as_ref())
-        };
-        let Some(driver) = get("driver") else {
-            continue;
-        };
-        if !vnuma_options::device::is_pci_model(driver) {
-            continue;
-        }
-        let id = opts.id.as_ref().map(|i| i.value.clone().into_owned());
-        let on_root = get("bus").is_none_or(|b| b == root);
-        let where_ = if !on_root {
-            Err("behind a bridge")
-        } else {
-            match get("addr") {
-                Some(a) => match parse_pci_addr(a) {
-                    Some(devfn) => {
-                        if let Some((_, user)) = used.iter().find(|(d, _)| *d == devfn) {
-                            return Err(Error::at(
-                                ErrorKind::PciSlotInUse {
-                                    slot: devfn >> 3,
-                                    function: devfn & 7,
-                                    driver: driver.into(),
-                                    user: user.clone(),
-                                },
-                                &arg.location,
-                            ));
-                        }
-                        Ok(devfn)
-                    }
-                    None => Err("an addr= vnuma does not read"),
-                },
-                None if !cl.nodefaults() => Err("default devices without -nodefaults"),
-                None => (0..32u8)
-                    .map(|slot| slot << 3)
-                    .find(|devfn| used.iter().all(|(d, _)| d != devfn))
-                    .ok_or("the root bus is full"),
-            }
-        };
-        if let Ok(devfn) = where_ {
-            let user = alloc::format!("{driver},id={}", id.as_deref().unwrap_or("(null)"));
-            used.push((devfn, user));
-        }
-        if let Some(id) = id {
-            placed.push((id, where_));
-        }
-    }
     gis.into_iter()
         .map(|gi| {
             let name = gi
                 .pci_dev
                 .strip_prefix("/machine/peripheral/")
                 .unwrap_or(&gi.pci_dev);
-            let devfn = match placed.iter().find(|(id, _)| id == name) {
+            let (bus, devfn) = match pci.placed.iter().find(|(id, _)| id == name) {
                 None => return Err(ErrorKind::GenericInitiatorNotPci.into()),
                 Some((_, Err(reason))) => {
                     return Err(ErrorKind::GenericInitiatorAddress {
@@ -801,14 +752,165 @@ fn generic_initiators(cl: &CommandLine, board: &MachineModel) -> Result<Vec<(u32
                     }
                     .into())
                 }
-                Some((_, Ok(devfn))) => *devfn,
+                Some((_, Ok(at))) => *at,
             };
             Ok((
                 gi.node,
-                alloc::format!("0000:00:{:02x}.{:x}", devfn >> 3, devfn & 7),
+                alloc::format!("0000:{bus:02x}:{:02x}.{:x}", devfn >> 3, devfn & 7),
             ))
         })
         .collect()
+}
+
+/// The name of an x86 board's root PCI bus.
+fn root_bus(board: &MachineModel) -> &'static str {
+    match board.x86 {
+        Some((crate::machine::Chipset::Q35, _)) => "pcie.0",
+        _ => "pci.0",
+    }
+}
+
+/// What the PCI devices of a command line come to: the expander bridges,
+/// each device's address by id (bus number and devfn, or why vnuma does
+/// not know it), and the first error with the index (in creation order)
+/// of the device it belongs to.
+#[derive(Default)]
+struct PciPlan {
+    bridges: Vec<crate::cxl::Pxb>,
+    placed: Vec<(String, PciAddress)>,
+    error: Option<(usize, Error)>,
+}
+
+/// A device's bus number and devfn, or why vnuma does not know them.
+type PciAddress = Result<(u8, u8), &'static str>;
+
+/// Realize the PCI devices of an x86 command line in creation order, as
+/// far as addresses and expander bridges go. A device lands on `bus=`
+/// (the root bus or an expander bridge's), else on the last expander
+/// bridge's bus, else on the root bus; an expander bridge's bus takes
+/// only bridges, but for a conventional `pxb` that `bus=` names. Then its slot: `addr=` must be free; without it, the
+/// first free slot (known with `-nodefaults` only: the default devices
+/// take slots too). Then an expander bridge's own checks.
+fn qemu_pci(cl: &CommandLine, board: &MachineModel, nodes: usize) -> PciPlan {
+    use crate::cxl::PxbKind;
+    let mut plan = PciPlan::default();
+    let Some((chipset, _)) = board.x86 else {
+        return plan;
+    };
+    let q35 = chipset == Chipset::Q35;
+    let root = root_bus(board);
+    // Occupancy: (bus: `None` the root, else an expander bridge by index,
+    // devfn, `MODEL,id=ID`).
+    let mut used: Vec<(Option<usize>, u8, String)> = board_pci_functions(board)
+        .iter()
+        .map(|&(devfn, model)| (None, devfn, alloc::format!("{model},id=(null)")))
+        .collect();
+    for (i, arg) in devices_in_creation_order(cl).enumerate() {
+        let text = arg.location.arg().unwrap_or_default();
+        let fail = |kind: ErrorKind| Some((i, Error::at(kind, &arg.location)));
+        if text.starts_with('{') {
+            if let Some(id) = vnuma_options::DeviceOptions::from_json(text)
+                .ok()
+                .and_then(|d| match d {
+                    vnuma_options::DeviceOptions::Other { id, .. } => id,
+                    vnuma_options::DeviceOptions::Memory(m) => m.id,
+                })
+            {
+                plan.placed.push((id, Err("a JSON -device")));
+            }
+            continue;
+        }
+        let Ok(opts) = vnuma_options::grammar::parse_opts(text, Some("driver")) else {
+            continue;
+        };
+        let props: Vec<(&str, &str)> = opts
+            .items
+            .iter()
+            .map(|i| (i.key, i.value.as_ref()))
+            .collect();
+        let get = |key: &str| props.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let Some(driver) = get("driver") else {
+            continue;
+        };
+        if !vnuma_options::device::is_pci_model(driver) {
+            continue;
+        }
+        let id = opts.id.as_ref().map(|i| i.value.as_ref());
+        let bus: Result<Option<usize>, &'static str> = match get("bus") {
+            Some(b) if b == root => Ok(None),
+            Some(b) => plan
+                .bridges
+                .iter()
+                .position(|p| p.id.as_deref() == Some(b))
+                .map(Some)
+                .ok_or("behind a bridge"),
+            None => Ok(plan.bridges.len().checked_sub(1)),
+        };
+        // An expander bridge's bus takes only bridges; QEMU lets other
+        // devices onto a conventional `pxb` when `bus=` names it.
+        if let Ok(Some(b)) = bus {
+            let parent = plan.bridges[b].kind;
+            let named = get("bus").is_some();
+            if (parent != PxbKind::Pci || !named) && !crate::cxl::is_bridge_model(driver) {
+                plan.error = fail(ErrorKind::PxbBridgesOnly {
+                    driver: parent.driver().into(),
+                });
+                return plan;
+            }
+        }
+        let where_ = match bus {
+            Err(reason) => Err(reason),
+            // A conventional `pxb`'s bus is the far side of a PCI bridge
+            // QEMU puts behind it: its number is the guest firmware's.
+            Ok(Some(b)) if plan.bridges[b].kind == PxbKind::Pci => {
+                Err("behind a pxb's PCI bridge, whose bus number the guest firmware assigns")
+            }
+            Ok(bus) => match get("addr") {
+                Some(a) => match parse_pci_addr(a) {
+                    Some(devfn) => {
+                        if let Some((_, _, user)) =
+                            used.iter().find(|(b, d, _)| *b == bus && *d == devfn)
+                        {
+                            plan.error = fail(ErrorKind::PciSlotInUse {
+                                slot: devfn >> 3,
+                                function: devfn & 7,
+                                driver: driver.into(),
+                                user: user.clone(),
+                            });
+                            return plan;
+                        }
+                        Ok((bus, devfn))
+                    }
+                    None => Err("an addr= vnuma does not read"),
+                },
+                None if !cl.nodefaults() => Err("default devices without -nodefaults"),
+                None => (0..32u8)
+                    .map(|slot| slot << 3)
+                    .find(|devfn| used.iter().all(|(b, d, _)| *b != bus || d != devfn))
+                    .map(|devfn| (bus, devfn))
+                    .ok_or("the bus is full"),
+            },
+        };
+        if let Ok((bus, devfn)) = where_ {
+            let user = alloc::format!("{driver},id={}", id.unwrap_or("(null)"));
+            used.push((bus, devfn, user));
+        }
+        if let Some(id) = id {
+            let bus_nr = |bus: Option<usize>| bus.map_or(0, |b| plan.bridges[b].bus_nr);
+            let at = where_.map(|(bus, devfn)| (bus_nr(bus), devfn));
+            plan.placed.push((id.into(), at));
+        }
+        if let Some(kind) = PxbKind::of(driver) {
+            match crate::cxl::realize_pxb(kind, id, &props, q35, nodes, &plan.bridges) {
+                Ok(p) => plan.bridges.push(p),
+                Err(k) => {
+                    plan.error = fail(k);
+                    return plan;
+                }
+            }
+        }
+    }
+    plan
 }
 
 /// A `-machine` property as written, the last one winning.
@@ -895,6 +997,7 @@ fn qemu_device_warnings(cl: &CommandLine, devices: &[MemoryDeviceConfig]) -> Vec
 fn qemu_devices(
     cl: &CommandLine,
     description: &NumaConfig,
+    stop: Option<(usize, Error)>,
 ) -> (Vec<MemoryDeviceConfig>, Option<Error>) {
     use vnuma_options::{BackendKind, DeviceOptions, MemoryDeviceDriver};
     let backends = &description.host.backends;
@@ -906,9 +1009,19 @@ fn qemu_devices(
         }
     ) && description.board.x86.is_some();
     let mut out = Vec::new();
-    for arg in devices_in_creation_order(cl) {
+    // An error of another device (an expander bridge, a bus) ends the
+    // list there; a memory device realized there is plugged first.
+    let (stop_at, mut stop) = match stop {
+        Some((i, e)) => (i, Some(e)),
+        None => (usize::MAX, None),
+    };
+    for (i, arg) in devices_in_creation_order(cl).enumerate() {
+        if i > stop_at {
+            break;
+        }
         let d = match arg.options() {
             Ok(DeviceOptions::Memory(d)) => d,
+            Ok(DeviceOptions::Other { .. }) if i == stop_at => break,
             Ok(DeviceOptions::Other { .. }) => continue,
             Err(e) => return (out, Some(Error::from(e))),
         };
@@ -957,7 +1070,7 @@ fn qemu_devices(
             slot: d.slot,
         });
     }
-    (out, None)
+    (out, stop.take())
 }
 
 /// q35's split before `max-ram-below-4g` is applied.
@@ -1195,6 +1308,7 @@ fn modern_numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOutcome
             initiator: (s.initiator != NO_INITIATOR).then_some(u32::from(s.initiator)),
             has_cpu: s.has_cpu,
             devices: Vec::new(),
+            ports: Vec::new(),
         })
         .collect();
     let distances = (n > 0 && numa.have_distance).then(|| {

@@ -277,6 +277,7 @@ pub(crate) fn numa(ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<NumaOut
                 initiator: None,
                 has_cpu: false,
                 devices: Vec::new(),
+                ports: Vec::new(),
             })
             .collect(),
         slot_node,

@@ -36,6 +36,8 @@ pub struct Node {
     /// Devices on the node that initiate memory accesses (generic
     /// initiators).
     pub devices: Vec<String>,
+    /// Generic ports on the node (host bridges, such as CXL's).
+    pub ports: Vec<String>,
 }
 
 /// One possible CPU slot and the node it belongs to.

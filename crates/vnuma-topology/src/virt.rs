@@ -480,6 +480,7 @@ pub fn machine(version: Version) -> MachineModel {
         amd_1tb_hole: false,
         pci_hole64_size: 0,
         broken_reserved_end: false,
+        cxl_windows: None,
         legacy_cpu_hotplug: false,
         properties: MACHINE_PROPERTIES
             .iter()

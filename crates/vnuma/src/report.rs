@@ -107,6 +107,12 @@ mod json {
         plugged_bytes: u64,
         memdev: Option<String>,
         initiator: Option<u32>,
+        /// Generic initiators (PCI devices) on the node.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        generic_initiators: Vec<String>,
+        /// Generic ports (CXL host bridges, `acpi:ACPI0016:UID`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        generic_ports: Vec<String>,
     }
 
     #[derive(Clone, Debug, Serialize)]
@@ -206,6 +212,8 @@ mod json {
                         plugged_bytes: layout.node_plugged(node.id),
                         memdev: node.memdev.clone(),
                         initiator: node.initiator,
+                        generic_initiators: node.devices.clone(),
+                        generic_ports: node.ports.clone(),
                     })
                     .collect(),
                 cpus: t
