@@ -150,19 +150,33 @@ pub struct NumaArg {
 pub struct DeviceArg {
     /// The option as written.
     pub location: Location,
+    /// The release whose syntax its sizes follow.
+    syntax: crate::Syntax,
 }
 
 impl DeviceArg {
     /// The device as QEMU creates it: its model, then its properties in
     /// the order written; errors carry this option's location.
     pub fn options(&self) -> Result<DeviceOptions, Error> {
+        self.typed().map(|p| p.value)
+    }
+
+    /// [`DeviceArg::options`] with the warnings QEMU prints while setting
+    /// the properties, located at this option.
+    pub fn typed(&self) -> Result<crate::Parsed<DeviceOptions>, Error> {
         let text = self.location.arg().unwrap_or_default();
+        let mut warnings = Vec::new();
         let typed = if text.starts_with('{') {
             DeviceOptions::from_json(text)
         } else {
-            DeviceOptions::type_properties(text)
+            DeviceOptions::type_properties_warning(text, self.syntax, &mut warnings)
         };
-        typed.map_err(|e| located(e, &self.location))
+        let value = typed.map_err(|e| located(e, &self.location))?;
+        let warnings = warnings
+            .into_iter()
+            .map(|w| w.with_location(self.location.clone()))
+            .collect();
+        Ok(crate::Parsed { value, warnings })
     }
 }
 
@@ -572,6 +586,7 @@ impl CommandLine {
                     }
                     cl.devices.push(DeviceArg {
                         location: location.clone(),
+                        syntax,
                     });
                 }
                 // The last -cpu wins; vnuma reads only what changes the

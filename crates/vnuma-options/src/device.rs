@@ -12,7 +12,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::device_models::{QEMU72_X86_DEVICE_MODELS, QEMU_X86_PCI_DEVICE_MODELS};
-use crate::error::{Error, ErrorKind, Expected};
+use crate::error::{Error, ErrorKind, Expected, Warning, WarningKind};
 use crate::grammar::{self, Item};
 use crate::span::Span;
 use crate::value::{self, DefaultUnit};
@@ -195,9 +195,19 @@ fn uint64(item: &Item<'_>) -> Result<u64, Error> {
 }
 
 /// A `size` property.
-fn size(item: &Item<'_>) -> Result<u64, Error> {
-    value::parse_size(&item.value, DefaultUnit::Bytes)
-        .map(|s| s.bytes)
+fn size(item: &Item<'_>, syntax: crate::Syntax, warnings: &mut Vec<Warning>) -> Result<u64, Error> {
+    value::parse_size_in(&item.value, DefaultUnit::Bytes, syntax)
+        .map(|s| {
+            if s.hex_with_suffix {
+                warnings.push(Warning::new(
+                    WarningKind::HexSizeSuffix {
+                        text: item.value.to_string(),
+                    },
+                    item.value_span,
+                ));
+            }
+            s.bytes
+        })
         .map_err(|_| invalid(item, Expected::KeyvalSize))
 }
 
@@ -221,6 +231,23 @@ impl DeviceOptions {
     /// Type the device as QEMU does when it creates it: the model must
     /// exist, then each property in the order written.
     pub fn type_properties(text: &str) -> Result<DeviceOptions, Error> {
+        Self::type_properties_in(text, crate::Syntax::Qemu72)
+    }
+
+    /// [`DeviceOptions::type_properties`] with a release's syntax for
+    /// sizes (QEMU 10.0 refuses `0x10M`, reads `.5K`).
+    pub fn type_properties_in(text: &str, syntax: crate::Syntax) -> Result<DeviceOptions, Error> {
+        Self::type_properties_warning(text, syntax, &mut Vec::new())
+    }
+
+    /// [`DeviceOptions::type_properties_in`], with the warnings QEMU
+    /// prints while setting the properties (7.2: a hex size with a
+    /// suffix).
+    pub(crate) fn type_properties_warning(
+        text: &str,
+        syntax: crate::Syntax,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<DeviceOptions, Error> {
         let whole = Span::new(0, text.len());
         let opts = grammar::parse_opts(text, Some("driver"))?;
         let id = opts.id.as_ref().map(|i| i.value.to_string());
@@ -257,7 +284,7 @@ impl DeviceOptions {
                 ("memaddr", _) if virtio => d.addr = Some(uint64(item)?),
                 ("slot", _) if !virtio => d.slot = Some(int(item)?),
                 ("label-size", MemoryDeviceDriver::Nvdimm) => {
-                    let v = size(item)?;
+                    let v = size(item, syntax, warnings)?;
                     // The property's setter: at least 128 KiB.
                     if v < MIN_LABEL_SIZE {
                         return Err(Error::new(
@@ -278,10 +305,10 @@ impl DeviceOptions {
                     d.other.push((item.key.into(), item.value.to_string()));
                 }
                 ("requested-size", MemoryDeviceDriver::VirtioMemPci) => {
-                    d.requested_size = Some(size(item)?)
+                    d.requested_size = Some(size(item, syntax, warnings)?)
                 }
                 ("block-size", MemoryDeviceDriver::VirtioMemPci) => {
-                    let v = size(item)?;
+                    let v = size(item, syntax, warnings)?;
                     // The property's setter.
                     if !v.is_power_of_two() {
                         return Err(Error::new(

@@ -1149,6 +1149,10 @@ pub enum WarningKind {
     },
     /// A virtio-mem `block-size` below the default (2 MiB).
     VirtioMemSmallBlock,
+    /// virtio-mem discards all its memory when realized; on a private
+    /// mapping of a file (a `memory-backend-file` or `-memfd` with
+    /// `share=off`) QEMU 8.1 and later warn, once per process.
+    DiscardPrivateFileMapping,
     /// A warning of the 2016 seed profile.
     #[cfg(feature = "seed2016")]
     Seed(crate::seed::SeedWarning),
@@ -1159,6 +1163,9 @@ impl fmt::Display for WarningKind {
         match self {
             WarningKind::VirtioMemSmallBlock => f.write_str(
                 "'block-size' property is smaller than the default block size (2 MiB)",
+            ),
+            WarningKind::DiscardPrivateFileMapping => f.write_str(
+                "ram_block_discard_range: Discarding RAM in private file mappings is possibly dangerous, because it will modify the underlying file and will affect other users of the file",
             ),
             WarningKind::Options(w) => fmt::Display::fmt(w, f),
             WarningKind::Smp(w) => fmt::Display::fmt(w, f),

@@ -590,7 +590,8 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     // until the devices before it are plugged.
     let mut pci = qemu_pci(cl, &description.board, description.nodes.len());
     let (devices, pending) = qemu_devices(cl, &description, pci.error.take());
-    let device_warnings = qemu_device_warnings(cl, &devices);
+    let device_warnings =
+        qemu_device_warnings(cl, &devices, &description.host.backends, config.profile);
     let mut description = description;
     description.devices = devices;
     let prop = |key: &str| {
@@ -970,19 +971,47 @@ fn apply_cpu_model(model: &mut MachineModel, cpu: &str) {
 
 /// The warnings QEMU prints while realizing memory devices: a virtio-mem
 /// block size below the default.
-fn qemu_device_warnings(cl: &CommandLine, devices: &[MemoryDeviceConfig]) -> Vec<Warning> {
+fn qemu_device_warnings(
+    cl: &CommandLine,
+    devices: &[MemoryDeviceConfig],
+    backends: &[MemoryBackendOptions],
+    profile: Profile,
+) -> Vec<Warning> {
     let mut out = Vec::new();
+    let mut discard_warned = false;
     let memory_args = devices_in_creation_order(cl)
         .filter(|arg| matches!(arg.options(), Ok(vnuma_options::DeviceOptions::Memory(_))));
     for (d, arg) in devices.iter().zip(memory_args) {
+        let Ok(typed) = arg.typed() else { continue };
+        // Setting the properties (a hex size with a suffix, 7.2), then
+        // realizing the device.
+        out.extend(typed.warnings.into_iter().map(Warning::from));
         let explicit = matches!(
-            arg.options(),
-            Ok(vnuma_options::DeviceOptions::Memory(ref m)) if m.block_size.is_some()
+            typed.value,
+            vnuma_options::DeviceOptions::Memory(ref m) if m.block_size.is_some()
         );
         if let MemoryDeviceKind::VirtioMem { block_size, .. } = d.kind {
             if explicit && block_size < 2 << 20 {
                 out.push(Warning::new(
                     WarningKind::VirtioMemSmallBlock,
+                    Some(&arg.location),
+                ));
+            }
+            // Realizing it discards the backend's memory (QEMU 8.1 on
+            // warns about a private file mapping, once).
+            let private_file = d
+                .backend
+                .as_deref()
+                .and_then(|id| find_backend(backends, id))
+                .is_some_and(|b| match &b.kind {
+                    vnuma_options::BackendKind::File(_) => b.share != Some(true),
+                    vnuma_options::BackendKind::Memfd(_) => b.share == Some(false),
+                    _ => false,
+                });
+            if private_file && !discard_warned && profile == Profile::Qemu100 {
+                discard_warned = true;
+                out.push(Warning::new(
+                    WarningKind::DiscardPrivateFileMapping,
                     Some(&arg.location),
                 ));
             }

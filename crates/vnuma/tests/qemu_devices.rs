@@ -32,10 +32,7 @@ fn cases_10_0() -> Vec<Case<QmpAnswer>> {
 
 /// Where the 10.0 profile does not answer as QEMU 10.0 yet (each case
 /// must still disagree, so that the list stays true).
-const NOT_DONE_10_0: &[(&str, &str)] = &[(
-    "vmem-file",
-    "10.0's warning about discarding RAM in private file mappings",
-)];
+const NOT_DONE_10_0: &[(&str, &str)] = &[];
 
 /// How vnuma's answer differs from QEMU's, or `Ok`.
 fn compare(profile: Profile, c: &Case<QmpAnswer>) -> Result<(), String> {
