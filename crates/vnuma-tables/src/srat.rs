@@ -603,18 +603,46 @@ impl Srat {
     }
 }
 
-/// Every device of every node, nodes in id order: (node id, device name).
+/// Every device of every node: in the topology's
+/// [`affinity_order`](Topology::affinity_order), then the unlisted ones
+/// with nodes in id order: (node id, device name).
 fn devices(t: &Topology) -> impl Iterator<Item = (u32, &str)> + '_ {
-    t.nodes()
-        .iter()
-        .flat_map(|n| n.devices.iter().map(move |d| (n.id, d.as_str())))
+    ordered(
+        t,
+        t.nodes()
+            .iter()
+            .flat_map(|n| n.devices.iter().map(move |d| (n.id, d.as_str()))),
+    )
 }
 
-/// Every generic port of every node, nodes in id order.
+/// Every generic port of every node, ordered as [`devices`].
 fn ports(t: &Topology) -> impl Iterator<Item = (u32, &str)> + '_ {
-    t.nodes()
-        .iter()
-        .flat_map(|n| n.ports.iter().map(move |d| (n.id, d.as_str())))
+    ordered(
+        t,
+        t.nodes()
+            .iter()
+            .flat_map(|n| n.ports.iter().map(move |d| (n.id, d.as_str()))),
+    )
+}
+
+/// `named` sorted (stably) by the position of each name in the
+/// topology's affinity order, unlisted names last.
+fn ordered<'a>(
+    t: &'a Topology,
+    named: impl Iterator<Item = (u32, &'a str)>,
+) -> impl Iterator<Item = (u32, &'a str)> + 'a {
+    let order = t.affinity_order();
+    let mut all: Vec<(u32, &str)> = named.collect();
+    if !order.is_empty() {
+        // Each listed name once, in order; a name listed twice (one
+        // device in two entries) keeps its entries together.
+        let mut first: alloc::collections::BTreeMap<&str, usize> = Default::default();
+        for (i, name) in order.iter().enumerate() {
+            first.entry(name.as_str()).or_insert(i);
+        }
+        all.sort_by_key(|(_, name)| first.get(name).copied().unwrap_or(usize::MAX));
+    }
+    all.into_iter()
 }
 
 /// The Generic Port entries of a topology (what [`Srat::from_topology`]

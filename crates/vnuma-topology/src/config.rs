@@ -322,6 +322,12 @@ pub struct NumaConfig {
     pub acpi: bool,
     /// NVDIMMs allowed (`-machine nvdimm=on`).
     pub nvdimm: bool,
+    /// The order of the SRAT's Generic Initiator entries, and then of its
+    /// Generic Port entries, by device name (QEMU: the order it walks its
+    /// objects in); names not listed follow in node order. Empty: node
+    /// order.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub affinity_order: Vec<String>,
 }
 
 impl NumaConfig {
@@ -338,6 +344,7 @@ impl NumaConfig {
             devices: Vec::new(),
             acpi: true,
             nvdimm: false,
+            affinity_order: Vec::new(),
         }
     }
 
@@ -860,6 +867,7 @@ impl NumaConfig {
             devices,
             acpi: self.acpi,
             thread_contexts: self.host.thread_contexts.clone(),
+            affinity_order: self.affinity_order.clone(),
             warnings,
         })
     }

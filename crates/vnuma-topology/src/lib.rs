@@ -124,6 +124,7 @@ pub mod error;
 pub mod layout;
 pub mod machine;
 mod numa;
+mod objects;
 mod resolve;
 #[cfg(feature = "seed2016")]
 pub mod seed;

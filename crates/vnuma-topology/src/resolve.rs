@@ -13,6 +13,7 @@
 //! 8. completion (§3): automatic node, sparse ids, memory total, memdev
 //!    use, distances, CPU mapping, HMAT initiators.
 
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -584,6 +585,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         devices: Vec::new(),
         acpi: true,
         nvdimm: false,
+        affinity_order: Vec::new(),
     };
     // Devices are created after the machine, in order: each one's model
     // and properties are typed, then it is plugged. A typing error waits
@@ -612,10 +614,12 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     // on), after everything else; its errors wait until then.
     let mut gi_error = None;
     if !description.nodes.is_empty() && description.acpi {
-        match generic_initiators(cl, &pci) {
+        let ranks = object_ranks(cl, &description);
+        match generic_initiators(cl, &pci, &ranks) {
             Ok(list) => {
                 let count = description.nodes.len();
                 for (node, device) in list {
+                    description.affinity_order.push(device.clone());
                     // QEMU compares with the node count; a node id below it
                     // that is no node (sparse ids) is refused here too.
                     let found = (node as usize) < count;
@@ -632,7 +636,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
         }
         // Then a Generic Port Affinity structure for each
         // acpi-generic-port: its node, and the CXL host bridge `pci-bus`
-        // names (ordered by id, as the initiators are).
+        // names (in the same walk).
         if gi_error.is_none() {
             let count = description.nodes.len();
             let mut ports: Vec<vnuma_options::GenericPortOptions> = cl
@@ -640,7 +644,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
                 .iter()
                 .filter_map(|o| o.object.generic_port().and_then(Result::ok))
                 .collect();
-            ports.sort_by(|a, b| a.id.cmp(&b.id));
+            ports.sort_by_key(|p| rank_of(&ranks, &p.id));
             for gp in ports {
                 let node = (gp.node as usize) < count;
                 let node = description
@@ -657,7 +661,10 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
                         gi_error = Some(ErrorKind::GenericPortNotCxl.into());
                         break;
                     }
-                    (Some(n), Some(handle)) => n.ports.push(handle),
+                    (Some(n), Some(handle)) => {
+                        description.affinity_order.push(handle.clone());
+                        n.ports.push(handle);
+                    }
                 }
             }
         }
@@ -727,17 +734,57 @@ fn parse_pci_addr(text: &str) -> Option<u8> {
     (slot <= 0x1f && function <= 7).then_some(slot << 3 | function)
 }
 
+/// Where each object id comes when QEMU walks `/objects` (see
+/// [`crate::objects`]): a rank per id, `usize::MAX` for ids not there.
+fn object_ranks(cl: &CommandLine, description: &NumaConfig) -> BTreeMap<String, usize> {
+    let objects: Vec<(&str, &str)> = cl
+        .objects()
+        .iter()
+        .filter_map(|o| {
+            let qom_type = match &o.object {
+                vnuma_options::ObjectOptions::MemoryBackend(_) => "memory-backend-ram",
+                vnuma_options::ObjectOptions::Other { qom_type, .. } => qom_type.as_str(),
+            };
+            Some((qom_type, o.object.id()?))
+        })
+        .collect();
+    // The machine adds its default RAM backend when neither
+    // `memory-backend=` nor a node's `memdev` gives the RAM.
+    let legacy = description.host.machine_backend.is_none()
+        && description
+            .nodes
+            .iter()
+            .all(|n| n.memory.iter().all(|z| z.backend.is_none()));
+    let default_ram = description
+        .board
+        .default_ram_id
+        .as_deref()
+        .filter(|_| legacy && description.ram.size != Some(0));
+    crate::objects::walk_order(&objects, default_ram)
+        .into_iter()
+        .enumerate()
+        .map(|(rank, id)| (String::from(id), rank))
+        .collect()
+}
+
+fn rank_of(ranks: &BTreeMap<String, usize>, id: &str) -> usize {
+    ranks.get(id).copied().unwrap_or(usize::MAX)
+}
+
 /// The generic initiators of a QEMU 10.0 command line as `(node, PCI
-/// address)`, ordered by object id (QEMU walks its objects in hash-table
-/// order; the cases captured came out by id), with the addresses the PCI
-/// pass gave the devices.
-fn generic_initiators(cl: &CommandLine, pci: &PciPlan) -> Result<Vec<(u32, String)>, Error> {
+/// address)`, in the order QEMU walks its objects, with the addresses the
+/// PCI pass gave the devices.
+fn generic_initiators(
+    cl: &CommandLine,
+    pci: &PciPlan,
+    ranks: &BTreeMap<String, usize>,
+) -> Result<Vec<(u32, String)>, Error> {
     let mut gis: Vec<vnuma_options::GenericInitiatorOptions> = cl
         .objects()
         .iter()
         .filter_map(|o| o.object.generic_initiator().and_then(Result::ok))
         .collect();
-    gis.sort_by(|a, b| a.id.cmp(&b.id));
+    gis.sort_by_key(|g| rank_of(ranks, &g.id));
     gis.into_iter()
         .map(|gi| {
             let name = gi

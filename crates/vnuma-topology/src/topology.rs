@@ -90,10 +90,18 @@ pub struct Topology {
     pub(crate) devices: Vec<PlacedDevice>,
     pub(crate) acpi: bool,
     pub(crate) thread_contexts: Vec<vnuma_options::ThreadContextOptions>,
+    pub(crate) affinity_order: Vec<String>,
     pub(crate) warnings: Vec<Warning>,
 }
 
 impl Topology {
+    /// The order of the SRAT's Generic Initiator and Generic Port
+    /// entries by device name ([`NumaConfig::affinity_order`](crate::NumaConfig::affinity_order));
+    /// empty: node order.
+    pub fn affinity_order(&self) -> &[String] {
+        &self.affinity_order
+    }
+
     /// The machine model.
     pub fn machine(&self) -> &MachineModel {
         &self.machine
