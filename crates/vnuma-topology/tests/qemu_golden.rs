@@ -106,20 +106,12 @@ fn agrees_with_qemu_7_2() {
     );
 }
 
-/// Cases where the 10.0 profile knowingly answers otherwise than QEMU
-/// 10.0, and why.
-const DEVIATIONS_10_0: &[(&str, &str)] = &[(
-    "cpu-undefined-node-minus-2",
-    "QEMU 10.0 accepts -numa cpu,node-id=-2 and leaves those CPUs in no node (info numa \
-         loses them); vnuma keeps 7.2's error",
-)];
-
 #[test]
 fn agrees_with_qemu_10_0() {
     agrees_with(
         include_str!("qemu100/golden.jsonl"),
         Profile::Qemu100,
-        DEVIATIONS_10_0,
+        &[],
         440,
     );
 }
