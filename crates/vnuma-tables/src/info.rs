@@ -350,40 +350,31 @@ pub fn verify(
         }
     }
 
-    // Generic Initiators: one per device, as the topology has them.
-    let got: Vec<&crate::srat::GenericInitiatorAffinity> = info
-        .srat
-        .entries
-        .iter()
-        .filter_map(|e| match e {
-            SratEntry::GenericInitiator(g) => Some(g),
+    // Generic Initiators, then Generic Ports: one per device or port, as
+    // the topology has them, in its order.
+    type Entries = fn(&Topology) -> Result<Vec<crate::srat::GenericInitiatorAffinity>, Error>;
+    let kinds: [(bool, Entries, &str); 2] = [
+        (
+            false,
+            crate::srat::generic_initiators,
+            "generic initiator entries",
+        ),
+        (true, crate::srat::generic_ports, "generic port entries"),
+    ];
+    for (port, wanted, what) in kinds {
+        let got = info.srat.entries.iter().filter_map(|e| match e {
+            SratEntry::GenericInitiator(g) if !port => Some(g),
+            SratEntry::GenericPort(g) if port => Some(g),
             _ => None,
-        })
-        .collect();
-    let want = if opts.generic_initiators {
-        crate::srat::generic_initiators(t)?
-    } else {
-        Vec::new()
-    };
-    if got.len() != want.len() || got.iter().zip(&want).any(|(g, w)| *g != w) {
-        return Err(mismatch("SRAT", "generic initiator entries", 0));
-    }
-    let got: Vec<&crate::srat::GenericInitiatorAffinity> = info
-        .srat
-        .entries
-        .iter()
-        .filter_map(|e| match e {
-            SratEntry::GenericPort(g) => Some(g),
-            _ => None,
-        })
-        .collect();
-    let want = if opts.generic_initiators {
-        crate::srat::generic_ports(t)?
-    } else {
-        Vec::new()
-    };
-    if got.len() != want.len() || got.iter().zip(&want).any(|(g, w)| *g != w) {
-        return Err(mismatch("SRAT", "generic port entries", 0));
+        });
+        let want = if opts.generic_initiators {
+            wanted(t)?
+        } else {
+            Vec::new()
+        };
+        if !got.eq(want.iter()) {
+            return Err(mismatch("SRAT", what, 0));
+        }
     }
 
     // SLIT.
