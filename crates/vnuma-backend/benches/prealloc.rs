@@ -501,11 +501,12 @@ fn paired(pairs: &[Pair], rounds: usize, settle: Settle, seed: &mut u64) -> Vec<
 /// positive count), `VNUMA_PREALLOC_SETTLE` (`none`, the default;
 /// `balloon`; `sleep:MS`: see [`Settle`]), `VNUMA_PREALLOC_CONTROL=0`
 /// (leave out the `control` pair: raw against raw, whose ratio must
-/// straddle 1).
+/// straddle 1), `VNUMA_PREALLOC_PAIRS=2t,control,...` (only these pairs).
 struct Knobs {
     rounds: usize,
     settle: Settle,
     control: bool,
+    only: Option<Vec<String>>,
 }
 
 impl Knobs {
@@ -523,11 +524,19 @@ impl Knobs {
             .map(|v| Settle::parse(&v).expect("VNUMA_PREALLOC_SETTLE: balloon, none or sleep:MS"))
             .unwrap_or(Settle::None);
         let control = var("VNUMA_PREALLOC_CONTROL").is_none_or(|v| v != "0");
+        let only = var("VNUMA_PREALLOC_PAIRS").map(|v| v.split(',').map(String::from).collect());
         Knobs {
             rounds,
             settle,
             control,
+            only,
         }
+    }
+
+    fn wants(&self, pair: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|p| p == pair))
     }
 }
 
@@ -564,11 +573,17 @@ fn main() {
             });
         }
     }
+    pairs.retain(|p| knobs.wants(&p.name));
     // Phase 1: anonymous memory, without a huge page pool holding 2 GiB
     // of the host's memory aside.
     let mut samples = paired(&pairs, knobs.rounds, knobs.settle, &mut seed);
     // Phase 2: hugetlbfs, with the pool reserved only for its duration.
-    match HugetlbPool::reserve() {
+    let pool = if knobs.wants("hugetlb-1t") {
+        HugetlbPool::reserve()
+    } else {
+        Err("not asked for (VNUMA_PREALLOC_PAIRS)".into())
+    };
+    match pool {
         Ok(pool) => {
             let text = format!(
                 "memory-backend-file,id=bench,size=2G,prealloc=on,merge=off,mem-path={}",
