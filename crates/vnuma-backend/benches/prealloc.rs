@@ -149,7 +149,7 @@ enum Run {
 
 impl Run {
     /// Time one run (ns); the memory is freed after the clock stops,
-    /// and then the host is given time to take it back (see [`settle`]).
+    /// then the next run waits as `settle` says.
     fn time(&self, settle: Settle) -> f64 {
         let ns = match self {
             Run::Vnuma { plan, threads, thp } => {
