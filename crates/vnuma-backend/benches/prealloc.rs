@@ -540,10 +540,23 @@ impl Knobs {
     }
 }
 
+/// The first line of `path`, trimmed, if it can be read.
+fn first_line(path: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(text.lines().next()?.trim().to_string())
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let knobs = Knobs::from_env(quick);
     let mut notes = Vec::new();
+    // What the rows depend on: without a THP advice the kernel's mode
+    // decides (under `always` the -nothp vnuma row, which advises
+    // nothing, would get huge pages); the load says who else ran.
+    if let Some(thp) = first_line("/sys/kernel/mm/transparent_hugepage/enabled") {
+        notes.push(format!("transparent huge pages: {thp}"));
+    }
+    let load_before = first_line("/proc/loadavg");
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let host = HostInfo::probe();
     let anon = plan(
@@ -639,6 +652,11 @@ fn main() {
             median(&first),
             median(&second)
         );
+    }
+    if let (Some(before), Some(after)) = (load_before, first_line("/proc/loadavg")) {
+        notes.push(format!(
+            "load average (/proc/loadavg) before: {before}; after: {after}"
+        ));
     }
     for n in &notes {
         println!("note: {n}");
