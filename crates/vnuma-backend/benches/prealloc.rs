@@ -15,10 +15,13 @@
 //!   check of the method: its ratio must come out at 1;
 //! * `1t`, `2t`: THP advised;
 //! * `1t-nothp`: THP off (4 KiB pages);
-//! * `hugetlb-1t`: 2 MiB hugetlbfs pages, when the process may reserve a
-//!   pool (root): it raises `/proc/sys/vm/nr_hugepages`, mounts a private
-//!   hugetlbfs, and puts both back afterwards; otherwise the pair is
-//!   skipped with a note.
+//! * `hugetlb-1t`, `hugetlb-2t`: 2 MiB hugetlbfs pages, when the process
+//!   may reserve a pool (root): it raises `/proc/sys/vm/nr_hugepages`,
+//!   mounts a private hugetlbfs, and puts both back afterwards; otherwise
+//!   the pairs are skipped with a note. A pool's pages stay with the
+//!   guest between runs (the balloon does not take them back), so these
+//!   pairs are the quiet ones: `hugetlb-2t` compares vnuma's worker
+//!   threads with the raw ones without the host's noise.
 //!
 //! Method (not criterion's: its benchmarks run one after another, so the
 //! host's state drifts between a row and its baseline): a warm-up round
@@ -32,7 +35,7 @@
 //! time, and `cargo xtask bench` reports the median ratio with its
 //! confidence interval: a drift hits both halves of a pair alike, and a
 //! slow run lands in the tails of the ratios instead of in a median.
-//! The hugetlb pair runs in a second phase, with the pool reserved only
+//! The hugetlb pairs run in a second phase, with the pool reserved only
 //! then (a pool holds 2 GiB of the host's memory aside). Each run maps,
 //! advises and populates; unmapping is outside the measurement, and the
 //! next run starts at once (waiting for the guest to hand the freed
@@ -591,7 +594,7 @@ fn main() {
     // of the host's memory aside.
     let mut samples = paired(&pairs, knobs.rounds, knobs.settle, &mut seed);
     // Phase 2: hugetlbfs, with the pool reserved only for its duration.
-    let pool = if knobs.wants("hugetlb-1t") {
+    let pool = if knobs.wants("hugetlb-1t") || knobs.wants("hugetlb-2t") {
         HugetlbPool::reserve()
     } else {
         Err("not asked for (VNUMA_PREALLOC_PAIRS)".into())
@@ -603,15 +606,19 @@ fn main() {
                 pool.mount.display()
             );
             let host = HostInfo::probe();
-            let huge = vec![Pair {
-                name: "hugetlb-1t".into(),
-                vnuma: Run::Vnuma {
-                    plan: plan(&text, &host),
-                    threads: 1,
-                    thp: true,
-                },
-                raw: Run::Raw(RawKind::Hugetlb, 1),
-            }];
+            let huge_plan = plan(&text, &host);
+            let mut huge: Vec<Pair> = [1, 2]
+                .map(|n| Pair {
+                    name: format!("hugetlb-{n}t"),
+                    vnuma: Run::Vnuma {
+                        plan: huge_plan.clone(),
+                        threads: n,
+                        thp: true,
+                    },
+                    raw: Run::Raw(RawKind::Hugetlb, n),
+                })
+                .into();
+            huge.retain(|p| knobs.wants(&p.name));
             // Huge pages go back to the pool, not to the host: no wait.
             samples.extend(paired(&huge, knobs.rounds, Settle::None, &mut seed));
             pairs.extend(huge);
