@@ -342,6 +342,9 @@ struct PreallocReport {
     /// Whether index `i` of a row and of its baseline are one pair.
     #[serde(default)]
     paired: bool,
+    /// Whether each pair was preceded by an untimed run of its raw row.
+    #[serde(default)]
+    lead_in: bool,
     /// What the bench did between runs.
     #[serde(default)]
     settle: Option<String>,
@@ -480,8 +483,13 @@ fn prealloc_rows(report: &PreallocReport) -> (Vec<ReportRow>, Vec<String>) {
         rows.push(row);
     }
     if report.paired {
+        let lead_in = if report.lead_in {
+            "an untimed lead-in run of its raw row, then "
+        } else {
+            ""
+        };
         notes.push(format!(
-            "prealloc: {} paired rounds after a warm-up round; each round runs every pair in a shuffled order, a pair its two rows back to back (vnuma first every other round); hugetlb rows in a second phase with the pool reserved",
+            "prealloc: {} paired rounds after a warm-up round; each round runs every pair in a shuffled order, a pair {lead_in}its two rows back to back (vnuma first every other round); hugetlb rows in a second phase with the pool reserved",
             report.rounds
         ));
     } else {
@@ -1771,7 +1779,7 @@ mod tests {
 
     #[test]
     fn prealloc_rows_pair_the_rounds() {
-        let text = r#"{"bytes": 2147483648, "rounds": 6, "notes": ["n"], "paired": true,
+        let text = r#"{"bytes": 2147483648, "rounds": 6, "notes": ["n"], "paired": true, "lead_in": true,
             "settle": "none",
             "samples_ns": {
               "prealloc/2GiB/vnuma-1t": [100, 100, 400, 100, 100, 100],
@@ -1803,7 +1811,9 @@ mod tests {
         // An outlier on one side decides nothing: [0.8, 1.2] straddles.
         assert_eq!(rows[2].met, None);
         assert_eq!(rows[2].met_cell(), "undecided");
-        assert!(notes.iter().any(|n| n.contains("6 paired rounds")));
+        assert!(notes
+            .iter()
+            .any(|n| n.contains("6 paired rounds") && n.contains("lead-in")));
         assert!(notes.iter().any(|n| n == "prealloc between runs: none"));
 
         // Enough rounds all below the target: not met.
@@ -1819,6 +1829,7 @@ mod tests {
             ]
             .into(),
             paired: true,
+            lead_in: false,
             settle: None,
             vnuma_first: Default::default(),
         };

@@ -28,7 +28,12 @@
 //! that touches and frees 2 GiB with every row first, then `ROUNDS`
 //! rounds. A round runs every pair once, in an order shuffled every
 //! round, and a pair runs its two rows back to back, vnuma first every
-//! other round. On a virtual machine whose balloon takes freed memory
+//! other round, after an untimed lead-in run of its raw row: so both
+//! timed runs follow a run that freed the same kind of memory (without
+//! it, the first run of a pair, which followed another pair's run, was
+//! often 2–4× slower than the second on a loaded machine, and the
+//! control pair's interval was [0.54, 3.84] instead of [0.98, 1.06] in
+//! 20 rounds). On a virtual machine whose balloon takes freed memory
 //! back, a run that happens to get pages the host has taken back pays
 //! for the host faulting them in again (2–4× slower, at random); the
 //! host's load drifts too. Each round gives one ratio raw time / vnuma
@@ -408,19 +413,14 @@ fn json_str(s: &str) -> String {
 /// The report for `cargo xtask bench`: every sample of every row in ns,
 /// in round order (index `i` of a vnuma row and of its raw row are one
 /// pair), and which of the two ran first in each round.
-fn write_report(
-    path: &Path,
-    rounds: usize,
-    settle: Settle,
-    pairs: &[(String, PairSamples)],
-    notes: &[String],
-) {
+fn write_report(path: &Path, knobs: &Knobs, pairs: &[(String, PairSamples)], notes: &[String]) {
     let mut out = String::from("{\n");
     let _ = writeln!(out, "  \"bytes\": {SIZE},");
-    let _ = writeln!(out, "  \"rounds\": {rounds},");
+    let _ = writeln!(out, "  \"rounds\": {},", knobs.rounds);
     let _ = writeln!(out, "  \"warmup_rounds\": 1,");
     let _ = writeln!(out, "  \"paired\": true,");
-    let _ = writeln!(out, "  \"settle\": {},", json_str(&settle.describe()));
+    let _ = writeln!(out, "  \"lead_in\": {},", knobs.lead_in);
+    let _ = writeln!(out, "  \"settle\": {},", json_str(&knobs.settle.describe()));
     let list: Vec<String> = notes.iter().map(|n| json_str(n)).collect();
     let _ = writeln!(out, "  \"notes\": [{}],", list.join(", "));
     out.push_str("  \"samples_ns\": {\n");
@@ -465,10 +465,17 @@ fn next(seed: &mut u64) -> u64 {
 /// once, in an order shuffled per round (seeded, so every run of the
 /// bench uses the same orders), and a pair runs its vnuma row and its raw
 /// row back to back, vnuma first in every other round (so with an even
-/// number of rounds each side runs first equally often). A drift of the
+/// number of rounds each side runs first equally often), after an
+/// untimed run of its raw row if `lead_in`. A drift of the
 /// host (its balloon, other work on the cores) then falls on both halves
 /// of a pair alike, and the ratio of the two cancels it.
-fn paired(pairs: &[Pair], rounds: usize, settle: Settle, seed: &mut u64) -> Vec<PairSamples> {
+fn paired(
+    pairs: &[Pair],
+    rounds: usize,
+    settle: Settle,
+    lead_in: bool,
+    seed: &mut u64,
+) -> Vec<PairSamples> {
     for p in pairs {
         p.vnuma.time(settle);
         p.raw.time(settle);
@@ -482,6 +489,9 @@ fn paired(pairs: &[Pair], rounds: usize, settle: Settle, seed: &mut u64) -> Vec<
         }
         for &i in &order {
             let p = &pairs[i];
+            if lead_in {
+                p.raw.time(settle);
+            }
             let vnuma_first = (round + i) % 2 == 0;
             let (v, r) = if vnuma_first {
                 let v = p.vnuma.time(settle);
@@ -504,11 +514,13 @@ fn paired(pairs: &[Pair], rounds: usize, settle: Settle, seed: &mut u64) -> Vec<
 /// positive count), `VNUMA_PREALLOC_SETTLE` (`none`, the default;
 /// `balloon`; `sleep:MS`: see [`Settle`]), `VNUMA_PREALLOC_CONTROL=0`
 /// (leave out the `control` pair: raw against raw, whose ratio must
-/// straddle 1), `VNUMA_PREALLOC_PAIRS=2t,control,...` (only these pairs).
+/// straddle 1), `VNUMA_PREALLOC_LEAD_IN=0` (no untimed lead-in run before
+/// each pair), `VNUMA_PREALLOC_PAIRS=2t,control,...` (only these pairs).
 struct Knobs {
     rounds: usize,
     settle: Settle,
     control: bool,
+    lead_in: bool,
     only: Option<Vec<String>>,
 }
 
@@ -527,11 +539,13 @@ impl Knobs {
             .map(|v| Settle::parse(&v).expect("VNUMA_PREALLOC_SETTLE: balloon, none or sleep:MS"))
             .unwrap_or(Settle::None);
         let control = var("VNUMA_PREALLOC_CONTROL").is_none_or(|v| v != "0");
+        let lead_in = var("VNUMA_PREALLOC_LEAD_IN").is_none_or(|v| v != "0");
         let only = var("VNUMA_PREALLOC_PAIRS").map(|v| v.split(',').map(String::from).collect());
         Knobs {
             rounds,
             settle,
             control,
+            lead_in,
             only,
         }
     }
@@ -592,7 +606,7 @@ fn main() {
     pairs.retain(|p| knobs.wants(&p.name));
     // Phase 1: anonymous memory, without a huge page pool holding 2 GiB
     // of the host's memory aside.
-    let mut samples = paired(&pairs, knobs.rounds, knobs.settle, &mut seed);
+    let mut samples = paired(&pairs, knobs.rounds, knobs.settle, knobs.lead_in, &mut seed);
     // Phase 2: hugetlbfs, with the pool reserved only for its duration.
     let pool = if knobs.wants("hugetlb-1t") || knobs.wants("hugetlb-2t") {
         HugetlbPool::reserve()
@@ -620,7 +634,13 @@ fn main() {
                 .into();
             huge.retain(|p| knobs.wants(&p.name));
             // Huge pages go back to the pool, not to the host: no wait.
-            samples.extend(paired(&huge, knobs.rounds, Settle::None, &mut seed));
+            samples.extend(paired(
+                &huge,
+                knobs.rounds,
+                Settle::None,
+                knobs.lead_in,
+                &mut seed,
+            ));
             pairs.extend(huge);
             drop(pool);
         }
@@ -669,6 +689,6 @@ fn main() {
         println!("note: {n}");
     }
     let path = target_dir().join("vnuma-prealloc.json");
-    write_report(&path, knobs.rounds, knobs.settle, &named, &notes);
+    write_report(&path, &knobs, &named, &notes);
     println!("wrote {}", path.display());
 }
