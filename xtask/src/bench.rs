@@ -379,7 +379,7 @@ fn median_ci(samples: &[f64], level: f64) -> Option<MedianCi> {
     if n == 0 {
         return None;
     }
-    // P(B = j) in log space: no overflow or underflow for any n.
+    // P(B = j) in log space, so C(n, j) cannot overflow whatever n.
     let ln_half_n = n as f64 * 0.5f64.ln();
     let mut ln_choose = 0.0f64; // ln C(n, j)
     let mut tail = ln_half_n.exp(); // P(B ≤ j)
