@@ -1,15 +1,16 @@
-//! `cargo xtask bench [--quick] [--save NAME] [--compare NAME]`: run the
-//! benchmarks, pair each vnuma figure with its baseline, and report them
-//! against the project's targets.
+//! `cargo xtask bench [--quick] [--prealloc] [--save NAME] [--compare NAME]`:
+//! run the benchmarks, pair each vnuma figure with its baseline, and
+//! report them against the project's targets.
 //!
 //! * Runs the criterion benchmarks: `cargo bench -p vnuma-benches`
 //!   (lookups, parsing, resolution, ACPI tables), then `cargo bench -p
 //!   vnuma-backend --bench prealloc`, not criterion: preallocation and the
-//!   raw `MADV_POPULATE_WRITE` limit at the same thread count, interleaved
-//!   round by round after a warm-up round, written to
-//!   `<target>/vnuma-prealloc.json` (see [`PREALLOC_ROWS`]). With
-//!   `--quick`, the first gets a short warm-up and measurement and few
-//!   samples; the second runs 3 rounds instead of 9.
+//!   raw `MADV_POPULATE_WRITE` limit at the same thread count, in paired
+//!   rounds after a warm-up round (each round runs a row and its baseline
+//!   back to back), written to `<target>/vnuma-prealloc.json` (see
+//!   [`PREALLOC_ROWS`]). With `--quick`, the first gets a short warm-up
+//!   and measurement and few samples; the second runs 6 rounds instead
+//!   of 40. `--prealloc` runs the second alone and reports its rows.
 //! * Reads criterion's estimates (`<target>/criterion/<group>/<bench>/new/
 //!   estimates.json`): the mean, divided by the benchmark's element count
 //!   when it declares one (lookups are per lookup); for preallocation
@@ -279,16 +280,46 @@ const ROWS: &[Row] = &[
 
 /// The preallocation rows: vnuma and the raw limit at the same thread
 /// count and page kind, from `<target>/vnuma-prealloc.json` (written by
-/// the interleaved `prealloc` bench of vnuma-backend); medians with the
-/// spread (min – max) of each side. A pair missing from the file (the
-/// hugetlb rows without a pool) is left out; the file's notes say why.
-const PREALLOC_ROWS: &[(&str, &str)] = &[
-    ("prealloc/2GiB/vnuma-1t", "prealloc/2GiB/raw-1t"),
-    ("prealloc/2GiB/vnuma-2t", "prealloc/2GiB/raw-2t"),
-    ("prealloc/2GiB/vnuma-1t-nothp", "prealloc/2GiB/raw-1t-nothp"),
+/// the paired `prealloc` bench of vnuma-backend). Each round of that
+/// bench runs a row and its baseline back to back, so the figure held to
+/// the target is the paired one: the median over rounds of raw time /
+/// vnuma time, with the distribution-free 95% confidence interval of that
+/// median ([`median_ci`]). Verdict: met if the interval's lower bound is
+/// ≥ [`PREALLOC_TARGET`], not met if its upper bound is below it,
+/// undecided otherwise. The medians of each side and their spreads
+/// (min – max) are shown alongside. A pair missing from the file (the
+/// hugetlb rows without a pool, the control with
+/// `VNUMA_PREALLOC_CONTROL=0`) is left out; the file's notes say why.
+const PREALLOC_ROWS: &[(&str, &str, Target)] = &[
+    (
+        "prealloc/2GiB/vnuma-control",
+        "prealloc/2GiB/raw-control",
+        Target::None,
+    ),
+    (
+        "prealloc/2GiB/vnuma-1t",
+        "prealloc/2GiB/raw-1t",
+        Target::MinRatio(PREALLOC_TARGET),
+    ),
+    (
+        "prealloc/2GiB/vnuma-2t",
+        "prealloc/2GiB/raw-2t",
+        Target::MinRatio(PREALLOC_TARGET),
+    ),
+    (
+        "prealloc/2GiB/vnuma-1t-nothp",
+        "prealloc/2GiB/raw-1t-nothp",
+        Target::MinRatio(PREALLOC_TARGET),
+    ),
     (
         "prealloc/2GiB/vnuma-hugetlb-1t",
         "prealloc/2GiB/raw-hugetlb-1t",
+        Target::MinRatio(PREALLOC_TARGET),
+    ),
+    (
+        "prealloc/2GiB/vnuma-hugetlb-2t",
+        "prealloc/2GiB/raw-hugetlb-2t",
+        Target::MinRatio(PREALLOC_TARGET),
     ),
 ];
 
@@ -296,20 +327,103 @@ const PREALLOC_ROWS: &[(&str, &str)] = &[
 /// the raw limit's at the same thread count.
 const PREALLOC_TARGET: f64 = 0.95;
 
-/// What the interleaved preallocation bench writes.
+/// The confidence level of the preallocation rows' intervals.
+const PREALLOC_LEVEL: f64 = 0.95;
+
+/// What the paired preallocation bench writes (the fields after
+/// `samples_ns` are absent from files written before the bench paired
+/// its runs).
 #[derive(Debug, Deserialize)]
 struct PreallocReport {
     bytes: f64,
     rounds: usize,
     notes: Vec<String>,
     samples_ns: std::collections::BTreeMap<String, Vec<f64>>,
+    /// Whether index `i` of a row and of its baseline are one pair.
+    #[serde(default)]
+    paired: bool,
+    /// Whether each pair was preceded by an untimed run of its raw row.
+    #[serde(default)]
+    lead_in: bool,
+    /// What the bench did between runs.
+    #[serde(default)]
+    settle: Option<String>,
+    /// Per vnuma row, whether it ran first in each round.
+    #[serde(default)]
+    vnuma_first: std::collections::BTreeMap<String, Vec<bool>>,
+}
+
+/// A confidence interval of a median.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct MedianCi {
+    lo: f64,
+    hi: f64,
+    /// The probability that the interval holds the true median (at least
+    /// the level asked for, unless there are too few samples for it).
+    coverage: f64,
+}
+
+/// The distribution-free confidence interval of the median of `samples`
+/// (independent draws of one distribution): with the samples sorted
+/// `x(1) ≤ … ≤ x(n)`, the interval `[x(k), x(n+1−k)]` misses the true
+/// median only if at most `k−1` samples fall on one side of it, which
+/// has probability `2·P(B ≤ k−1)` for `B ~ Binomial(n, ½)`. `k` is the
+/// largest for which the coverage `1 − 2·P(B ≤ k−1)` is still at least
+/// `level`; with too few samples for `level` (n ≤ 5 for 95%) it is 1,
+/// the interval is `[min, max]` and `coverage` says how sure it is.
+/// Non-finite samples are ignored; `None` without any.
+fn median_ci(samples: &[f64], level: f64) -> Option<MedianCi> {
+    let mut s: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n == 0 {
+        return None;
+    }
+    // P(B = j) in log space, so C(n, j) cannot overflow whatever n.
+    let ln_half_n = n as f64 * 0.5f64.ln();
+    let mut ln_choose = 0.0f64; // ln C(n, j)
+    let mut tail = ln_half_n.exp(); // P(B ≤ j)
+    let mut k = 1;
+    let mut coverage = 1.0 - 2.0 * tail;
+    // k = j + 1 misses with probability 2·P(B ≤ j); it needs k ≤ n + 1 − k.
+    for j in 1..n {
+        if 2 * (j + 1) > n + 1 {
+            break;
+        }
+        ln_choose += ((n - j + 1) as f64).ln() - (j as f64).ln();
+        tail += (ln_choose + ln_half_n).exp();
+        let cov = 1.0 - 2.0 * tail;
+        if cov < level {
+            break;
+        }
+        k = j + 1;
+        coverage = cov;
+    }
+    Some(MedianCi {
+        lo: s[k - 1],
+        hi: s[n - k],
+        coverage,
+    })
+}
+
+/// The verdict on `ci` against a ratio target `min`: met if the whole
+/// interval is at or above it, not met if the whole interval is below,
+/// undecided (`None`) otherwise.
+fn verdict(ci: &MedianCi, min: f64) -> Option<bool> {
+    if ci.lo >= min {
+        Some(true)
+    } else if ci.hi < min {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// The preallocation rows and notes from `report` (see [`PREALLOC_ROWS`]).
 fn prealloc_rows(report: &PreallocReport) -> (Vec<ReportRow>, Vec<String>) {
     let mut rows = Vec::new();
     let mut notes = report.notes.clone();
-    for &(bench, baseline) in PREALLOC_ROWS {
+    for &(bench, baseline, target) in PREALLOC_ROWS {
         let (Some(v), Some(b)) = (
             report.samples_ns.get(bench),
             report.samples_ns.get(baseline),
@@ -320,17 +434,15 @@ fn prealloc_rows(report: &PreallocReport) -> (Vec<ReportRow>, Vec<String>) {
             continue;
         }
         let (value, base) = (median(v), median(b));
-        let ratio = base / value;
-        let target = Target::MinRatio(PREALLOC_TARGET);
-        rows.push(ReportRow {
+        let mut row = ReportRow {
             name: bench.into(),
             value,
             unit: Unit::FillRun.as_str().into(),
             baseline: baseline.into(),
             baseline_value: base,
-            ratio,
+            ratio: base / value,
             target: target.to_string(),
-            met: target.met(value, ratio),
+            met: target.met(value, base / value),
             stat: Stat::Median.as_str().into(),
             bytes: Some(report.bytes),
             runs: Some(v.len()),
@@ -338,12 +450,57 @@ fn prealloc_rows(report: &PreallocReport) -> (Vec<ReportRow>, Vec<String>) {
             baseline_range: Some(spread(b)),
             qemu: None,
             notes: Vec::new(),
-        });
+            ratio_ci: None,
+            ratio_ci_coverage: None,
+        };
+        if report.paired && v.len() == b.len() {
+            let ratios: Vec<f64> = b.iter().zip(v).map(|(b, v)| b / v).collect();
+            row.ratio = median(&ratios);
+            if let Some(ci) = median_ci(&ratios, PREALLOC_LEVEL) {
+                row.ratio_ci = Some([ci.lo, ci.hi]);
+                row.ratio_ci_coverage = Some(ci.coverage);
+                if let Target::MinRatio(min) = target {
+                    row.met = verdict(&ci, min);
+                }
+            }
+            if let Some(first) = report.vnuma_first.get(bench) {
+                let side = |f: bool| {
+                    let r: Vec<f64> = ratios
+                        .iter()
+                        .zip(first)
+                        .filter(|&(_, &vf)| vf == f)
+                        .map(|(r, _)| *r)
+                        .collect();
+                    format!("{} ({})", ratio_cell(median(&r)), runs(r.len()))
+                };
+                row.notes.push(format!(
+                    "median ratio with vnuma first {}, with raw first {}",
+                    side(true),
+                    side(false)
+                ));
+            }
+        }
+        rows.push(row);
     }
-    notes.push(format!(
-        "prealloc: {} interleaved rounds after a warm-up round, row order shuffled each round; hugetlb rows in a second phase with the pool reserved",
-        report.rounds
-    ));
+    if report.paired {
+        let lead_in = if report.lead_in {
+            "an untimed lead-in run of its raw row, then "
+        } else {
+            ""
+        };
+        notes.push(format!(
+            "prealloc: {} paired rounds after a warm-up round; each round runs every pair in a shuffled order, a pair {lead_in}its two rows back to back (vnuma first every other round); hugetlb rows in a second phase with the pool reserved",
+            report.rounds
+        ));
+    } else {
+        notes.push(format!(
+            "prealloc: {} interleaved rounds after a warm-up round (not paired: ratios of medians, no interval)",
+            report.rounds
+        ));
+    }
+    if let Some(settle) = &report.settle {
+        notes.push(format!("prealloc between runs: {settle}"));
+    }
     (rows, notes)
 }
 
@@ -412,11 +569,14 @@ fn spread(samples: &[f64]) -> [f64; 2] {
 #[derive(Debug, Default)]
 struct Options {
     quick: bool,
+    /// Only the preallocation bench and its rows.
+    prealloc: bool,
     save: Option<String>,
     compare: Option<String>,
 }
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--save NAME] [--compare NAME]";
+const USAGE: &str =
+    "usage: cargo xtask bench [--quick] [--prealloc] [--save NAME] [--compare NAME]";
 
 impl Options {
     fn parse(args: &[String]) -> Result<Options, String> {
@@ -431,6 +591,7 @@ impl Options {
             };
             match arg.as_str() {
                 "--quick" => options.quick = true,
+                "--prealloc" => options.prealloc = true,
                 "--save" => options.save = Some(value("--save")?),
                 "--compare" => options.compare = Some(value("--compare")?),
                 other => return Err(format!("unknown argument `{other}`")),
@@ -503,6 +664,13 @@ struct ReportRow {
     /// How the row was measured where it departs from the plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     notes: Vec<String>,
+    /// Paired rows (preallocation): the confidence interval of `ratio`,
+    /// the median of the per-round ratios (see [`median_ci`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ratio_ci: Option<[f64; 2]>,
+    /// Paired rows: the probability that `ratio_ci` holds the true median.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ratio_ci_coverage: Option<f64>,
 }
 
 fn mean() -> String {
@@ -572,6 +740,8 @@ impl ReportRow {
             baseline_range: None,
             qemu: None,
             notes: Vec::new(),
+            ratio_ci: None,
+            ratio_ci_coverage: None,
         }
     }
 
@@ -586,6 +756,32 @@ impl ReportRow {
             cell += &format!(" {}", Range(range));
         }
         cell
+    }
+
+    /// The ratio's cell, with its confidence interval where known.
+    fn ratio_cell(&self) -> String {
+        match self.ratio_ci {
+            Some([lo, hi]) => format!(
+                "{} [{} – {}]",
+                ratio_cell(self.ratio),
+                ratio_cell(lo).trim_end_matches('×'),
+                ratio_cell(hi)
+            ),
+            None => ratio_cell(self.ratio),
+        }
+    }
+
+    /// The verdict's cell: `yes`, `NO`, `undecided` (a paired row whose
+    /// interval straddles its target), `—` (no target).
+    fn met_cell(&self) -> &'static str {
+        match self.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None if self.ratio_ci.is_some() && self.target != Target::None.to_string() => {
+                "undecided"
+            }
+            None => "—",
+        }
     }
 
     /// The baseline's cell, likewise.
@@ -1007,6 +1203,8 @@ mod e2e {
                 vnuma,
             }),
             notes: parts.notes,
+            ratio_ci: None,
+            ratio_ci_coverage: None,
         }
     }
 
@@ -1185,8 +1383,11 @@ const LEGEND: &[&str] = &[
     "  (ratio = copy time / build time).",
     "* prealloc: 2 GiB per run, medians [min – max]; the baseline is mmap + the same THP advice",
     "  (MADV_HUGEPAGE, or MADV_NOHUGEPAGE for -nothp; MAP_HUGETLB for -hugetlb) +",
-    "  MADV_POPULATE_WRITE with libc on the same number of threads, the kernel's limit, measured",
-    "  interleaved with vnuma; ratio = vnuma's throughput / raw throughput (target ≥ 0.95).",
+    "  MADV_POPULATE_WRITE with libc on the same number of threads, the kernel's limit. Paired:",
+    "  each round runs vnuma and raw back to back; ratio = median over rounds of raw time / vnuma",
+    "  time [95% confidence interval of that median, distribution-free]; target ≥ 0.95: met if",
+    "  the interval's lower end is ≥ 0.95, NO if its upper end is < 0.95, else undecided.",
+    "  control: raw against raw in the same pairing, which should straddle 1.",
     "* e2e (end to end against QEMU, whole processes): medians [min – max]; QEMU's figure is",
     "  its median with the option minus its median without, its range that of the paired",
     "  differences; ratio = QEMU / vnuma. numa-128-nodes: vnuma parses, resolves, lays out and",
@@ -1227,13 +1428,9 @@ fn print_report(rows: &[ReportRow], notes: &[String]) {
             r.value_cell(),
             r.baseline.clone(),
             r.baseline_cell(),
-            ratio_cell(r.ratio),
+            r.ratio_cell(),
             r.target.clone(),
-            match r.met {
-                None => "—".into(),
-                Some(true) => "yes".into(),
-                Some(false) => "NO".into(),
-            },
+            r.met_cell().into(),
         ]);
     }
     println!();
@@ -1241,6 +1438,11 @@ fn print_report(rows: &[ReportRow], notes: &[String]) {
     println!();
     for line in LEGEND {
         println!("{line}");
+    }
+    for r in rows.iter().filter(|r| r.ratio_ci.is_some()) {
+        for note in &r.notes {
+            println!("{}: {note}", r.name);
+        }
     }
     for r in rows {
         if let Some(q) = &r.qemu {
@@ -1326,10 +1528,14 @@ fn run_bench(options: &Options) -> Result<ExitCode, String> {
 
     // File times have coarse granularity on some file systems.
     let since = SystemTime::now() - Duration::from_secs(2);
-    for suite in SUITES.iter().filter(|s| !s.fills_memory) {
-        run_criterion(&root, &criterion, suite, options.quick)?;
-    }
-    let (e2e_rows, notes) = end_to_end(&root, &target, options.quick);
+    let (e2e_rows, notes) = if options.prealloc {
+        (Vec::new(), Vec::new())
+    } else {
+        for suite in SUITES.iter().filter(|s| !s.fills_memory) {
+            run_criterion(&root, &criterion, suite, options.quick)?;
+        }
+        end_to_end(&root, &target, options.quick)
+    };
     for suite in SUITES.iter().filter(|s| s.fills_memory) {
         run_criterion(&root, &criterion, suite, options.quick)?;
     }
@@ -1348,6 +1554,7 @@ fn run_bench(options: &Options) -> Result<ExitCode, String> {
     notes.extend(prealloc_notes);
     let mut rows = ROWS
         .iter()
+        .filter(|_| !options.prealloc)
         .map(|row| {
             Ok(ReportRow::from_criterion(
                 row,
@@ -1422,6 +1629,8 @@ mod tests {
         assert!(Options::parse(&args(&["--save", "--quick"])).is_err());
         assert!(Options::parse(&args(&["--save", "../x"])).is_err());
         assert!(Options::parse(&args(&["--fast"])).is_err());
+        assert!(Options::parse(&args(&["--prealloc"])).unwrap().prealloc);
+        assert!(!o.prealloc);
     }
 
     #[test]
@@ -1518,6 +1727,122 @@ mod tests {
         assert_eq!(spread(&[3.0, -1.0, 2.0]), [-1.0, 3.0]);
         let runs = Runs::new("x", vec![5.0, 1.0, 3.0]);
         assert_eq!((runs.median, runs.min, runs.max), (3.0, 1.0, 5.0));
+    }
+
+    #[test]
+    fn median_intervals_are_the_order_statistics_of_the_binomial() {
+        let ints = |n: usize| (1..=n).map(|i| i as f64).rev().collect::<Vec<_>>();
+        // n = 9: [x(2), x(8)], coverage 1 − 2·10/512.
+        let ci = median_ci(&ints(9), 0.95).unwrap();
+        assert_eq!((ci.lo, ci.hi), (2.0, 8.0));
+        assert!((ci.coverage - (1.0 - 20.0 / 512.0)).abs() < 1e-12);
+        // The textbook 95% intervals: n = 20 → [x(6), x(15)], n = 30 →
+        // [x(10), x(21)], n = 40 → [x(14), x(27)].
+        for (n, lo, hi) in [(20, 6.0, 15.0), (30, 10.0, 21.0), (40, 14.0, 27.0)] {
+            let ci = median_ci(&ints(n), 0.95).unwrap();
+            assert_eq!((ci.lo, ci.hi), (lo, hi), "n = {n}");
+            assert!(ci.coverage >= 0.95 && ci.coverage < 0.97, "{ci:?}");
+        }
+        // n = 20, P(B ≤ 5) = 21700 / 2^20.
+        let ci = median_ci(&ints(20), 0.95).unwrap();
+        assert!((ci.coverage - (1.0 - 2.0 * 21700.0 / 1048576.0)).abs() < 1e-12);
+        // Too few for 95%: min – max, with the coverage it has.
+        let ci = median_ci(&[3.0, 1.0, 2.0, 5.0, 4.0], 0.95).unwrap();
+        assert_eq!((ci.lo, ci.hi), (1.0, 5.0));
+        assert!((ci.coverage - (1.0 - 2.0 / 32.0)).abs() < 1e-12);
+        let ci = median_ci(&[7.0], 0.95).unwrap();
+        assert_eq!((ci.lo, ci.hi, ci.coverage), (7.0, 7.0, 0.0));
+        // Non-finite samples are dropped; none at all gives none.
+        let ci = median_ci(&[f64::NAN, 1.0, f64::INFINITY, 2.0], 0.5).unwrap();
+        assert_eq!((ci.lo, ci.hi), (1.0, 2.0));
+        assert_eq!(median_ci(&[], 0.95), None);
+        assert_eq!(median_ci(&[f64::NAN], 0.95), None);
+        // Large n: no overflow, the interval narrows around the middle.
+        let ci = median_ci(&ints(2001), 0.95).unwrap();
+        assert!(
+            ci.lo > 950.0 && ci.lo < 1001.0 && ci.hi > 1001.0 && ci.hi < 1052.0,
+            "{ci:?}"
+        );
+    }
+
+    #[test]
+    fn verdicts_need_the_whole_interval() {
+        let ci = |lo, hi| MedianCi {
+            lo,
+            hi,
+            coverage: 0.95,
+        };
+        assert_eq!(verdict(&ci(0.95, 1.2), 0.95), Some(true));
+        assert_eq!(verdict(&ci(0.80, 0.949), 0.95), Some(false));
+        assert_eq!(verdict(&ci(0.90, 1.01), 0.95), None);
+    }
+
+    #[test]
+    fn prealloc_rows_pair_the_rounds() {
+        let text = r#"{"bytes": 2147483648, "rounds": 6, "notes": ["n"], "paired": true, "lead_in": true,
+            "settle": "none",
+            "samples_ns": {
+              "prealloc/2GiB/vnuma-1t": [100, 100, 400, 100, 100, 100],
+              "prealloc/2GiB/raw-1t":   [101, 102, 400, 103, 104, 105],
+              "prealloc/2GiB/vnuma-2t": [100, 100, 100, 100, 100, 100],
+              "prealloc/2GiB/raw-2t":   [80, 85, 90, 70, 400, 88],
+              "prealloc/2GiB/vnuma-1t-nothp": [100, 100, 100, 100, 100, 100],
+              "prealloc/2GiB/raw-1t-nothp":   [80, 120, 90, 110, 99, 101]},
+            "vnuma_first": {"prealloc/2GiB/vnuma-1t": [true, false, true, false, true, false]}}"#;
+        let report: PreallocReport = serde_json::from_str(text).unwrap();
+        let (rows, notes) = prealloc_rows(&report);
+        assert_eq!(rows.len(), 3);
+        // Paired ratios 1.01 1.02 1 1.03 1.04 1.05: median 1.025, the
+        // interval [1, 1.05] (n = 6, 96.9%), all ≥ 0.95: met.
+        let r = &rows[0];
+        assert!((r.ratio - 1.025).abs() < 1e-9, "{}", r.ratio);
+        assert_eq!(r.ratio_ci, Some([1.0, 1.05]));
+        assert_eq!(r.met, Some(true));
+        assert_eq!(r.met_cell(), "yes");
+        assert_eq!(r.ratio_cell(), "1.02× [1.00 – 1.05×]");
+        assert_eq!(
+            r.notes,
+            ["median ratio with vnuma first 1.01× (3 runs), with raw first 1.03× (3 runs)"]
+        );
+        // Ratios 0.7 – 0.9 and one outlier (4.0): six rounds give only
+        // min – max, which straddles the target: undecided.
+        assert_eq!(rows[1].ratio_ci, Some([0.7, 4.0]));
+        assert_eq!(rows[1].met, None);
+        // An outlier on one side decides nothing: [0.8, 1.2] straddles.
+        assert_eq!(rows[2].met, None);
+        assert_eq!(rows[2].met_cell(), "undecided");
+        assert!(notes
+            .iter()
+            .any(|n| n.contains("6 paired rounds") && n.contains("lead-in")));
+        assert!(notes.iter().any(|n| n == "prealloc between runs: none"));
+
+        // Enough rounds all below the target: not met.
+        let v = vec![100.0; 12];
+        let b: Vec<f64> = (0..12).map(|i| 80.0 + i as f64).collect();
+        let report = PreallocReport {
+            bytes: 1.0,
+            rounds: 12,
+            notes: Vec::new(),
+            samples_ns: [
+                ("prealloc/2GiB/vnuma-2t".to_string(), v),
+                ("prealloc/2GiB/raw-2t".to_string(), b),
+            ]
+            .into(),
+            paired: true,
+            lead_in: false,
+            settle: None,
+            vnuma_first: Default::default(),
+        };
+        let (rows, _) = prealloc_rows(&report);
+        assert_eq!(rows[0].met, Some(false));
+        assert_eq!(rows[0].met_cell(), "NO");
+
+        // Files of the unpaired bench: ratios of medians, no interval.
+        let old = r#"{"bytes": 1, "rounds": 3, "notes": [], "samples_ns": {
+            "prealloc/2GiB/vnuma-1t": [100, 200, 300], "prealloc/2GiB/raw-1t": [90, 190, 290]}}"#;
+        let (rows, _) = prealloc_rows(&serde_json::from_str(old).unwrap());
+        assert!((rows[0].ratio - 0.95).abs() < 1e-9);
+        assert_eq!((rows[0].ratio_ci, rows[0].met), (None, Some(true)));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! cargo.
 //!
 //! * `ci`: the checks `.ci/run` makes (format, clippy, tests, docs).
-//! * `bench [--quick] [--save NAME] [--compare NAME]`: the benchmarks,
+//! * `bench [--quick] [--prealloc] [--save NAME] [--compare NAME]`: the benchmarks,
 //!   each vnuma figure against its baseline and target (see `bench.rs`).
 //! * `fuzz run <target> [--time S] [--sanitizer address|none] | smoke |
 //!   cmin <target> | coverage [target] | list`: the cargo-fuzz targets in
@@ -104,7 +104,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("qemu-diff") => qemu_diff::main(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask ci\n       cargo xtask bench [--quick] [--save NAME] [--compare NAME]\n       cargo xtask fuzz run <target> [--time S] [--sanitizer address|none] | smoke | cmin <target> | coverage [target] | list\n       cargo xtask qemu-diff [--corpus NAME|all|FILE] [--update] [--only ID,...] [--generate N --seed S]");
+            eprintln!("usage: cargo xtask ci\n       cargo xtask bench [--quick] [--prealloc] [--save NAME] [--compare NAME]\n       cargo xtask fuzz run <target> [--time S] [--sanitizer address|none] | smoke | cmin <target> | coverage [target] | list\n       cargo xtask qemu-diff [--corpus NAME|all|FILE] [--update] [--only ID,...] [--generate N --seed S]");
             ExitCode::FAILURE
         }
     }

@@ -1,5 +1,5 @@
 //! Preallocation of 2 GiB by vnuma against the kernel's limit at the same
-//! thread count, measured interleaved.
+//! thread count, measured in pairs.
 //!
 //! The raw baseline is written with libc here, on purpose not with
 //! vnuma's own OS module: `mmap` of a fresh anonymous mapping, the same
@@ -9,45 +9,64 @@
 //! contiguous share. So it needs `unsafe`: this is the only place outside
 //! `src/os.rs` that has it, and each block says why it is sound.
 //!
-//! Rows (names `prealloc/2GiB/<row>`):
+//! Pairs (rows `prealloc/2GiB/vnuma-<pair>` and `prealloc/2GiB/raw-<pair>`):
 //!
-//! * `vnuma-1t` / `raw-1t`, `vnuma-2t` / `raw-2t`: THP advised;
-//! * `vnuma-1t-nothp` / `raw-1t-nothp`: THP off (4 KiB pages);
-//! * `vnuma-hugetlb-1t` / `raw-hugetlb-1t`: 2 MiB hugetlbfs pages, when
-//!   the process may reserve a pool (root): it raises
-//!   `/proc/sys/vm/nr_hugepages`, mounts a private hugetlbfs, and puts
-//!   both back afterwards; otherwise the rows are skipped with a note.
+//! * `control`: raw against raw (both rows are the raw `1t` run), the
+//!   check of the method: its ratio must come out at 1;
+//! * `1t`, `2t`: THP advised;
+//! * `1t-nothp`: THP off (4 KiB pages);
+//! * `hugetlb-1t`, `hugetlb-2t`: 2 MiB hugetlbfs pages, when the process
+//!   may reserve a pool (root): it raises `/proc/sys/vm/nr_hugepages`,
+//!   mounts a private hugetlbfs, and puts both back afterwards; otherwise
+//!   the pairs are skipped with a note. A pool's pages stay with the
+//!   guest between runs (the balloon does not take them back), so these
+//!   pairs are the quiet ones: `hugetlb-2t` compares vnuma's worker
+//!   threads with the raw ones without the host's noise.
 //!
 //! Method (not criterion's: its benchmarks run one after another, so the
 //! host's state drifts between a row and its baseline): a warm-up round
 //! that touches and frees 2 GiB with every row first, then `ROUNDS`
-//! rounds, each running every row once, in an order shuffled every round
-//! (interleaved, with no row always first or always after the same
-//! neighbour). The hugetlb rows run in a second phase, with the pool
-//! reserved only then: a pool holds 2 GiB of the host's memory aside,
-//! and the row after a hugetlb run would otherwise pay for reclaiming
-//! memory. Each run maps, advises and populates; unmapping is outside
-//! the measurement. The result is
-//! written to `<target>/vnuma-prealloc.json` (every sample of every row,
-//! in ns) for `cargo xtask bench`, which reports medians and spreads, and
-//! printed. Arguments: `--quick` (3 rounds instead of 9); criterion's
-//! arguments, which `cargo xtask bench` passes to every suite, are
-//! ignored.
+//! rounds. A round runs every pair once, in an order shuffled every
+//! round, and a pair runs its two rows back to back, vnuma first every
+//! other round, after an untimed lead-in run of its raw row: so both
+//! timed runs follow a run that freed the same kind of memory (without
+//! it, the first run of a pair, which followed another pair's run, was
+//! often 2–4× slower than the second on a loaded machine, and the
+//! control pair's interval was [0.54, 3.84] instead of [0.98, 1.06] in
+//! 20 rounds). On a virtual machine whose balloon takes freed memory
+//! back, a run that happens to get pages the host has taken back pays
+//! for the host faulting them in again (2–4× slower, at random); the
+//! host's load drifts too. Each round gives one ratio raw time / vnuma
+//! time, and `cargo xtask bench` reports the median ratio with its
+//! confidence interval: a drift hits both halves of a pair alike, and a
+//! slow run lands in the tails of the ratios instead of in a median.
+//! The hugetlb pairs run in a second phase, with the pool reserved only
+//! then (a pool holds 2 GiB of the host's memory aside). Each run maps,
+//! advises and populates; unmapping is outside the measurement, and the
+//! next run starts at once (waiting for the guest to hand the freed
+//! memory back to the host, `VNUMA_PREALLOC_SETTLE=balloon`, made every
+//! run pay for the host more often and widened the spread).
+//!
+//! The result is written to `<target>/vnuma-prealloc.json` (every sample
+//! of every row in ns, in round order, and which side ran first) for
+//! `cargo xtask bench`, and a summary printed. Arguments: `--quick` (6
+//! rounds instead of 40); criterion's arguments, which `cargo xtask
+//! bench` passes to every suite, are ignored. Knobs: see [`Knobs`].
 #![allow(unsafe_code)]
 
 use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use vnuma_backend::{AllocOptions, BackendPlan, Defaults, HostInfo, HostMemoryBackend, ThreadRule};
 use vnuma_options::MemoryBackendOptions;
 
 const SIZE: usize = 2 << 30;
 const HUGE: usize = 2 << 20;
-const ROUNDS: usize = 9;
-const QUICK_ROUNDS: usize = 3;
+const ROUNDS: usize = 40;
+const QUICK_ROUNDS: usize = 6;
 
 /// A raw mapping of SIZE bytes, unmapped on drop.
 struct Raw(*mut libc::c_void);
@@ -137,9 +156,10 @@ enum Run {
 }
 
 impl Run {
-    /// Time one run (ns); the memory is freed after the clock stops.
-    fn time(&self) -> f64 {
-        match self {
+    /// Time one run (ns); the memory is freed after the clock stops,
+    /// then the next run waits as `settle` says.
+    fn time(&self, settle: Settle) -> f64 {
+        let ns = match self {
             Run::Vnuma { plan, threads, thp } => {
                 let opts = AllocOptions::new()
                     .prealloc_threads(thread_rule(*threads))
@@ -157,8 +177,109 @@ impl Run {
                 drop(r);
                 ns
             }
+        };
+        settle.wait();
+        ns
+    }
+}
+
+/// The free-page-reporting counter of the guest kernels this runs on
+/// (KiB handed back to the host so far); absent on most kernels.
+const REPORTED_KIB: &str = "/sys/module/page_reporting/parameters/reported_kib";
+
+/// What happens between two runs, after the memory of the first is freed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Settle {
+    /// Nothing: the next run starts at once.
+    None,
+    /// Wait until the guest has stopped handing free pages back to the
+    /// host (the counter at [`REPORTED_KIB`] unchanged for `quiet_ms`),
+    /// at most `max_ms`; without the counter, sleep `quiet_ms`.
+    Balloon { quiet_ms: u64, max_ms: u64 },
+    /// Sleep this long.
+    Sleep(u64),
+}
+
+impl Settle {
+    fn parse(text: &str) -> Option<Settle> {
+        match text {
+            "none" => Some(Settle::None),
+            "balloon" => Some(Settle::BALLOON),
+            _ => text
+                .strip_prefix("sleep:")
+                .and_then(|ms| ms.parse().ok())
+                .map(Settle::Sleep),
         }
     }
+
+    const BALLOON: Settle = Settle::Balloon {
+        quiet_ms: 300,
+        max_ms: 5_000,
+    };
+
+    fn describe(self) -> String {
+        match self {
+            Settle::None => "none: each run starts as soon as the last one freed its memory".into(),
+            Settle::Balloon { quiet_ms, max_ms } => {
+                if std::fs::metadata(REPORTED_KIB).is_ok() {
+                    format!(
+                        "balloon: after each run, wait until the guest has reported no free page to the host for {quiet_ms} ms (at most {max_ms} ms)"
+                    )
+                } else {
+                    format!("balloon: no free-page-reporting counter here, {quiet_ms} ms pause after each run")
+                }
+            }
+            Settle::Sleep(ms) => format!("sleep: {ms} ms pause after each run"),
+        }
+    }
+
+    fn wait(self) {
+        match self {
+            Settle::None => {}
+            Settle::Sleep(ms) => std::thread::sleep(Duration::from_millis(ms)),
+            Settle::Balloon { quiet_ms, max_ms } => {
+                let read = || {
+                    std::fs::read_to_string(REPORTED_KIB)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<u64>().ok())
+                };
+                let Some(mut last) = read() else {
+                    std::thread::sleep(Duration::from_millis(quiet_ms));
+                    return;
+                };
+                let start = Instant::now();
+                let mut quiet_since = Instant::now();
+                let step = Duration::from_millis(20);
+                while start.elapsed() < Duration::from_millis(max_ms) {
+                    std::thread::sleep(step);
+                    let now = read().unwrap_or(last);
+                    if now != last {
+                        last = now;
+                        quiet_since = Instant::now();
+                    } else if quiet_since.elapsed() >= Duration::from_millis(quiet_ms) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A vnuma row and its raw baseline, run back to back every round.
+struct Pair {
+    /// `1t`, `2t-nothp`, ...: the rows are `vnuma-<name>` and `raw-<name>`.
+    name: String,
+    vnuma: Run,
+    raw: Run,
+}
+
+/// The samples of one pair, in round order: index `i` of `vnuma`, `raw`
+/// and `vnuma_first` belong to the same round.
+#[derive(Default)]
+struct PairSamples {
+    vnuma: Vec<f64>,
+    raw: Vec<f64>,
+    vnuma_first: Vec<bool>,
 }
 
 fn plan(text: &str, host: &HostInfo) -> Box<BackendPlan> {
@@ -263,139 +384,311 @@ fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     let n = s.len();
-    if n % 2 == 1 {
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
         s[n / 2]
     } else {
         (s[n / 2 - 1] + s[n / 2]) / 2.0
     }
 }
 
-fn write_report(path: &Path, rounds: usize, rows: &[(String, Vec<f64>)], notes: &[String]) {
+/// A JSON string literal of `s`.
+fn json_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The report for `cargo xtask bench`: every sample of every row in ns,
+/// in round order (index `i` of a vnuma row and of its raw row are one
+/// pair), and which of the two ran first in each round.
+fn write_report(path: &Path, knobs: &Knobs, pairs: &[(String, PairSamples)], notes: &[String]) {
     let mut out = String::from("{\n");
     let _ = writeln!(out, "  \"bytes\": {SIZE},");
-    let _ = writeln!(out, "  \"rounds\": {rounds},");
+    let _ = writeln!(out, "  \"rounds\": {},", knobs.rounds);
     let _ = writeln!(out, "  \"warmup_rounds\": 1,");
-    out.push_str("  \"notes\": [");
-    for (i, n) in notes.iter().enumerate() {
-        let sep = if i == 0 { "" } else { ", " };
-        let _ = write!(
-            out,
-            "{sep}\"{}\"",
-            n.replace('\\', "\\\\").replace('"', "\\\"")
-        );
+    let _ = writeln!(out, "  \"paired\": true,");
+    let _ = writeln!(out, "  \"lead_in\": {},", knobs.lead_in);
+    let _ = writeln!(out, "  \"settle\": {},", json_str(&knobs.settle.describe()));
+    let list: Vec<String> = notes.iter().map(|n| json_str(n)).collect();
+    let _ = writeln!(out, "  \"notes\": [{}],", list.join(", "));
+    out.push_str("  \"samples_ns\": {\n");
+    let mut lines = Vec::new();
+    for (name, p) in pairs {
+        for (side, samples) in [("vnuma", &p.vnuma), ("raw", &p.raw)] {
+            let list: Vec<String> = samples.iter().map(|s| format!("{s:.0}")).collect();
+            lines.push(format!(
+                "    \"prealloc/2GiB/{side}-{name}\": [{}]",
+                list.join(", ")
+            ));
+        }
     }
-    out.push_str("],\n  \"samples_ns\": {\n");
-    for (i, (name, samples)) in rows.iter().enumerate() {
-        let list: Vec<String> = samples.iter().map(|s| format!("{s:.0}")).collect();
-        let comma = if i + 1 < rows.len() { "," } else { "" };
-        let _ = writeln!(
-            out,
-            "    \"prealloc/2GiB/{name}\": [{}]{comma}",
-            list.join(", ")
-        );
-    }
-    out.push_str("  }\n}\n");
+    out.push_str(&lines.join(",\n"));
+    out.push_str("\n  },\n  \"vnuma_first\": {\n");
+    let lines: Vec<String> = pairs
+        .iter()
+        .map(|(name, p)| {
+            let list: Vec<&str> = p
+                .vnuma_first
+                .iter()
+                .map(|&f| if f { "true" } else { "false" })
+                .collect();
+            format!("    \"prealloc/2GiB/vnuma-{name}\": [{}]", list.join(", "))
+        })
+        .collect();
+    out.push_str(&lines.join(",\n"));
+    out.push_str("\n  }\n}\n");
     std::fs::write(path, out).expect("write the report");
 }
 
-/// Run `rows` interleaved: one warm-up run of each (touching and freeing
-/// the memory), then `rounds` rounds, each running every row once in an
-/// order shuffled per round (seeded, so every run of the bench uses the
-/// same orders): no row always runs first, nor always after the same
-/// neighbour (after a row that freed huge pages, or 4 KiB pages, the next
-/// one finds memory in a different state). Returns each row's samples.
-fn interleaved(rows: &[(String, Run)], rounds: usize, seed: &mut u64) -> Vec<Vec<f64>> {
-    for (_, run) in rows {
-        run.time();
+/// xorshift64: the seeded generator of the pair orders.
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+/// Run `pairs` in paired rounds: one warm-up run of every row (touching
+/// and freeing the memory), then `rounds` rounds. A round runs every pair
+/// once, in an order shuffled per round (seeded, so every run of the
+/// bench uses the same orders), and a pair runs its vnuma row and its raw
+/// row back to back, vnuma first in every other round (so with an even
+/// number of rounds each side runs first equally often), after an
+/// untimed run of its raw row if `lead_in`. A drift of the
+/// host (its balloon, other work on the cores) then falls on both halves
+/// of a pair alike, and the ratio of the two cancels it.
+fn paired(
+    pairs: &[Pair],
+    rounds: usize,
+    settle: Settle,
+    lead_in: bool,
+    seed: &mut u64,
+) -> Vec<PairSamples> {
+    for p in pairs {
+        p.vnuma.time(settle);
+        p.raw.time(settle);
     }
-    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    for _ in 0..rounds {
-        // Fisher-Yates with xorshift64.
+    let mut samples: Vec<PairSamples> = pairs.iter().map(|_| PairSamples::default()).collect();
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    for round in 0..rounds {
+        // Fisher-Yates.
         for k in (1..order.len()).rev() {
-            *seed ^= *seed << 13;
-            *seed ^= *seed >> 7;
-            *seed ^= *seed << 17;
-            order.swap(k, (*seed % (k as u64 + 1)) as usize);
+            order.swap(k, (next(seed) % (k as u64 + 1)) as usize);
         }
         for &i in &order {
-            samples[i].push(rows[i].1.time());
+            let p = &pairs[i];
+            if lead_in {
+                p.raw.time(settle);
+            }
+            let vnuma_first = (round + i) % 2 == 0;
+            let (v, r) = if vnuma_first {
+                let v = p.vnuma.time(settle);
+                (v, p.raw.time(settle))
+            } else {
+                let r = p.raw.time(settle);
+                (p.vnuma.time(settle), r)
+            };
+            let s = &mut samples[i];
+            s.vnuma.push(v);
+            s.raw.push(r);
+            s.vnuma_first.push(vnuma_first);
         }
     }
     samples
 }
 
+/// The bench's knobs (environment variables, since `cargo xtask bench`
+/// passes criterion's arguments only): `VNUMA_PREALLOC_ROUNDS` (a
+/// positive count), `VNUMA_PREALLOC_SETTLE` (`none`, the default;
+/// `balloon`; `sleep:MS`: see [`Settle`]), `VNUMA_PREALLOC_CONTROL=0`
+/// (leave out the `control` pair: raw against raw, whose ratio must
+/// straddle 1), `VNUMA_PREALLOC_LEAD_IN=0` (no untimed lead-in run before
+/// each pair), `VNUMA_PREALLOC_PAIRS=2t,control,...` (only these pairs).
+struct Knobs {
+    rounds: usize,
+    settle: Settle,
+    control: bool,
+    lead_in: bool,
+    only: Option<Vec<String>>,
+}
+
+impl Knobs {
+    fn from_env(quick: bool) -> Knobs {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let rounds = var("VNUMA_PREALLOC_ROUNDS")
+            .map(|v| {
+                v.parse::<usize>()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .expect("VNUMA_PREALLOC_ROUNDS: a positive count")
+            })
+            .unwrap_or(if quick { QUICK_ROUNDS } else { ROUNDS });
+        let settle = var("VNUMA_PREALLOC_SETTLE")
+            .map(|v| Settle::parse(&v).expect("VNUMA_PREALLOC_SETTLE: balloon, none or sleep:MS"))
+            .unwrap_or(Settle::None);
+        let control = var("VNUMA_PREALLOC_CONTROL").is_none_or(|v| v != "0");
+        let lead_in = var("VNUMA_PREALLOC_LEAD_IN").is_none_or(|v| v != "0");
+        let only = var("VNUMA_PREALLOC_PAIRS").map(|v| v.split(',').map(String::from).collect());
+        Knobs {
+            rounds,
+            settle,
+            control,
+            lead_in,
+            only,
+        }
+    }
+
+    fn wants(&self, pair: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|p| p == pair))
+    }
+}
+
+/// The first line of `path`, trimmed, if it can be read.
+fn first_line(path: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(text.lines().next()?.trim().to_string())
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let rounds = if quick { QUICK_ROUNDS } else { ROUNDS };
+    let knobs = Knobs::from_env(quick);
     let mut notes = Vec::new();
+    // What the rows depend on: without a THP advice the kernel's mode
+    // decides (under `always` the -nothp vnuma row, which advises
+    // nothing, would get huge pages); the load says who else ran.
+    if let Some(thp) = first_line("/sys/kernel/mm/transparent_hugepage/enabled") {
+        notes.push(format!("transparent huge pages: {thp}"));
+    }
+    let load_before = first_line("/proc/loadavg");
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let host = HostInfo::probe();
     let anon = plan(
         "memory-backend-ram,id=bench,size=2G,prealloc=on,merge=off",
         &host,
     );
-    let mut rows: Vec<(String, Run)> = Vec::new();
+    let mut pairs: Vec<Pair> = Vec::new();
+    if knobs.control {
+        pairs.push(Pair {
+            name: "control".into(),
+            vnuma: Run::Raw(RawKind::Thp, 1),
+            raw: Run::Raw(RawKind::Thp, 1),
+        });
+    }
     for (thp, suffix) in [(true, ""), (false, "-nothp")] {
         let counts: &[usize] = if thp { &[1, 2] } else { &[1] };
         for &n in counts {
-            rows.push((
-                format!("vnuma-{n}t{suffix}"),
-                Run::Vnuma {
+            let kind = if thp { RawKind::Thp } else { RawKind::NoThp };
+            pairs.push(Pair {
+                name: format!("{n}t{suffix}"),
+                vnuma: Run::Vnuma {
                     plan: anon.clone(),
                     threads: n,
                     thp,
                 },
-            ));
-            let kind = if thp { RawKind::Thp } else { RawKind::NoThp };
-            rows.push((format!("raw-{n}t{suffix}"), Run::Raw(kind, n)));
+                raw: Run::Raw(kind, n),
+            });
         }
     }
+    pairs.retain(|p| knobs.wants(&p.name));
     // Phase 1: anonymous memory, without a huge page pool holding 2 GiB
     // of the host's memory aside.
-    let mut samples = interleaved(&rows, rounds, &mut seed);
+    let mut samples = paired(&pairs, knobs.rounds, knobs.settle, knobs.lead_in, &mut seed);
     // Phase 2: hugetlbfs, with the pool reserved only for its duration.
-    match HugetlbPool::reserve() {
+    let pool = if knobs.wants("hugetlb-1t") || knobs.wants("hugetlb-2t") {
+        HugetlbPool::reserve()
+    } else {
+        Err("not asked for (VNUMA_PREALLOC_PAIRS)".into())
+    };
+    match pool {
         Ok(pool) => {
             let text = format!(
                 "memory-backend-file,id=bench,size=2G,prealloc=on,merge=off,mem-path={}",
                 pool.mount.display()
             );
             let host = HostInfo::probe();
-            let huge = vec![
-                (
-                    "vnuma-hugetlb-1t".to_string(),
-                    Run::Vnuma {
-                        plan: plan(&text, &host),
-                        threads: 1,
+            let huge_plan = plan(&text, &host);
+            let mut huge: Vec<Pair> = [1, 2]
+                .map(|n| Pair {
+                    name: format!("hugetlb-{n}t"),
+                    vnuma: Run::Vnuma {
+                        plan: huge_plan.clone(),
+                        threads: n,
                         thp: true,
                     },
-                ),
-                ("raw-hugetlb-1t".to_string(), Run::Raw(RawKind::Hugetlb, 1)),
-            ];
-            samples.extend(interleaved(&huge, rounds, &mut seed));
-            rows.extend(huge);
+                    raw: Run::Raw(RawKind::Hugetlb, n),
+                })
+                .into();
+            huge.retain(|p| knobs.wants(&p.name));
+            // Huge pages go back to the pool, not to the host: no wait.
+            samples.extend(paired(
+                &huge,
+                knobs.rounds,
+                Settle::None,
+                knobs.lead_in,
+                &mut seed,
+            ));
+            pairs.extend(huge);
             drop(pool);
         }
         Err(why) => notes.push(format!("hugetlb rows skipped: {why}")),
     }
-    let named: Vec<(String, Vec<f64>)> = rows.iter().map(|(n, _)| n.clone()).zip(samples).collect();
-    for (name, s) in &named {
-        let lo = s.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = s.iter().copied().fold(0.0, f64::max);
-        let med = median(s);
+    let named: Vec<(String, PairSamples)> =
+        pairs.iter().map(|p| p.name.clone()).zip(samples).collect();
+    println!("settle: {}", knobs.settle.describe());
+    for (name, p) in &named {
+        for (side, s) in [("vnuma", &p.vnuma), ("raw", &p.raw)] {
+            let lo = s.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = s.iter().copied().fold(0.0, f64::max);
+            let med = median(s);
+            println!(
+                "prealloc/2GiB/{:<18} median {:>8.1} ms  [{:.1} – {:.1}]  {:.2} GiB/s",
+                format!("{side}-{name}"),
+                med / 1e6,
+                lo / 1e6,
+                hi / 1e6,
+                SIZE as f64 / (1u64 << 30) as f64 / (med / 1e9)
+            );
+        }
+        let ratios: Vec<f64> = p.raw.iter().zip(&p.vnuma).map(|(r, v)| r / v).collect();
+        let [first, second]: [Vec<f64>; 2] = [true, false].map(|f| {
+            ratios
+                .iter()
+                .zip(&p.vnuma_first)
+                .filter(|(_, &vf)| vf == f)
+                .map(|(r, _)| *r)
+                .collect()
+        });
         println!(
-            "prealloc/2GiB/{name:<18} median {:>8.1} ms  [{:.1} – {:.1}]  {:.2} GiB/s",
-            med / 1e6,
-            lo / 1e6,
-            hi / 1e6,
-            SIZE as f64 / (1u64 << 30) as f64 / (med / 1e9)
+            "  paired raw/vnuma: median {:.3} over {} rounds (vnuma first {:.3}, raw first {:.3})",
+            median(&ratios),
+            ratios.len(),
+            median(&first),
+            median(&second)
         );
+    }
+    if let (Some(before), Some(after)) = (load_before, first_line("/proc/loadavg")) {
+        notes.push(format!(
+            "load average (/proc/loadavg) before: {before}; after: {after}"
+        ));
     }
     for n in &notes {
         println!("note: {n}");
     }
     let path = target_dir().join("vnuma-prealloc.json");
-    write_report(&path, rounds, &named, &notes);
+    write_report(&path, &knobs, &named, &notes);
     println!("wrote {}", path.display());
 }
