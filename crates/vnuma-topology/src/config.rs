@@ -769,7 +769,14 @@ impl NumaConfig {
         // elsewhere.
         let no_gaps: &[Range] = &[];
         let (ram_end, gaps) = match &board.ram_layout {
-            RamLayout::X86 { .. } => (split.above_4g_start.checked_add(split.above_4g), no_gaps),
+            // QEMU's formula; after zones at fixed addresses above it.
+            RamLayout::X86 { .. } => (
+                split
+                    .above_4g_start
+                    .checked_add(split.above_4g)
+                    .and_then(|e| ram_end(&boot, e)),
+                no_gaps,
+            ),
             RamLayout::Gaps { gaps, .. } => (ram_end(&boot, split.base), gaps.as_slice()),
             RamLayout::Explicit { ram } => (
                 ram.last()

@@ -452,6 +452,22 @@ pub(crate) fn place_boot_ram(
                     format!("nodes[{i}].memory[{j}].addr"),
                 )
             })?;
+            // x86: the PCI hole between RAM below 4 GiB and RAM above.
+            let hole = Range::new(
+                split.base.saturating_add(split.below_4g),
+                split.above_4g_start,
+            )
+            .ok()
+            .filter(|_| x86);
+            if let Some(hole) = hole.filter(|h| h.overlaps(&r)) {
+                return Err(Error::in_field(
+                    ErrorKind::ZoneInGap {
+                        addr,
+                        gap: hole.start(),
+                    },
+                    format!("nodes[{i}].memory[{j}].addr"),
+                ));
+            }
             if let RamLayout::Gaps { gaps, .. } = &board.ram_layout {
                 if let Some(gap) = gaps.iter().find(|g| g.overlaps(&r)) {
                     return Err(Error::in_field(
@@ -543,6 +559,9 @@ pub struct MemoryLayout {
     boot: Vec<u64>,
     /// Ranges of memory devices on no node (virtio-pmem).
     pmem: Vec<Range>,
+    /// Ranges of virtio-mem devices, which count nothing as plugged at
+    /// boot and are no DIMMs to unplug.
+    virtio_mem: Vec<Range>,
     plugged: Vec<u64>,
 }
 
@@ -571,7 +590,14 @@ impl MemoryLayout {
         let count = ids.len();
         let mut plugged = alloc::vec![0u64; count];
         let mut pmem = Vec::new();
+        let mut virtio_mem = Vec::new();
         for d in &t.devices {
+            if matches!(
+                d.config.kind,
+                crate::devices::MemoryDeviceKind::VirtioMem { .. }
+            ) {
+                virtio_mem.push(d.range);
+            }
             // virtio-pmem is no node's memory, but QEMU 7.2 counts it on
             // node 0 in `info numa`.
             let i = ids.binary_search(&d.node.unwrap_or(0)).unwrap_or(0);
@@ -592,6 +618,7 @@ impl MemoryLayout {
             boot,
             plugged,
             pmem,
+            virtio_mem,
         }
     }
 
@@ -679,19 +706,24 @@ impl MemoryLayout {
                 size,
                 existing: e.existing.start(),
             })?;
-        self.plugged[i] += size;
+        self.plugged[i] = self.plugged[i].saturating_add(size);
         Ok(Dimm { range, node })
     }
 
-    /// Unplug the DIMM at exactly `[addr, addr + size)`.
+    /// Unplug the DIMM at exactly `[addr, addr + size)`. `None` when no
+    /// DIMM is there; a virtio-mem device is not a DIMM (it plugs its
+    /// memory itself, block by block) and is not unplugged here.
     pub fn unplug_dimm(&mut self, addr: u64, size: u64) -> Option<Dimm> {
         let range = Range::from_start_len(addr, size).ok()?;
+        if self.virtio_mem.contains(&range) {
+            return None;
+        }
         match self.map.get_entry(addr) {
             Some((r, Owner::Dimm(node))) if r == range => {
                 let node = *node;
                 self.map.remove(range);
                 if let Some(i) = self.index(node) {
-                    self.plugged[i] -= size;
+                    self.plugged[i] = self.plugged[i].saturating_sub(size);
                 }
                 Some(Dimm { range, node })
             }

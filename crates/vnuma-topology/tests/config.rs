@@ -579,3 +579,83 @@ fn the_description_round_trips_through_json() {
     assert_ne!(bad, json);
     assert!(serde_json::from_str::<NumaConfig>(&bad).is_err());
 }
+
+/// Found by the `description` fuzz target: on an x86 board a zone at a
+/// fixed address could run through the PCI hole, and one above 4 GiB lay
+/// in the device-memory window QEMU's formula puts at 4 GiB, so memory
+/// devices were placed over boot RAM.
+#[test]
+fn x86_fixed_zones_keep_clear_of_the_pci_hole_and_the_device_window() {
+    use vnuma_topology::layout::MemoryLayout;
+    use vnuma_topology::machine::{Chipset, Version};
+    use vnuma_topology::{MemoryDeviceConfig, MemoryDeviceKind};
+    let q35 = || MachineModel::x86(Chipset::Q35, Version::new(7, 2));
+    // 1 GiB placed from 0, then a fixed zone through the hole.
+    let through_hole = NumaConfig::new(q35(), CpuTopology::new(1))
+        .node(
+            NodeConfig::new(0)
+                .cpus([0])
+                .zone(MemoryZone::new(GIB))
+                .zone(MemoryZone::new(3 * GIB).at(0x7490_0000)),
+        )
+        .hotplug(16 * GIB, 2);
+    rejects(
+        &through_hole,
+        "nodes[0].memory[1].addr",
+        "memory at 0x74900000 lies in the MMIO gap at 0x40000000",
+    );
+    // Above 4 GiB: the window starts after it (on the next GiB).
+    let mut c = NumaConfig::new(q35(), CpuTopology::new(1))
+        .node(
+            NodeConfig::new(0)
+                .cpus([0])
+                .zone(MemoryZone::new(GIB))
+                .zone(MemoryZone::new(GIB + 512 * MIB).at(4 * GIB)),
+        )
+        .hotplug(16 * GIB, 2);
+    c.devices
+        .push(MemoryDeviceConfig::new(MemoryDeviceKind::Dimm, "b0", GIB).node(0));
+    let t = c.resolve().unwrap();
+    let window = MemoryLayout::new(&t).device_memory().unwrap();
+    assert_eq!(window.start(), 6 * GIB);
+    assert_eq!(t.devices()[0].range.start(), 6 * GIB);
+    // Without the fixed zone, QEMU's formula: 4 GiB.
+    let plain = NumaConfig::new(q35(), CpuTopology::new(1))
+        .node(NodeConfig::new(0).cpus([0]).zone(MemoryZone::new(GIB)))
+        .hotplug(16 * GIB, 2)
+        .resolve()
+        .unwrap();
+    assert_eq!(
+        MemoryLayout::new(&plain).device_memory().unwrap().start(),
+        4 * GIB
+    );
+}
+
+/// Found by the `description` fuzz target: unplugging a virtio-mem
+/// device's range as a DIMM took its whole size off the node's plugged
+/// bytes, which counted none of it (an overflow panic in debug builds).
+#[test]
+fn a_virtio_mem_range_is_no_dimm_to_unplug() {
+    use vnuma_topology::layout::MemoryLayout;
+    use vnuma_topology::{MemoryDeviceConfig, MemoryDeviceKind};
+    let mut c = two_nodes().hotplug(8 * GIB, 2);
+    let device = |kind, backend: &str| MemoryDeviceConfig::new(kind, backend, GIB).node(1);
+    c.devices.push(device(
+        MemoryDeviceKind::VirtioMem {
+            requested_size: 0,
+            block_size: 2 * MIB,
+        },
+        "b0",
+    ));
+    c.devices.push(device(MemoryDeviceKind::Dimm, "b1"));
+    let t = c.resolve().unwrap();
+    let mut layout = MemoryLayout::new(&t);
+    assert_eq!(layout.node_plugged(1), GIB);
+    let vmem = t.devices()[0].range;
+    let size = u64::try_from(vmem.size()).unwrap();
+    assert_eq!(layout.unplug_dimm(vmem.start(), size), None);
+    assert_eq!(layout.node_plugged(1), GIB);
+    let dimm = t.devices()[1].range;
+    assert!(layout.unplug_dimm(dimm.start(), GIB).is_some());
+    assert_eq!(layout.node_plugged(1), 0);
+}
