@@ -263,14 +263,20 @@ fn check_argv_with(args: &[String], syntax: Syntax) {
         if !smp.is_empty() {
             printed.extend(["-smp".into(), smp]);
         }
-        if !mem.is_empty() {
+        // `-machine memory.size=0` is zero bytes of RAM (QEMU 7.2 boots
+        // with none), which `-m` cannot say: its 0 is the default size.
+        // `MemoryOptions` prints it as `size=0B` all the same (reported).
+        let zero = m.memory.size == Some(0);
+        if !mem.is_empty() && !zero {
             printed.extend(["-m".into(), mem]);
         }
         let back = CommandLine::parse_with(&printed, syntax)
             .and_then(|c| c.machine())
             .unwrap_or_else(|e| panic!("{args:?}: -smp and -m printed as {printed:?}: {e}"));
         assert_eq!(back.smp, m.smp, "{printed:?}");
-        assert_eq!(back.memory, m.memory, "{printed:?}");
+        if !zero {
+            assert_eq!(back.memory, m.memory, "{printed:?}");
+        }
     }
     // (`to_args` prints no `-device`, `-nodefaults` or `-no-acpi`.)
     let _ = (cl.nodefaults(), cl.no_acpi(), cl.devices());
@@ -316,9 +322,16 @@ pub fn check_repeated(count: usize, piece: &str, which: u8) {
             "{} warnings",
             cl.warnings().len()
         );
+        // Each names the argument; compared once, then by address (they
+        // share one copy of it), as 10^5 comparisons of 1 MiB would make
+        // this input take seconds.
+        let mut seen: Option<*const u8> = None;
         for w in cl.warnings() {
             if let Some(arg) = w.location().and_then(|l| l.arg()) {
-                assert_eq!(arg, args[1].as_str());
+                if seen != Some(arg.as_ptr()) {
+                    assert_eq!(arg, args[1].as_str());
+                    seen = Some(arg.as_ptr());
+                }
             }
         }
     }
@@ -327,14 +340,18 @@ pub fn check_repeated(count: usize, piece: &str, which: u8) {
 /// The fuzz entry: the first byte chooses between one option text, an
 /// argv split at NUL bytes, and a long argument of a repeated piece
 /// (mode 3 mod 4: two bytes of count, one of option, then the piece).
+/// The fuzz entry keeps such an argument to 64 KiB (a megabyte takes
+/// about 0.1 s through every check, and a quarter of all inputs are of
+/// this mode); `cargo test` runs the megabyte cases.
 pub fn check_bytes(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
     if mode % 4 == 3 {
         if let [hi, lo, which, piece @ ..] = rest {
-            let count = usize::from(*hi) << 8 | usize::from(*lo);
-            check_repeated(count * 8, &String::from_utf8_lossy(piece), *which);
+            let piece = String::from_utf8_lossy(piece);
+            let count = (usize::from(*hi) << 8 | usize::from(*lo)) * 8;
+            check_repeated(count.min((1 << 16) / piece.len().max(1)), &piece, *which);
         }
         return;
     }
