@@ -155,6 +155,246 @@ pub struct Input {
     /// its CPU model, GIC version, `highmem` and firmware drawn from the
     /// other bits. After `profile`, for the same reason.
     board: u8,
+    /// Low three bits all set: `virt` under QEMU 10.0's rules (which vnuma
+    /// refuses: only 7.2's board is modelled); bit 3: `-nodefaults`; bit
+    /// 4: `-mem-prealloc`; bits 5 and 6 both: the options of `more` (a switch, so that
+    /// one bit turns these error-prone options off). After `board`, for
+    /// the same reason.
+    flags: u8,
+    /// Options of the kinds drawn since (QEMU 10.0 syntax, PCI devices,
+    /// generic initiators and ports, CXL, `-cpu`, rarer errors), last.
+    more: Vec<More>,
+}
+
+/// Options drawn in addition to the ones above, each likely to reach a
+/// check of its own: what QEMU 10.0 added (hex sizes, books, drawers and
+/// modules, `memory-backend-shm`, file `offset`/`rom`,
+/// `acpi-generic-initiator`, `acpi-generic-port`, CXL host bridges and
+/// fixed memory windows), PCI devices whose slots a generic initiator
+/// reads, x86 `-cpu` models, and rarer properties of the usual options.
+#[derive(Arbitrary, Clone, Debug)]
+pub enum More {
+    /// `-machine` with one more property ([`MACHINE_PROPS`]).
+    Machine(u8),
+    /// `-m` in another spelling ([`MEM_TEXTS`]).
+    Mem(u8),
+    /// `-smp` with the members 10.0 added or a board may refuse.
+    Smp {
+        /// `books`.
+        books: Option<u8>,
+        /// `drawers`.
+        drawers: Option<u8>,
+        /// `modules`.
+        modules: Option<u8>,
+        /// `clusters`.
+        clusters: Option<u8>,
+        /// `cpus`.
+        cpus: Option<u8>,
+    },
+    /// An x86 `-cpu` model with `phys-bits`/`vendor`.
+    Cpu {
+        /// Index into [`X86_CPUS`].
+        model: u8,
+        /// `phys-bits`.
+        phys_bits: Option<u8>,
+        /// 1: `vendor=AuthenticAMD`, 2: `vendor=GenuineIntel`.
+        vendor: u8,
+    },
+    /// A memory backend of another kind or with rarer properties
+    /// ([`BACKEND_TEXTS`]), as `-object`, id `x{n}`.
+    Backend {
+        /// Index into [`BACKEND_TEXTS`].
+        kind: u8,
+        /// Size in MiB.
+        mib: u8,
+    },
+    /// A PCI device on the root bus (or not), id `d{id}`.
+    Pci {
+        /// Index into [`PCI_MODELS`].
+        model: u8,
+        /// Its id number.
+        id: u8,
+        /// `addr=` slot (and function from the high bits).
+        addr: Option<u8>,
+        /// Put it behind a bridge (`bus=`).
+        bridge: bool,
+    },
+    /// `-object acpi-generic-initiator,id=gi{id},pci-dev=d{dev},node=N`.
+    GenericInitiator {
+        /// Its id number.
+        id: u8,
+        /// The device's id number.
+        dev: u8,
+        /// The node (small, or raw when above 0xf0).
+        node: u8,
+    },
+    /// `-device pxb-cxl,bus_nr=N,bus=pcie.0,id=cxl{id}[,addr=S]`.
+    PxbCxl {
+        /// Its id number.
+        id: u8,
+        /// `bus_nr`.
+        bus_nr: u8,
+        /// `addr=`.
+        addr: Option<u8>,
+    },
+    /// `-object acpi-generic-port,id=gp{id},pci-bus=cxl{bus},node=N`
+    /// (`pci-bus=pcie.0` when `bus` is 0xff).
+    GenericPort {
+        /// Its id number.
+        id: u8,
+        /// The bridge's id number.
+        bus: u8,
+        /// The node.
+        node: u8,
+    },
+    /// A thread context, and a backend preallocated with it.
+    ThreadContext {
+        /// `node-affinity` or `cpu-affinity`, by the low bit; the value.
+        affinity: u8,
+        /// Name a context that is not one.
+        wrong: bool,
+    },
+    /// A memory device with a property of its own ([`DEVICE_TEXTS`]).
+    Device(u8),
+    /// `-mem-path`.
+    MemPath,
+    /// Raw text as an option and its argument.
+    Raw(String, String),
+}
+
+/// `-machine` properties for [`More::Machine`].
+const MACHINE_PROPS: &[&str] = &[
+    "cxl=on",
+    "cxl=on,cxl-fmw.0.targets.0=cxl0,cxl-fmw.0.size=4G",
+    "cxl-fmw.0.targets.0=cxl0,cxl-fmw.0.size=4G",
+    "cxl=on,cxl-fmw.0.targets.0=cxl1,cxl-fmw.0.targets.1=cxl0,cxl-fmw.0.size=8G,cxl-fmw.0.interleave-granularity=8k",
+    "memory-backend=m0",
+    "memory-backend=x0",
+    "memory-backend=nope",
+    "virtualization=on",
+    "gic-version=host",
+    "gic-version=4",
+    "gic-version=5",
+    "smp.cpus=4,smp.sockets=2",
+    "smp.cpus=4,smp.bogus=1",
+    "smp=4",
+    "memory.size=1G",
+    "memory.size=0x40000000",
+    "memory.size=1x",
+    "memory.slots=2,memory.maxmem=4G",
+    "max-ram-below-4g=0x80000000",
+    "max-ram-below-4g=4G",
+    "max-ram-below-4g=1x",
+    "hmat=off",
+    "acpi=auto",
+    "acpi=maybe",
+    "nvdimm=on",
+    "nvdimm-persistence=cpu",
+    "highmem=off",
+    "its=off",
+    "ras=on",
+    "mte=on",
+    "secure=on",
+    "dump-guest-core=off",
+    "mem-merge=off",
+    "type=q35,type=pc",
+    "memory.size=1G,memory=2G",
+    "bogus=on",
+    "sgx-epc.0.memdev=m0",
+];
+
+/// `-m` texts for [`More::Mem`].
+const MEM_TEXTS: &[&str] = &[
+    "0x10000000",
+    "0x10M",
+    "1T",
+    "1100G,maxmem=1200G,slots=2",
+    "size=256M,slots=300,maxmem=1G",
+    "size=256M,slots=2,maxmem=255M",
+    "size=256M,slots=2,maxmem=1023M",
+    "size=256M,slots=2,maxmem=0x7fffffff00000000",
+    "256M,maxmem=1G",
+    "256M,slots=2",
+    "size=0",
+    "16E",
+    "1.5G",
+    "0x1p3M",
+    "2048",
+    "size=128M,size=256M",
+    "256M,bogus=1",
+];
+
+/// x86 CPU models for [`More::Cpu`].
+const X86_CPUS: &[&str] = &[
+    "qemu64",
+    "max",
+    "host",
+    "EPYC",
+    "Skylake-Server",
+    "Opteron_G5",
+    "core2duo",
+];
+
+/// Backend texts for [`More::Backend`] (`ID` and `SIZE` filled in).
+const BACKEND_TEXTS: &[&str] = &[
+    "memory-backend-file,id=ID,size=SIZE,mem-path=/dev/shm/vnuma",
+    "memory-backend-file,id=ID,size=SIZE,mem-path=/dev/shm/vnuma,offset=0x200000,rom=off,readonly=on,share=on",
+    "memory-backend-file,id=ID,size=SIZE,mem-path=/dev/shm/vnuma,rom=on",
+    "memory-backend-file,id=ID,size=SIZE,mem-path=/dev/shm/vnuma,rom=on,readonly=on",
+    "memory-backend-file,id=ID,size=SIZE,mem-path=/dev/shm/vnuma,align=2M,discard-data=on,pmem=off",
+    "memory-backend-file,id=ID,size=SIZE,mem-path=/dev/shm/vnuma,offset=1",
+    "memory-backend-shm,id=ID,size=SIZE",
+    "memory-backend-shm,id=ID,size=SIZE,share=off",
+    "memory-backend-memfd,id=ID,size=SIZE,hugetlb=on,hugetlbsize=0",
+    "memory-backend-memfd,id=ID,size=SIZE,hugetlb=on,hugetlbsize=2M,seal=off",
+    "memory-backend-ram,id=ID,size=SIZE,host-nodes=200,policy=bind",
+    "memory-backend-ram,id=ID,size=SIZE,host-nodes=0-1,policy=interleave",
+    "memory-backend-ram,id=ID,size=SIZE,policy=preferred",
+    "memory-backend-ram,id=ID,size=0xSIZE",
+    "memory-backend-ram,id=ID,size=SIZE,x-use-canonical-path-for-ramblock-id=off",
+    "memory-backend-epc,id=ID,size=SIZE",
+    "memory-backend-ram,id=ID",
+    "memory-backend-ram,id=mem0,size=SIZE",
+    "memory-backend-ram,id=pc.ram,size=SIZE",
+    "memory-backend-ram,id=ID,size=SIZE,prealloc=on,prealloc-threads=2",
+];
+
+/// PCI device models for [`More::Pci`] (the last are not PCI).
+const PCI_MODELS: &[&str] = &[
+    "virtio-balloon-pci",
+    "pci-testdev",
+    "virtio-net-pci",
+    "e1000",
+    "pcie-root-port",
+    "isa-serial",
+    "cxl-type3",
+];
+
+/// Memory devices with rarer properties for [`More::Device`] (backend
+/// `m0`, the first drawn).
+const DEVICE_TEXTS: &[&str] = &[
+    "nvdimm,id=nv9,memdev=m0,label-size=1",
+    "virtio-mem-pci,id=vm9,memdev=m0,block-size=3M",
+    "virtio-mem-pci,id=vm9,memdev=m0,block-size=1M",
+    "virtio-mem-pci,id=vm9,memdev=m0,size=0",
+    "virtio-mem-pci,id=vm9,memdev=m0,prealloc=on",
+    "virtio-pmem-pci,id=vp9,memdev=m0,bogus=1",
+    "pc-dimm,id=d9,memdev=m0,size=1G",
+    "pc-dimm,id=d9,memdev=m0,addr=0x100000001",
+    "pc-dimm,id=d9",
+    "pc-dimm,id=d9,memdev=m0,node=0,slot=0,addr=0",
+    "nvdimm,id=nv9,memdev=m0,unarmed=on,uuid=0",
+    "{\"driver\":\"pc-dimm\",\"id\":\"j9\",\"memdev\":\"m0\",\"addr\":\"x\"}",
+    "{\"driver\":\"virtio-mem-pci\",\"memdev\":\"m0\",\"requested-size\":3}",
+];
+
+/// A small id (0-3), or a raw one (from 0xf0) for the range checks.
+fn small(v: u8) -> u8 {
+    if v >= 0xf0 {
+        v
+    } else {
+        v % 4
+    }
 }
 
 /// `virt` machine types whose rules differ (GED from 4.2, automatic NUMA
@@ -195,9 +435,14 @@ impl Input {
     /// The rules this input runs under.
     pub fn rules(&self) -> Rules {
         if self.virt() {
-            // Only QEMU 7.2's virt is modelled.
+            // Only QEMU 7.2's virt is modelled: 10.0's is refused, which
+            // is drawn now and then.
             return Rules {
-                profile: Profile::Qemu72,
+                profile: if self.flags & 7 == 7 {
+                    Profile::Qemu100
+                } else {
+                    Profile::Qemu72
+                },
                 target: Target::Aarch64,
             };
         }
@@ -331,7 +576,9 @@ impl Input {
                     kv(&mut t, "initiator", *initiator);
                     t
                 }
-                Numa::Dist(s, d, v) => format!("dist,src={s},dst={d},val={v}"),
+                Numa::Dist(s, d, v) => {
+                    format!("dist,src={},dst={},val={v}", small(*s), small(*d))
+                }
                 Numa::Cpu {
                     node,
                     socket,
@@ -364,13 +611,18 @@ impl Input {
                         "read-bandwidth",
                         "write-bandwidth",
                     ][usize::from(*data_type) % 6];
-                    let mut t = format!("hmat-lb,initiator={initiator},target={target},hierarchy={h},data-type={d}");
+                    let mut t = format!(
+                        "hmat-lb,initiator={},target={},hierarchy={h},data-type={d}",
+                        small(*initiator),
+                        small(*target)
+                    );
                     kv(&mut t, "latency", *latency);
                     kv(&mut t, "bandwidth", bandwidth_mib.map(|b| format!("{b}M")));
                     t
                 }
                 Numa::HmatCache { node, kib, level } => format!(
-                    "hmat-cache,node-id={node},size={kib}K,level={},associativity=direct,policy=write-back,line=64",
+                    "hmat-cache,node-id={},size={kib}K,level={},associativity=direct,policy=write-back,line=64",
+                    small(*node),
                     level % 5
                 ),
                 Numa::Raw(s) => s.chars().take(64).collect(),
@@ -434,6 +686,20 @@ impl Input {
             };
             opts.push(("-device".into(), text));
         }
+        if self.flags & 8 != 0 {
+            opts.push(("-nodefaults".into(), String::new()));
+        }
+        if self.flags & 16 != 0 {
+            opts.push(("-mem-prealloc".into(), String::new()));
+        }
+        let more = if self.flags & 0x60 == 0x60 {
+            &self.more[..]
+        } else {
+            &[]
+        };
+        for (n, more) in more.iter().take(6).enumerate() {
+            more.render(n, &mut opts);
+        }
         if let Some((a, b)) = self.swap {
             if !opts.is_empty() {
                 let (a, b) = (usize::from(a) % opts.len(), usize::from(b) % opts.len());
@@ -443,6 +709,129 @@ impl Input {
         opts.into_iter()
             .flat_map(|(o, a)| if a.is_empty() { vec![o] } else { vec![o, a] })
             .collect()
+    }
+}
+
+impl More {
+    /// Append this option (and what it needs) to `opts`; `n` numbers the
+    /// objects it creates.
+    fn render(&self, n: usize, opts: &mut Vec<(String, String)>) {
+        let pick = |list: &[&'static str], i: u8| list[usize::from(i) % list.len()];
+        let mut push = |o: &str, a: String| opts.push((o.into(), a));
+        match self {
+            More::Machine(i) => push("-machine", pick(MACHINE_PROPS, *i).into()),
+            More::Mem(i) => push("-m", pick(MEM_TEXTS, *i).into()),
+            More::Smp {
+                books,
+                drawers,
+                modules,
+                clusters,
+                cpus,
+            } => {
+                let mut t = String::new();
+                kv(&mut t, "cpus", *cpus);
+                kv(&mut t, "drawers", drawers.map(|v| v % 4));
+                kv(&mut t, "books", books.map(|v| v % 4));
+                kv(&mut t, "modules", modules.map(|v| v % 4));
+                kv(&mut t, "clusters", clusters.map(|v| v % 4));
+                push("-smp", t);
+            }
+            More::Cpu {
+                model,
+                phys_bits,
+                vendor,
+            } => {
+                let mut t = pick(X86_CPUS, *model).to_string();
+                kv(&mut t, "phys-bits", phys_bits.map(|b| 32 + b % 24));
+                match vendor % 4 {
+                    1 => t.push_str(",vendor=AuthenticAMD"),
+                    2 => t.push_str(",vendor=GenuineIntel"),
+                    _ => {}
+                }
+                push("-cpu", t);
+            }
+            More::Backend { kind, mib } => {
+                let size = format!("{}M", mib.max(&1));
+                let text = pick(BACKEND_TEXTS, *kind)
+                    .replace("ID", &format!("x{n}"))
+                    .replace("0xSIZE", &format!("0x{:x}", u32::from(*mib.max(&1)) << 20))
+                    .replace("SIZE", &size);
+                push("-object", text);
+            }
+            More::Pci {
+                model,
+                id,
+                addr,
+                bridge,
+            } => {
+                let mut t = format!("{},id=d{}", pick(PCI_MODELS, *model), id % 4);
+                if let Some(a) = addr {
+                    // Slot 0-31, and a function from the top bits.
+                    t.push_str(&format!(",addr=0x{:x}", a % 32));
+                    if a & 0x80 != 0 {
+                        t.push_str(&format!(".{}", (a >> 5) & 3));
+                    }
+                }
+                if *bridge {
+                    t.push_str(",bus=cxl0");
+                }
+                push("-device", t);
+            }
+            More::GenericInitiator { id, dev, node } => push(
+                "-object",
+                format!(
+                    "acpi-generic-initiator,id=gi{},pci-dev=d{},node={}",
+                    id % 4,
+                    dev % 4,
+                    small(*node)
+                ),
+            ),
+            More::PxbCxl { id, bus_nr, addr } => {
+                let mut t = format!("pxb-cxl,bus_nr={bus_nr},bus=pcie.0,id=cxl{}", id % 2);
+                kv(&mut t, "addr", addr.map(|a| a % 32));
+                push("-device", t);
+            }
+            More::GenericPort { id, bus, node } => {
+                let bus = if *bus == 0xff {
+                    "pcie.0".to_string()
+                } else {
+                    format!("cxl{}", bus % 2)
+                };
+                push(
+                    "-object",
+                    format!(
+                        "acpi-generic-port,id=gp{},pci-bus={bus},node={}",
+                        id % 4,
+                        small(*node)
+                    ),
+                );
+            }
+            More::ThreadContext { affinity, wrong } => {
+                let a = if affinity & 1 == 0 {
+                    format!("node-affinity={}", (affinity >> 1) % 4)
+                } else {
+                    format!("cpu-affinity={}", (affinity >> 1) % 4)
+                };
+                push("-object", format!("thread-context,id=tc{n},{a}"));
+                let ctx = if *wrong {
+                    "m0".to_string()
+                } else {
+                    format!("tc{n}")
+                };
+                push(
+                    "-object",
+                    format!(
+                        "memory-backend-ram,id=t{n},size=2M,prealloc=on,prealloc-context={ctx}"
+                    ),
+                );
+            }
+            More::Device(i) => push("-device", pick(DEVICE_TEXTS, *i).into()),
+            More::MemPath => push("-mem-path", "/dev/hugepages".into()),
+            More::Raw(o, a) => push(
+                &o.chars().take(16).collect::<String>(),
+                a.chars().take(64).collect(),
+            ),
+        }
     }
 }
 
@@ -505,7 +894,8 @@ pub fn check_topology(t: &Topology, layout: &MemoryLayout, args: &[String]) {
     // range if that starts there: node_of agrees with a scan in O(n).
     let mut boot: Vec<(u32, u128)> = Vec::with_capacity(t.nodes().len());
     for (i, (r, owner)) in ranges.iter().enumerate() {
-        for addr in [r.start(), r.last(), r.start() / 2 + r.last() / 2] {
+        assert_eq!(layout.owner_of(r.last()), Some((*r, *owner)), "{args:?}");
+        for addr in [r.start(), r.start() / 2 + r.last() / 2] {
             assert_eq!(layout.node_of(addr), Some(owner.node()));
         }
         if let Some(after) = r.end() {
@@ -521,6 +911,27 @@ pub fn check_topology(t: &Topology, layout: &MemoryLayout, args: &[String]) {
                 None => boot.push((*n, r.size())),
             }
         }
+    }
+    // The layout's nodes are the topology's (node 0 alone without NUMA),
+    // and the ranges of the first are those the scan gave it.
+    let ids = layout.node_ids();
+    assert_eq!(ids.len(), layout.node_count());
+    if nodes == 0 {
+        assert_eq!(ids, [0], "{args:?}");
+    } else {
+        assert!(
+            ids.iter().copied().eq(t.nodes().iter().map(|n| n.id)),
+            "{args:?}"
+        );
+    }
+    if let Some(&first) = ids.first() {
+        let of: u128 = layout.ranges_of(first).map(|r| r.size()).sum();
+        let scan: u128 = ranges
+            .iter()
+            .filter(|(_, o)| o.node() == first)
+            .map(|(r, _)| r.size())
+            .sum();
+        assert_eq!(of, scan, "{args:?}: ranges of node {first}");
     }
     for node in t.nodes() {
         let n = node.id;
@@ -640,6 +1051,51 @@ pub fn check_virt(vm: &vnuma::Vm, args: &[String]) {
     );
 }
 
+/// Check the warnings of a resolved command line: each renders as QEMU's
+/// line, and one that names an option names one on the command line.
+pub fn check_warnings(t: &Topology, args: &[String]) {
+    for w in t.warnings() {
+        assert!(!w.display_qemu().to_string().is_empty(), "{args:?}");
+        let _ = (w.kind(), w.hint());
+        if let Some(loc) = w.location() {
+            assert_eq!(
+                args.get(loc.index()).map(String::as_str),
+                Some(loc.option()),
+                "{args:?}: {w}"
+            );
+        }
+    }
+}
+
+/// Check an x86 board's CPU slots against the CPU topology's own
+/// arithmetic: the first and last slot are the ones `x86_slot` computes
+/// (and the slot iterator ends on the last), there is none past
+/// `max_cpus`, and the check without x2APIC fails exactly when an APIC
+/// id reaches 255.
+pub fn check_x86_slots(t: &Topology, args: &[String]) {
+    let topo = t.cpu_topology();
+    let cpus = t.cpus();
+    for c in [cpus.first(), cpus.last()].into_iter().flatten() {
+        assert_eq!(
+            topo.x86_slot(c.slot.index),
+            Some(c.slot),
+            "{args:?}: CPU {}",
+            c.slot.index
+        );
+    }
+    assert_eq!(topo.x86_slot(topo.max_cpus), None, "{args:?}");
+    assert_eq!(
+        topo.x86_slots_iter().next_back(),
+        cpus.last().map(|c| c.slot),
+        "{args:?}"
+    );
+    assert_eq!(
+        topo.x86_check_without_x2apic().is_ok(),
+        topo.x86_apic_id_limit() <= 255,
+        "{args:?}"
+    );
+}
+
 /// Run a command line through the pipeline with QEMU 7.2's rules and
 /// check what comes out.
 pub fn check_argv(args: &[String]) {
@@ -649,21 +1105,26 @@ pub fn check_argv(args: &[String]) {
 /// Run a command line through the pipeline under `rules` and check what
 /// comes out.
 pub fn check_argv_with(args: &[String], rules: Rules) {
+    // The rules print as their names and read back.
+    assert_eq!(rules.profile.to_string().parse(), Ok(rules.profile));
+    assert_eq!(rules.target.to_string().parse(), Ok(rules.target));
     let cl = match CommandLine::parse_with(args, rules.profile.syntax()) {
         Ok(cl) => cl,
         Err(_) => return,
     };
     let config = Config {
-        profile: rules.profile,
-        target: rules.target,
         firmware: vnuma_topology::virt::has_firmware(args),
-        ..Config::default()
+        ..Config::qemu_target(rules.profile, rules.target)
     };
     match vnuma::Vm::with_config(cl, &config) {
         Ok(vm) => {
             let t = vm.topology();
             check_topology(t, vm.layout(), args);
             check_devices(t, vm.layout(), args);
+            check_warnings(t, args);
+            if t.machine().x86.is_some() {
+                check_x86_slots(t, args);
+            }
             if rules.target == Target::Aarch64 {
                 check_virt(&vm, args);
             }
@@ -702,6 +1163,16 @@ pub fn check_argv_with(args: &[String], rules: Rules) {
             }
         }
         Err(e) => {
+            // QEMU's line holds the message; the span lies in the argument.
+            let line = e.display_qemu().to_string();
+            assert!(line.contains(&e.to_string()), "{args:?}: {line:?}");
+            let _ = e.hint();
+            if let (Some(span), Some(arg)) = (e.span(), e.location().and_then(|l| l.arg())) {
+                assert!(
+                    arg.get(span.range()).is_some(),
+                    "{args:?}: span {span} outside {arg:?} for {e}"
+                );
+            }
             // The error names an option that is on the command line.
             if let Some(loc) = e.location() {
                 assert_eq!(

@@ -101,6 +101,7 @@ fn pipeline_seeded() {
         "only {resolved} seeded command lines resolved"
     );
     // Arm's virt board is drawn and accepted too.
+    eprintln!("{virt} virt resolved");
     assert!(virt > 20, "only {virt} virt command lines resolved");
     eprintln!("{resolved} resolved, {with_devices} with memory devices");
     assert!(
