@@ -187,12 +187,22 @@ fn fuzz_run(target: &str, seconds: u64, sanitizer: &str, fast: bool) -> Result<(
     if regressions.is_dir() {
         cmd.arg(&regressions);
     }
-    run(cmd.args([
+    cmd.args([
         "--",
         &format!("-max_total_time={seconds}"),
         "-print_final_stats=1",
         "-max_len=4096",
-    ]))
+    ]);
+    if fast && !raw && sanitizer == "none" {
+        // The speed mode: libFuzzer's own bookkeeping dominates a run of
+        // these oracles (collecting hit-count features over every
+        // counter, then trying to shrink inputs that hit the same ones).
+        // Edges alone, and no shrinking, take the pipeline target from
+        // about 11,000 to 21,000 runs a second on one core here; `cmin`
+        // minimizes by edges as well.
+        cmd.args(["-use_counters=0", "-reduce_inputs=0"]);
+    }
+    run(&mut cmd)
 }
 
 /// Merge the working corpus and the committed one into a minimized
@@ -214,7 +224,14 @@ fn fuzz_cmin(target: &str) -> Result<(), String> {
     if committed.is_dir() {
         cmd.arg(&committed);
     }
-    run(cmd.args(["--", "-set_cover_merge=1", "-max_len=4096"]))?;
+    // By edges, not hit counts: a corpus a third the size with the same
+    // lines covered (see `fuzz_run`).
+    run(cmd.args([
+        "--",
+        "-set_cover_merge=1",
+        "-use_counters=0",
+        "-max_len=4096",
+    ]))?;
     let _ = std::fs::remove_dir_all(&committed);
     std::fs::create_dir_all(&committed).map_err(|e| format!("{}: {e}", committed.display()))?;
     let mut n = 0;
