@@ -265,7 +265,8 @@ fn check_argv_with(args: &[String], syntax: Syntax) {
         }
         // `-machine memory.size=0` is zero bytes of RAM (QEMU 7.2 boots
         // with none), which `-m` cannot say: its 0 is the default size.
-        // `MemoryOptions` prints it as `size=0B` all the same (reported).
+        // `MemoryOptions` prints it as `size=0B` all the same (its doc
+        // says so; `MachineOptions` prints `memory.size=0`).
         let zero = m.memory.size == Some(0);
         if !mem.is_empty() && !zero {
             printed.extend(["-m".into(), mem]);

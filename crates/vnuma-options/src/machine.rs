@@ -196,7 +196,10 @@ pub struct MemoryOptions {
 }
 
 impl fmt::Display for MemoryOptions {
-    /// `-m` syntax (`size=1G,slots=2,maxmem=4G`).
+    /// `-m` syntax (`size=1G,slots=2,maxmem=4G`). A size of zero has no
+    /// `-m` spelling (QEMU reads `-m 0` as the default size); it prints as
+    /// `size=0B` all the same, and [`MachineOptions`] prints it as
+    /// `memory.size=0`, which QEMU reads as zero bytes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts: Vec<String> = Vec::new();
         if let Some(size) = self.size {
