@@ -357,10 +357,29 @@ fn qemu_opts_size(
 struct Prop {
     /// Order of first appearance.
     seq: usize,
-    key: String,
     value: String,
     location: Location,
     span: Span,
+}
+
+/// A merged property with its key, as typing reads it.
+#[derive(Clone, Copy)]
+struct Keyed<'a> {
+    key: &'a str,
+    seq: usize,
+    value: &'a str,
+    span: Span,
+}
+
+impl<'a> From<(&'a String, &'a Prop)> for Keyed<'a> {
+    fn from((key, p): (&'a String, &'a Prop)) -> Self {
+        Keyed {
+            key,
+            seq: p.seq,
+            value: &p.value,
+            span: p.span,
+        }
+    }
 }
 
 /// `-machine`, `-smp` and `-m` as read from the command line, merged in
@@ -454,10 +473,9 @@ impl MachineArgs {
             }
             let seq = self.props.len();
             self.props.insert(
-                key.clone(),
+                key,
                 Prop {
                     seq,
-                    key,
                     value: item.value.into_owned(),
                     location: location.clone(),
                     span,
@@ -561,13 +579,13 @@ impl MachineArgs {
     /// elements are `0..n`.
     fn cxl_windows(&self) -> Result<Vec<CxlFixedWindow>, Error> {
         let group = "cxl-fmw";
-        let members: Vec<&Prop> = self
+        let members: Vec<Keyed<'_>> = self
             .props
             .range::<str, _>((Bound::Included(group), Bound::Unbounded))
-            .map(|(_, p)| p)
+            .map(Keyed::from)
             .take_while(|p| p.key == group || p.key.starts_with("cxl-fmw."))
             .collect();
-        let err = |kind: ErrorKind, p: &Prop| Error::new(kind, p.span);
+        let err = |kind: ErrorKind, p: &Keyed<'_>| Error::new(kind, p.span);
         // A value, or a group that is not a list (every member an index).
         let not_list = members.iter().find(|p| {
             p.key == group || !is_index(p.key[group.len() + 1..].split('.').next().unwrap_or(""))
@@ -576,7 +594,7 @@ impl MachineArgs {
             return Err(err(ErrorKind::ExpectedArray { key: group.into() }, p));
         }
         // Elements by index (0..n, checked when merging).
-        let mut elements: BTreeMap<u64, Vec<&Prop>> = BTreeMap::new();
+        let mut elements: BTreeMap<u64, Vec<&Keyed<'_>>> = BTreeMap::new();
         for p in &members {
             let rest = &p.key[group.len() + 1..];
             let index = rest.split('.').next().unwrap_or(rest);
@@ -588,7 +606,7 @@ impl MachineArgs {
         let mut out = Vec::with_capacity(elements.len());
         for (index, props) in elements {
             let base = alloc::format!("{group}.{index}");
-            let member = |p: &Prop| -> Option<String> {
+            let member = |p: &Keyed<'_>| -> Option<String> {
                 p.key
                     .strip_prefix(base.as_str())
                     .and_then(|r| r.strip_prefix('.'))
@@ -597,7 +615,7 @@ impl MachineArgs {
             if let Some(p) = props.iter().find(|p| p.key == base) {
                 return Err(err(ErrorKind::ExpectedObject { key: base }, p));
             }
-            let scalar = |name: &str| -> Result<Option<&Prop>, Error> {
+            let scalar = |name: &str| -> Result<Option<&Keyed<'_>>, Error> {
                 let key = alloc::format!("{base}.{name}");
                 match props.iter().find(|p| {
                     p.key.len() > key.len()
@@ -614,13 +632,13 @@ impl MachineArgs {
                     None => Ok(props.iter().copied().find(|p| p.key == key)),
                 }
             };
-            let size_of = |p: &Prop| {
-                value::parse_size_in(&p.value, DefaultUnit::Bytes, self.syntax)
+            let size_of = |p: &Keyed<'_>| {
+                value::parse_size_in(p.value, DefaultUnit::Bytes, self.syntax)
                     .map(|s| s.bytes)
                     .map_err(|_| {
                         err(
                             ErrorKind::InvalidValue {
-                                key: p.key.clone(),
+                                key: p.key.into(),
                                 expected: Expected::KeyvalSize,
                             },
                             p,
@@ -639,7 +657,7 @@ impl MachineArgs {
                 None => None,
             };
             let targets_key = alloc::format!("{base}.targets");
-            let mut targets: BTreeMap<u64, &Prop> = BTreeMap::new();
+            let mut targets: BTreeMap<u64, &Keyed<'_>> = BTreeMap::new();
             for p in &props {
                 let Some(rest) = p.key.strip_prefix(targets_key.as_str()) else {
                     continue;
@@ -672,15 +690,12 @@ impl MachineArgs {
                     !matches!(name, "size" | "interleave-granularity" | "targets")
                 })
             }) {
-                return Err(err(
-                    ErrorKind::UnexpectedParameter { key: p.key.clone() },
-                    p,
-                ));
+                return Err(err(ErrorKind::UnexpectedParameter { key: p.key.into() }, p));
             }
             out.push(CxlFixedWindow {
                 size,
                 interleave_granularity,
-                targets: targets.into_values().map(|p| p.value.clone()).collect(),
+                targets: targets.into_values().map(|p| p.value.into()).collect(),
             });
         }
         Ok(out)
@@ -706,34 +721,34 @@ impl MachineArgs {
             ..MachineOptions::default()
         };
         let mut warnings = Vec::new();
-        let mut props: Vec<&Prop> = self.props.values().collect();
+        let mut props: Vec<Keyed<'_>> = self.props.iter().map(Keyed::from).collect();
         props.sort_by_key(|p| p.seq);
         for p in props {
             let invalid = |expected| {
                 Error::new(
                     ErrorKind::InvalidValue {
-                        key: p.key.clone(),
+                        key: p.key.into(),
                         expected,
                     },
                     p.span,
                 )
             };
-            let boolean = || value::parse_bool(&p.value).ok_or_else(|| invalid(Expected::Bool));
+            let boolean = || value::parse_bool(p.value).ok_or_else(|| invalid(Expected::Bool));
             let size = || {
-                value::parse_size_in(&p.value, DefaultUnit::Bytes, self.syntax)
+                value::parse_size_in(p.value, DefaultUnit::Bytes, self.syntax)
                     .map(|s| s.bytes)
                     .map_err(|_| invalid(Expected::KeyvalSize))
             };
             let (group, member) = match p.key.split_once('.') {
                 Some((g, rest)) => (g, Some(rest)),
-                None => (p.key.as_str(), None),
+                None => (p.key, None),
             };
             match (group, member) {
                 ("type", None) => {}
                 ("hmat", None) => m.hmat = Some(boolean()?),
                 ("mem-merge", None) => m.mem_merge = Some(boolean()?),
                 ("dump-guest-core", None) => m.dump_guest_core = Some(boolean()?),
-                ("memory-backend", None) => m.memory_backend = Some(p.value.clone()),
+                ("memory-backend", None) => m.memory_backend = Some(p.value.into()),
                 ("max-ram-below-4g", None) => m.max_ram_below_4g = Some(size()?),
                 ("smp", Some(member)) => {
                     // Members beyond 7.2's exist where the board's schema
@@ -748,38 +763,35 @@ impl MachineArgs {
                     };
                     let slot = m.smp.slot(member).filter(|_| !later || listed());
                     let slot = slot.ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::UnexpectedParameter { key: p.key.clone() },
-                            p.span,
-                        )
+                        Error::new(ErrorKind::UnexpectedParameter { key: p.key.into() }, p.span)
                     })?;
                     *slot = Some(
-                        value::qemu_strtoi64(&p.value).map_err(|_| invalid(Expected::Integer))?,
+                        value::qemu_strtoi64(p.value).map_err(|_| invalid(Expected::Integer))?,
                     );
                 }
                 ("memory", Some("size")) => m.memory.size = Some(size()?),
                 ("memory", Some("max-size")) => m.memory.max_size = Some(size()?),
                 ("memory", Some("slots")) => {
                     m.memory.slots = Some(
-                        value::qemu_strtou64(&p.value).map_err(|_| invalid(Expected::Integer))?,
+                        value::qemu_strtou64(p.value).map_err(|_| invalid(Expected::Integer))?,
                     )
                 }
                 ("memory", Some(_)) => {
                     return Err(Error::new(
-                        ErrorKind::UnexpectedParameter { key: p.key.clone() },
+                        ErrorKind::UnexpectedParameter { key: p.key.into() },
                         p.span,
                     ))
                 }
                 ("smp", None) => {
                     return Err(Error::new(
-                        ErrorKind::ExpectedObject { key: p.key.clone() },
+                        ErrorKind::ExpectedObject { key: p.key.into() },
                         p.span,
                     ))
                 }
                 // QEMU always merges a `memory` group from -m afterwards.
                 ("memory", None) => {
                     return Err(Error::new(
-                        ErrorKind::InconsistentMerge { key: p.key.clone() },
+                        ErrorKind::InconsistentMerge { key: p.key.into() },
                         p.span,
                     ))
                 }
@@ -796,12 +808,12 @@ impl MachineArgs {
                         return Err(Error::new(
                             ErrorKind::UnknownMachineProperty {
                                 machine: schema.type_name.into(),
-                                key: p.key.clone(),
+                                key: p.key.into(),
                             },
                             p.span,
                         ))
                     }
-                    _ => m.ignored.push((p.key.clone(), p.value.clone())),
+                    _ => m.ignored.push((p.key.into(), p.value.into())),
                 },
             }
         }
