@@ -174,9 +174,9 @@ pub struct Input {
 /// reads, x86 `-cpu` models, and rarer properties of the usual options.
 #[derive(Arbitrary, Clone, Debug)]
 pub enum More {
-    /// `-machine` with one more property ([`MACHINE_PROPS`]).
+    /// `-machine` with one more property (`MACHINE_PROPS`).
     Machine(u8),
-    /// `-m` in another spelling ([`MEM_TEXTS`]).
+    /// `-m` in another spelling (`MEM_TEXTS`).
     Mem(u8),
     /// `-smp` with the members 10.0 added or a board may refuse.
     Smp {
@@ -193,7 +193,7 @@ pub enum More {
     },
     /// An x86 `-cpu` model with `phys-bits`/`vendor`.
     Cpu {
-        /// Index into [`X86_CPUS`].
+        /// Index into `X86_CPUS`.
         model: u8,
         /// `phys-bits`.
         phys_bits: Option<u8>,
@@ -201,16 +201,16 @@ pub enum More {
         vendor: u8,
     },
     /// A memory backend of another kind or with rarer properties
-    /// ([`BACKEND_TEXTS`]), as `-object`, id `x{n}`.
+    /// (`BACKEND_TEXTS`), as `-object`, id `x{n}`.
     Backend {
-        /// Index into [`BACKEND_TEXTS`].
+        /// Index into `BACKEND_TEXTS`.
         kind: u8,
         /// Size in MiB.
         mib: u8,
     },
     /// A PCI device on the root bus (or not), id `d{id}`.
     Pci {
-        /// Index into [`PCI_MODELS`].
+        /// Index into `PCI_MODELS`.
         model: u8,
         /// Its id number.
         id: u8,
@@ -254,7 +254,7 @@ pub enum More {
         /// Name a context that is not one.
         wrong: bool,
     },
-    /// A memory device with a property of its own ([`DEVICE_TEXTS`]).
+    /// A memory device with a property of its own (`DEVICE_TEXTS`).
     Device(u8),
     /// `-mem-path`.
     MemPath,
