@@ -136,9 +136,20 @@ fn raw(kind: RawKind, threads: usize) -> Raw {
     if threads == 1 {
         populate(0);
     } else {
+        // Every thread waits until all exist: creating a thread maps its
+        // stack, which takes the address space's lock for writing, and a
+        // populate holds it for reading from start to end. Without the
+        // barrier the second thread was usually created only after the
+        // first had populated its whole share, so "2 threads" ran one
+        // after the other (median as slow as 1 thread, minimum half).
+        let barrier = std::sync::Barrier::new(SIZE.div_ceil(share));
+        let barrier = &barrier;
         std::thread::scope(|s| {
             for start in (0..SIZE).step_by(share) {
-                s.spawn(move || populate(start));
+                s.spawn(move || {
+                    barrier.wait();
+                    populate(start)
+                });
             }
         });
     }

@@ -85,6 +85,49 @@ struct Shared<'a> {
     pin_failed: Mutex<Vec<(usize, i32)>>,
 }
 
+/// Starts the worker threads together: each checks in and waits; the
+/// spawning thread opens the gate once all have checked in.
+#[derive(Default)]
+struct Gate {
+    /// (workers checked in, open)
+    state: Mutex<(usize, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl Gate {
+    /// A worker: check in, then wait for the gate to open. A poisoned
+    /// lock (nothing can panic while holding it) lets the worker go.
+    fn check_in(&self) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        state.0 += 1;
+        self.changed.notify_all();
+        while !state.1 {
+            match self.changed.wait(state) {
+                Ok(g) => state = g,
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// The spawning thread: wait until `workers` have checked in, then
+    /// open the gate.
+    fn open_after(&self, workers: usize) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        while state.0 < workers {
+            match self.changed.wait(state) {
+                Ok(g) => state = g,
+                Err(_) => return,
+            }
+        }
+        state.1 = true;
+        self.changed.notify_all();
+    }
+}
+
 impl Shared<'_> {
     fn fail(&self, e: Error) {
         self.abort.store(true, Ordering::Relaxed);
@@ -238,6 +281,7 @@ pub(crate) fn run(
         pin_failed: Mutex::new(Vec::new()),
     };
     let me = std::thread::current();
+    let wake_per_chunk = opts.progress.is_some();
     let mut last_reported = None;
     let panicked: std::cell::Cell<Option<Box<dyn std::any::Any + Send>>> =
         std::cell::Cell::new(None);
@@ -285,14 +329,24 @@ pub(crate) fn run(
             continue;
         }
         shared.finished.store(0, Ordering::Release);
+        // The workers start together, once every one runs: a thread
+        // starting up maps memory (its stack, its signal stack), which
+        // takes the address space's lock for writing, and a populating
+        // worker holds that lock for reading chunk by chunk, so a worker
+        // that starts while another already populates waits for that
+        // one's chunk at each such step and starts late (with 1 GiB
+        // chunks, two workers ran one after the other).
+        let gate = Gate::default();
         std::thread::scope(|s| {
             let mut inline = Vec::new();
             for u in &units {
                 let shared = &shared;
+                let gate = &gate;
                 let me = me.clone();
                 let spawned = std::thread::Builder::new()
                     .name("vnuma-prealloc".into())
                     .spawn_scoped(s, move || {
+                        gate.check_in();
                         if let Some(cpus) = &backends[u.backend].plan().cpu_mask {
                             if let Err(e) = os::pin_current_thread(cpus) {
                                 if let Ok(mut v) = shared.pin_failed.lock() {
@@ -300,7 +354,15 @@ pub(crate) fn run(
                                 }
                             }
                         }
-                        work(u, backends, shared, || me.unpark());
+                        // Wake the reporting thread after each chunk only
+                        // if there is someone to report to: on a machine
+                        // with as many CPUs as workers, each wake-up
+                        // takes a CPU from a worker.
+                        work(u, backends, shared, || {
+                            if wake_per_chunk {
+                                me.unpark()
+                            }
+                        });
                         shared.finished.fetch_add(1, Ordering::Release);
                         me.unpark();
                     });
@@ -309,6 +371,7 @@ pub(crate) fn run(
                 }
             }
             let spawned = units.len() - inline.len();
+            gate.open_after(spawned);
             for u in inline {
                 work(u, backends, &shared, || {});
             }
