@@ -558,10 +558,16 @@ impl CommandLine {
                         object: parsed.value,
                     });
                 }
-                Opt::M => machine::parse_m(arg, &mut cl.machine, &location, &mut cl.warnings)
-                    .map_err(|e| located(e, &location))?,
-                Opt::Smp => cl.machine.add_smp(arg, &location)?,
-                Opt::Machine => cl.machine.add_machine(arg, &location)?,
+                Opt::M => machine::parse_m(
+                    arg,
+                    &mut cl.machine,
+                    &location,
+                    &mut cl.warnings,
+                    &mut items,
+                )
+                .map_err(|e| located(e, &location))?,
+                Opt::Smp => cl.machine.add_smp(arg, &location, &mut items)?,
+                Opt::Machine => cl.machine.add_machine(arg, &location, &mut items)?,
                 Opt::MemPath => cl.mem_path = Some(arg.into()),
                 Opt::MemPrealloc => cl.mem_prealloc = true,
                 Opt::Device => {
@@ -596,7 +602,7 @@ impl CommandLine {
                     // QEMU sets the machine property, in command-line
                     // order with -machine.
                     cl.no_acpi = true;
-                    cl.machine.add_machine("acpi=off", &location)?;
+                    cl.machine.add_machine("acpi=off", &location, &mut items)?;
                 }
                 Opt::IgnoredFlag if matches!(written, "-nodefaults" | "--nodefaults") => {
                     cl.nodefaults = true

@@ -467,8 +467,19 @@ fn valid_keyval_key(key: &str) -> bool {
 /// assert!(parse_keyval("pc,hmat", Some("type")).is_err());
 /// ```
 pub fn parse_keyval<'a>(text: &'a str, implied: Option<&'a str>) -> Result<Vec<Item<'a>>, Error> {
-    let b = text.as_bytes();
     let mut items = Vec::new();
+    parse_keyval_into(text, implied, &mut items)?;
+    Ok(items)
+}
+
+/// [`parse_keyval`] appending to `items` (a caller reading many options
+/// reuses one buffer); on error, `items` holds what came before it.
+pub(crate) fn parse_keyval_into<'a>(
+    text: &'a str,
+    implied: Option<&'a str>,
+    items: &mut Vec<Item<'a>>,
+) -> Result<(), Error> {
+    let b = text.as_bytes();
     let mut implied = implied;
     let mut p = 0;
     while p < b.len() {
@@ -514,7 +525,7 @@ pub fn parse_keyval<'a>(text: &'a str, implied: Option<&'a str>) -> Result<Vec<I
         });
         p = if end < b.len() { end + 1 } else { end };
     }
-    Ok(items)
+    Ok(())
 }
 
 /// Escape a value for QemuOpts / keyval output: every `,` doubled.

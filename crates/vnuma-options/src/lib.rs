@@ -85,6 +85,7 @@ mod qemu_json;
 mod schema;
 #[cfg(feature = "serde")]
 mod serde_impl;
+mod short;
 mod visit;
 
 use alloc::vec::Vec;

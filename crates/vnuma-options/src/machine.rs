@@ -7,6 +7,7 @@
 //! the whole command line was read, which is why [`MachineOptions`] is
 //! built from a [`MachineArgs`] in a second step.
 
+use alloc::collections::btree_map::Entry;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -15,6 +16,7 @@ use core::ops::Bound;
 
 use crate::error::{Error, ErrorKind, Expected, Location, Warning, WarningKind};
 use crate::grammar::{self, Item, ItemForm};
+use crate::short::ShortString;
 use crate::span::Span;
 use crate::value::{self, format_size, DefaultUnit, NumError};
 
@@ -231,23 +233,26 @@ fn mem_text(bytes: u64) -> String {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct RawMemory {
     /// `size` text (last wins) with its location, if non-zero.
-    size: Option<(String, Location, Span)>,
+    size: Option<(ShortString, Location, Span)>,
     slots: Option<u64>,
     /// `maxmem` text (re-read when the machine is built) and value.
-    maxmem: Option<(String, u64, Span)>,
+    maxmem: Option<(ShortString, u64, Span)>,
 }
 
 /// Parse one `-m` argument (QemuOpts with typed members, checked while
 /// the command line is read).
-pub(crate) fn parse_m(
-    text: &str,
+///
+/// `items` is scratch space (reused from option to option).
+pub(crate) fn parse_m<'a>(
+    text: &'a str,
     machine: &mut MachineArgs,
     location: &Location,
     warnings: &mut Vec<Warning>,
+    items: &mut Vec<Item<'a>>,
 ) -> Result<(), Error> {
     let syntax = machine.syntax;
     let into = &mut machine.memory;
-    let opts = grammar::parse_opts(text, Some("size"))?;
+    let opts = grammar::parse_opts_reusing(text, Some("size"), core::mem::take(items))?;
     warnings.extend(
         opts.warnings
             .iter()
@@ -266,7 +271,7 @@ pub(crate) fn parse_m(
                 let bytes = qemu_opts_size(item, location, warnings, syntax)?;
                 into.size = (bytes != 0).then(|| {
                     (
-                        item.value.clone().into_owned(),
+                        ShortString::from(&*item.value),
                         location.clone(),
                         item.value_span,
                     )
@@ -274,7 +279,7 @@ pub(crate) fn parse_m(
             }
             "maxmem" => {
                 let bytes = qemu_opts_size(item, location, warnings, syntax)?;
-                into.maxmem = Some((item.value.clone().into_owned(), bytes, item.value_span));
+                into.maxmem = Some((ShortString::from(&*item.value), bytes, item.value_span));
             }
             "slots" => {
                 into.slots = Some(match value::qemu_strtou64(&item.value) {
@@ -309,6 +314,7 @@ pub(crate) fn parse_m(
             }
         }
     }
+    *items = opts.items;
     Ok(())
 }
 
@@ -357,8 +363,7 @@ fn qemu_opts_size(
 struct Prop {
     /// Order of first appearance.
     seq: usize,
-    value: String,
-    location: Location,
+    value: ShortString,
     span: Span,
 }
 
@@ -371,8 +376,8 @@ struct Keyed<'a> {
     span: Span,
 }
 
-impl<'a> From<(&'a String, &'a Prop)> for Keyed<'a> {
-    fn from((key, p): (&'a String, &'a Prop)) -> Self {
+impl<'a> From<(&'a ShortString, &'a Prop)> for Keyed<'a> {
+    fn from((key, p): (&'a ShortString, &'a Prop)) -> Self {
         Keyed {
             key,
             seq: p.seq,
@@ -387,7 +392,7 @@ impl<'a> From<(&'a String, &'a Prop)> for Keyed<'a> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MachineArgs {
     /// By key, so merging stays O(log n) per item on hostile input.
-    props: BTreeMap<String, Prop>,
+    props: BTreeMap<ShortString, Prop>,
     /// Groups an earlier `-machine` made lists (keys `G.0`, `G.1`, ...):
     /// QEMU's keyval turns them into arrays after each option, and a
     /// later option cannot add to them.
@@ -419,42 +424,33 @@ impl MachineArgs {
     /// `-smp`. A key used both as a value and as a group is an error.
     fn merge(
         &mut self,
-        items: Vec<Item<'_>>,
+        items: &mut Vec<Item<'_>>,
         prefix: &str,
         location: &Location,
         within_option: bool,
     ) -> Result<(), Error> {
-        for item in items {
-            // With room for the `.` below (no `format!` machinery).
-            let mut key = String::with_capacity(prefix.len() + item.key.len() + 1);
-            key.push_str(prefix);
-            key.push_str(item.key);
+        for item in items.drain(..) {
+            let key = ShortString::concat(prefix, item.key);
+            let bytes = key.as_bytes();
             // A conflict is an existing key that is a group prefix of this
             // one (`smp` vs `smp.cpus`) or that this key is a group of.
-            let ancestor = key
-                .match_indices('.')
-                .map(|(i, _)| i)
-                .find(|&i| self.props.contains_key(&key[..i]));
-            // The group `key.`, written after the key and taken back (no
-            // allocation per item).
-            key.push('.');
+            let ancestor = (0..bytes.len())
+                .filter(|&i| bytes[i] == b'.')
+                .find(|&i| self.props.contains_key(&bytes[..i]));
+            let group = ShortString::from_parts(&[prefix, item.key, "."]);
             let descendant = self
                 .props
-                .range::<str, _>((Bound::Included(key.as_str()), Bound::Unbounded))
+                .range::<[u8], _>((Bound::Included(group.as_bytes()), Bound::Unbounded))
                 .next()
-                .filter(|(k, _)| k.starts_with(key.as_str()))
+                .filter(|(k, _)| k.as_bytes().starts_with(group.as_bytes()))
                 .is_some();
-            key.pop();
             if ancestor.is_some() || descendant {
-                let shorter = ancestor.map_or(key.clone(), |i| String::from(&key[..i]));
+                let key = key.as_str();
+                let shorter = String::from(ancestor.map_or(key, |i| &key[..i]));
                 let kind = if within_option {
-                    ErrorKind::InconsistentKey {
-                        key: shorter.clone(),
-                    }
+                    ErrorKind::InconsistentKey { key: shorter }
                 } else {
-                    ErrorKind::InconsistentMerge {
-                        key: shorter.clone(),
-                    }
+                    ErrorKind::InconsistentMerge { key: shorter }
                 };
                 return Err(loc_err(kind, item.span(), location));
             }
@@ -463,35 +459,39 @@ impl MachineArgs {
             } else {
                 item.span()
             };
-            if let Some(p) = self.props.get_mut(key.as_str()) {
+            let value = ShortString::from(&*item.value);
+            let seq = self.props.len();
+            match self.props.entry(key) {
                 // Written again: the value is the last one, the order
                 // the first.
-                p.value = item.value.into_owned();
-                p.location = location.clone();
-                p.span = span;
-                continue;
+                Entry::Occupied(mut e) => {
+                    let p = e.get_mut();
+                    p.value = value;
+                    p.span = span;
+                }
+                Entry::Vacant(e) => {
+                    e.insert(Prop { seq, value, span });
+                }
             }
-            let seq = self.props.len();
-            self.props.insert(
-                key,
-                Prop {
-                    seq,
-                    value: item.value.into_owned(),
-                    location: location.clone(),
-                    span,
-                },
-            );
         }
         Ok(())
     }
 
     /// Add one `-machine` argument.
-    pub(crate) fn add_machine(&mut self, text: &str, location: &Location) -> Result<(), Error> {
-        let items = grammar::parse_keyval(text, Some("type"))
+    /// `items` is scratch space, left empty (reused from option to
+    /// option).
+    pub(crate) fn add_machine<'a>(
+        &mut self,
+        text: &'a str,
+        location: &Location,
+        items: &mut Vec<Item<'a>>,
+    ) -> Result<(), Error> {
+        items.clear();
+        grammar::parse_keyval_into(text, Some("type"), items)
             .map_err(|e| e.with_location(location.clone()))?;
         // A group an earlier option made a list takes nothing more.
         if !self.lists.is_empty() {
-            for item in &items {
+            for item in items.iter() {
                 let listed = group_prefixes(item.key)
                     .chain(core::iter::once(item.key))
                     .find(|g| self.lists.contains(*g));
@@ -504,7 +504,7 @@ impl MachineArgs {
         // The groups this option gives a numeric member (`G.0`): after
         // merging, each must be a list with no index missing.
         let mut groups: BTreeMap<&str, Span> = BTreeMap::new();
-        for item in &items {
+        for item in items.iter() {
             for (i, _) in item.key.match_indices('.') {
                 let rest = &item.key[i + 1..];
                 let segment = rest.split('.').next().unwrap_or(rest);
@@ -540,8 +540,8 @@ impl MachineArgs {
         let mut indexes: BTreeSet<u64> = BTreeSet::new();
         for key in self
             .props
-            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
-            .map(|(k, _)| k)
+            .range::<[u8], _>((Bound::Included(prefix.as_bytes()), Bound::Unbounded))
+            .map(|(k, _)| k.as_str())
             .take_while(|k| k.starts_with(prefix.as_str()))
         {
             let rest = &key[prefix.len()..];
@@ -565,9 +565,16 @@ impl MachineArgs {
         Ok(())
     }
 
-    /// Add one `-smp` argument.
-    pub(crate) fn add_smp(&mut self, text: &str, location: &Location) -> Result<(), Error> {
-        let items = grammar::parse_keyval(text, Some("cpus"))
+    /// Add one `-smp` argument (`items` as for
+    /// [`MachineArgs::add_machine`]).
+    pub(crate) fn add_smp<'a>(
+        &mut self,
+        text: &'a str,
+        location: &Location,
+        items: &mut Vec<Item<'a>>,
+    ) -> Result<(), Error> {
+        items.clear();
+        grammar::parse_keyval_into(text, Some("cpus"), items)
             .map_err(|e| e.with_location(location.clone()))?;
         self.merge(items, "smp.", location, false)
     }
@@ -581,7 +588,7 @@ impl MachineArgs {
         let group = "cxl-fmw";
         let members: Vec<Keyed<'_>> = self
             .props
-            .range::<str, _>((Bound::Included(group), Bound::Unbounded))
+            .range::<[u8], _>((Bound::Included(group.as_bytes()), Bound::Unbounded))
             .map(Keyed::from)
             .take_while(|p| p.key == group || p.key.starts_with("cxl-fmw."))
             .collect();
@@ -703,7 +710,7 @@ impl MachineArgs {
 
     /// The machine type as written (last `type=` or implied value).
     pub fn machine_type(&self) -> Option<&str> {
-        self.props.get("type").map(|p| p.value.as_str())
+        self.props.get(b"type".as_slice()).map(|p| p.value.as_str())
     }
 
     /// Type every property, in the order first written, with QEMU's
@@ -819,10 +826,11 @@ impl MachineArgs {
         }
         // -m is merged after everything else and overrides memory.*.
         if let Some((text, location, span)) = &self.memory.size {
-            let fixed = if text.ends_with(|c: char| c.is_ascii_digit()) {
-                alloc::format!("{text}M")
+            let fixed: alloc::borrow::Cow<'_, str> = if text.ends_with(|c: char| c.is_ascii_digit())
+            {
+                alloc::format!("{}M", text.as_str()).into()
             } else {
-                text.clone()
+                text.as_str().into()
             };
             match value::parse_size_in(&fixed, DefaultUnit::Bytes, self.syntax) {
                 Ok(size) => {
@@ -831,7 +839,7 @@ impl MachineArgs {
                         let _ = location;
                         warnings.push(Warning::new(
                             WarningKind::HexSizeSuffix {
-                                text: fixed.clone(),
+                                text: fixed.to_string(),
                             },
                             *span,
                         ));
@@ -857,7 +865,9 @@ impl MachineArgs {
                 .is_ok_and(|s| s.hex_with_suffix)
             {
                 warnings.push(Warning::new(
-                    WarningKind::HexSizeSuffix { text: text.clone() },
+                    WarningKind::HexSizeSuffix {
+                        text: text.to_string(),
+                    },
                     *span,
                 ));
             }
