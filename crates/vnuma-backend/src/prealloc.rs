@@ -85,6 +85,17 @@ struct Shared<'a> {
     pin_failed: Mutex<Vec<(usize, i32)>>,
 }
 
+/// Counts a worker as finished and wakes the reporting thread when
+/// dropped (at the worker's end, also by unwinding).
+struct Finished<'a>(&'a AtomicUsize, &'a std::thread::Thread);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Release);
+        self.1.unpark();
+    }
+}
+
 /// Starts the worker threads together: each checks in and waits; the
 /// spawning thread opens the gate once all have checked in.
 #[derive(Default)]
@@ -346,6 +357,10 @@ pub(crate) fn run(
                 let spawned = std::thread::Builder::new()
                     .name("vnuma-prealloc".into())
                     .spawn_scoped(s, move || {
+                        // Counted as finished however it ends, so the
+                        // reporting loop below cannot wait forever for a
+                        // worker that panicked.
+                        let _finished = Finished(&shared.finished, &me);
                         gate.check_in();
                         if let Some(cpus) = &backends[u.backend].plan().cpu_mask {
                             if let Err(e) = os::pin_current_thread(cpus) {
@@ -363,8 +378,6 @@ pub(crate) fn run(
                                 me.unpark()
                             }
                         });
-                        shared.finished.fetch_add(1, Ordering::Release);
-                        me.unpark();
                     });
                 if spawned.is_err() {
                     inline.push(u);
