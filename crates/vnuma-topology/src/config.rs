@@ -914,9 +914,32 @@ impl NumaConfig {
     ) -> Result<Vec<u8>, Error> {
         let n = order.len();
         let mut d = alloc::vec![0u8; n * n];
+        // The pairs come in key order: `a`'s position is looked up once
+        // per row, and `b`'s found by walking `order` (ids ascending)
+        // along the row, so a full matrix costs O(n²), not O(n² log n).
+        let mut row: Option<(u32, Option<usize>)> = None;
+        let mut cursor = 0;
+        let mut last_b = None;
         for (&(a, b), &v) in &self.distances.given {
             let field = || format!("distances[{a}, {b}]");
-            let (Some(pa), Some(pb)) = (position(a), position(b)) else {
+            let pa = match row {
+                Some((ra, pa)) if ra == a => pa,
+                _ => {
+                    let pa = position(a);
+                    row = Some((a, pa));
+                    pa
+                }
+            };
+            if last_b.is_none_or(|l| b < l) {
+                cursor = 0;
+            }
+            last_b = Some(b);
+            while cursor < n && self.nodes[order[cursor]].id < b {
+                cursor += 1;
+            }
+            let pb = (cursor < n && self.nodes[order[cursor]].id == b).then_some(cursor);
+            debug_assert_eq!(pb, position(b));
+            let (Some(pa), Some(pb)) = (pa, pb) else {
                 let node = if position(a).is_none() { a } else { b };
                 return Err(Error::in_field(
                     ErrorKind::DistanceUnknownNode { node },
