@@ -4,6 +4,7 @@
 //! [`versions_in`], [`MachineModel::lookup_in`]), and a generic model for
 //! other VMMs.
 
+use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -476,8 +477,10 @@ pub struct MachineModel {
     pub legacy_cpu_hotplug: bool,
     /// `-machine` properties the board has beyond the common schema
     /// (accepted and kept, not interpreted); others are QEMU's
-    /// `Property '…-machine.KEY' not found`.
-    pub properties: Vec<String>,
+    /// `Property '…-machine.KEY' not found`. (QEMU's boards name theirs
+    /// from static tables: borrowed, so building or copying a model does
+    /// not allocate each name.)
+    pub properties: Vec<Cow<'static, str>>,
     /// The QEMU release whose machine type this is (`None`: not QEMU's).
     /// It decides the rules that are QEMU's rather than the board's: the
     /// deprecation of old machine types and `-smp`'s checks and messages
@@ -548,7 +551,8 @@ impl MachineModel {
             cxl_windows: None,
             legacy_cpu_hotplug: !at_least(2, 7),
             properties: {
-                let mut p: Vec<String> = X86_MACHINE_PROPERTIES.iter().map(|&p| p.into()).collect();
+                let mut p: Vec<Cow<'static, str>> =
+                    X86_MACHINE_PROPERTIES.iter().map(|&p| p.into()).collect();
                 // x86 has modules from QEMU 9.1 on.
                 if qemu >= Version::new(9, 1) {
                     p.push("smp.modules".into());

@@ -131,9 +131,11 @@ pub(crate) struct NumaState {
     pub(crate) have_memdevs: bool,
     pub(crate) have_mem: bool,
     pub(crate) have_distance: bool,
-    /// `distance[src * 128 + dst]`, 0 = not given; allocated by the first
-    /// `-numa dist`.
-    pub(crate) distance: Vec<u8>,
+    /// `distance[src * distance_dim + dst]`, 0 = not given; square, as
+    /// wide as the node ids seen so far (not 128 × 128: zeroing 16 KiB
+    /// was the largest cost of resolving a small configuration).
+    distance: Vec<u8>,
+    distance_dim: usize,
     pub(crate) hmat_enabled: bool,
     /// `[hierarchy][data type]`.
     pub(crate) lb: [[Option<LbTable>; 6]; 4],
@@ -164,6 +166,7 @@ impl NumaState {
             have_mem: false,
             have_distance: false,
             distance: Vec::new(),
+            distance_dim: 0,
             hmat_enabled,
             lb: Default::default(),
             caches: BTreeMap::new(),
@@ -331,10 +334,9 @@ impl NumaState {
         if d.src == d.dst && d.val != 10 {
             return Err(ErrorKind::LocalDistance { node: d.src });
         }
-        if self.distance.is_empty() {
-            self.distance = vec![0; usize::from(MAX_NODES) * usize::from(MAX_NODES)];
-        }
-        self.distance[usize::from(d.src) * usize::from(MAX_NODES) + usize::from(d.dst)] = d.val;
+        let (a, b) = (usize::from(d.src), usize::from(d.dst));
+        self.widen_distances(a.max(b) + 1);
+        self.distance[a * self.distance_dim + b] = d.val;
         self.have_distance = true;
         Ok(())
     }
@@ -479,15 +481,38 @@ impl NumaState {
 
     /// The distance from `a` to `b` as given (0: not given).
     pub(crate) fn dist_at(&self, a: usize, b: usize) -> u8 {
-        self.distance
-            .get(a * usize::from(MAX_NODES) + b)
-            .copied()
-            .unwrap_or(0)
+        let dim = self.distance_dim;
+        if a < dim && b < dim {
+            self.distance[a * dim + b]
+        } else {
+            0
+        }
+    }
+
+    /// Make the matrix at least `dim` wide (and as wide as the node ids
+    /// declared so far, so declaring nodes one by one between distances
+    /// does not re-lay it out each time), keeping what it holds.
+    fn widen_distances(&mut self, dim: usize) {
+        if dim <= self.distance_dim {
+            return;
+        }
+        let new_dim = dim
+            .max(self.max_nodeid as usize)
+            .min(usize::from(MAX_NODES));
+        let old_dim = self.distance_dim;
+        let mut wider = vec![0; new_dim * new_dim];
+        for a in 0..old_dim {
+            wider[a * new_dim..a * new_dim + old_dim]
+                .copy_from_slice(&self.distance[a * old_dim..(a + 1) * old_dim]);
+        }
+        self.distance = wider;
+        self.distance_dim = new_dim;
     }
 
     /// Distance validation and completion (spec §3.5).
     pub(crate) fn complete_distances(&mut self) -> Result<(), ErrorKind> {
         let n = self.num_nodes as usize;
+        self.widen_distances(n);
         let mut asymmetric = false;
         for a in 0..n {
             for b in a..n {
@@ -516,7 +541,7 @@ impl NumaState {
             for b in 0..n {
                 if self.dist_at(a, b) == 0 {
                     let v = if a == b { 10 } else { self.dist_at(b, a) };
-                    self.distance[a * usize::from(MAX_NODES) + b] = v;
+                    self.distance[a * self.distance_dim + b] = v;
                 }
             }
         }

@@ -348,7 +348,7 @@ pub fn resolve_with(cl: &CommandLine, config: &Config) -> Result<Topology, Error
     }
 
     // 3. Machine properties.
-    let properties: Vec<&str> = model.properties.iter().map(String::as_str).collect();
+    let properties: Vec<&str> = model.properties.iter().map(|p| p.as_ref()).collect();
     let machine = cl.machine_parsed(Some(&vnuma_options::MachineSchema {
         type_name: &model.name,
         properties: &properties,

@@ -482,10 +482,7 @@ pub fn machine(version: Version) -> MachineModel {
         broken_reserved_end: false,
         cxl_windows: None,
         legacy_cpu_hotplug: false,
-        properties: MACHINE_PROPERTIES
-            .iter()
-            .map(|p| String::from(*p))
-            .collect(),
+        properties: MACHINE_PROPERTIES.iter().map(|&p| p.into()).collect(),
         qemu: Some(QEMU_7_2),
         virt: Some(board),
     }
