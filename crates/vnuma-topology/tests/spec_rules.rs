@@ -350,3 +350,43 @@ fn cpu_model_changes_the_address_space() {
     assert!(run(&format!("{big} -cpu qemu64,phys-bits=48")).is_ok());
     assert!(run("-M pc -m 1G,slots=4,maxmem=1005G -cpu Skylake-Server,phys-bits=42").is_ok());
 }
+
+/// Distances given while nodes are still being declared (the matrix
+/// widens as higher node ids appear) and given after every node answer
+/// the same, both ways round, with the completion rules applied.
+#[test]
+fn distances_given_between_node_declarations() {
+    let mem = "-m 256M -object memory-backend-ram,id=a,size=64M -object memory-backend-ram,id=b,size=64M \
+               -object memory-backend-ram,id=c,size=64M -object memory-backend-ram,id=d,size=64M";
+    let interleaved = format!(
+        "{mem} -numa node,nodeid=0,memdev=a -numa node,nodeid=1,memdev=b -numa dist,src=0,dst=1,val=21 \
+         -numa node,nodeid=2,memdev=c -numa dist,src=2,dst=0,val=31 -numa dist,src=1,dst=2,val=41 \
+         -numa node,nodeid=3,memdev=d -numa dist,src=3,dst=0,val=51 -numa dist,src=3,dst=1,val=61 \
+         -numa dist,src=2,dst=3,val=71"
+    );
+    let first = format!(
+        "{mem} -numa node,nodeid=0,memdev=a -numa node,nodeid=1,memdev=b -numa node,nodeid=2,memdev=c \
+         -numa node,nodeid=3,memdev=d -numa dist,src=0,dst=1,val=21 -numa dist,src=2,dst=0,val=31 \
+         -numa dist,src=1,dst=2,val=41 -numa dist,src=3,dst=0,val=51 -numa dist,src=3,dst=1,val=61 \
+         -numa dist,src=2,dst=3,val=71"
+    );
+    let a = run(&interleaved).expect("interleaved resolves");
+    let b = run(&first).expect("nodes first resolves");
+    let want = [
+        [10, 21, 31, 51],
+        [21, 10, 41, 61],
+        [31, 41, 10, 71],
+        [51, 61, 71, 10],
+    ];
+    for (t, name) in [(&a, "interleaved"), (&b, "nodes first")] {
+        for (i, row) in want.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                assert_eq!(
+                    t.distance(i as u32, j as u32),
+                    Some(v),
+                    "{name}: {i} -> {j}"
+                );
+            }
+        }
+    }
+}
