@@ -402,6 +402,19 @@ pub struct MachineArgs {
     pub(crate) syntax: crate::Syntax,
 }
 
+/// One `-machine`/`-smp` argument's keyval items into `items` (cleared
+/// first: a buffer reused from option to option), errors located.
+fn read_keyval<'a>(
+    text: &'a str,
+    implied: &'a str,
+    location: &Location,
+    items: &mut Vec<Item<'a>>,
+) -> Result<(), Error> {
+    items.clear();
+    grammar::parse_keyval_into(text, Some(implied), items)
+        .map_err(|e| e.with_location(location.clone()))
+}
+
 fn loc_err(kind: ErrorKind, span: Span, location: &Location) -> Error {
     Error::new(kind, span).with_location(location.clone())
 }
@@ -477,18 +490,15 @@ impl MachineArgs {
         Ok(())
     }
 
-    /// Add one `-machine` argument.
-    /// `items` is scratch space, left empty (reused from option to
-    /// option).
+    /// Add one `-machine` argument (`items`: scratch space reused from
+    /// option to option).
     pub(crate) fn add_machine<'a>(
         &mut self,
         text: &'a str,
         location: &Location,
         items: &mut Vec<Item<'a>>,
     ) -> Result<(), Error> {
-        items.clear();
-        grammar::parse_keyval_into(text, Some("type"), items)
-            .map_err(|e| e.with_location(location.clone()))?;
+        read_keyval(text, "type", location, items)?;
         // A group an earlier option made a list takes nothing more.
         if !self.lists.is_empty() {
             for item in items.iter() {
@@ -573,9 +583,7 @@ impl MachineArgs {
         location: &Location,
         items: &mut Vec<Item<'a>>,
     ) -> Result<(), Error> {
-        items.clear();
-        grammar::parse_keyval_into(text, Some("cpus"), items)
-            .map_err(|e| e.with_location(location.clone()))?;
+        read_keyval(text, "cpus", location, items)?;
         self.merge(items, "smp.", location, false)
     }
 

@@ -58,8 +58,8 @@ impl ShortString {
 
     pub(crate) fn as_str(&self) -> &str {
         match self {
-            // The bytes are the UTF-8 of one or two `&str`s put end to
-            // end, so this never fails; the empty fallback keeps the
+            // The bytes are the UTF-8 of `&str`s put end to end, so
+            // this never fails; the empty fallback keeps the
             // crate free of `unsafe`.
             ShortString::Inline { len, bytes } => {
                 core::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
